@@ -1,0 +1,52 @@
+"""labsim — the LPU Lab mini-simulator.
+
+Modules (one job each):
+  catalog    chips and models as sourced data files          precision  number formats and their bytes
+  tsp        cycle-level Tensor Streaming Processor (ch. 1)   schedule   static list scheduler (ch. 2)
+  gpu        dynamic GPU latency model (ch. 2)                multichip  RealScale hops and the cliff (ch. 2)
+  capacity   chips needed, decode time, roofline (ch. 3)      tco        cost per token (ch. 4)
+  latency    agentic latency budgets, tails, queues (ch. 5)   fleet      hybrid fleet optimiser (ch. 6)
+  check      exercise checkers                                workspace  copy exercises for a learner
+"""
+from __future__ import annotations
+
+from . import _numba_cache
+
+_numba_cache.configure()  # must run before numba is imported anywhere
+
+import importlib  # noqa: E402
+import time  # noqa: E402
+
+from .errors import LabsimError, TimingFault, UnknownNameError  # noqa: E402,F401
+
+__version__ = "0.1.0"
+
+#: Modules that own numba kernels. Each defines ``_warmup()``, which calls every kernel once on tiny
+#: inputs so that compiled code is cached to disk and the first slider move in a notebook is fast.
+KERNEL_MODULES = (
+    "labsim.tsp",
+    "labsim.gpu",
+    "labsim.multichip",
+    "labsim.tco",
+    "labsim.latency",
+)
+
+
+def warmup(verbose: bool = False) -> dict[str, float]:
+    """Compile (or load from the on-disk cache) every numba kernel; returns seconds per module."""
+    timings: dict[str, float] = {}
+    for name in KERNEL_MODULES:
+        t0 = time.perf_counter()
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # chapter module not written yet
+                continue
+            raise
+        fn = getattr(mod, "_warmup", None)
+        if fn is not None:
+            fn()
+        timings[name] = time.perf_counter() - t0
+        if verbose:
+            print(f"  {name:<18} {timings[name]:6.2f} s")
+    return timings

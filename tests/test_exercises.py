@@ -1,0 +1,137 @@
+"""Notebook hygiene and the solutions → exercises pipeline (tools/make_exercises.py, tools/strip_outputs.py)."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import make_exercises  # noqa: E402
+import strip_outputs  # noqa: E402
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+ALL_NOTEBOOKS = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (ROOT / d).glob("*.ipynb"))
+
+
+def _src(cell) -> str:
+    s = cell["source"]
+    return "".join(s) if isinstance(s, list) else s
+
+
+def _nb(cells):
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def _code(src, **md):
+    return {"cell_type": "code", "source": src, "metadata": md, "outputs": [{"output_type": "stream",
+            "name": "stdout", "text": "x"}], "execution_count": 3}
+
+
+# --- the generator on fixture notebooks -------------------------------------------------------------------
+def test_stub_assignments_functions_and_indent():
+    src = ("x = 1\n### BEGIN SOLUTION\nanswer_bytes = 70e9 * 1\nchips, racks = 3, 4\n"
+           "def relu(v):\n    '''Elementwise max(v, 0).'''\n    return max(v, 0)\n### END SOLUTION\ncheck(answer_bytes)")
+    out = make_exercises.make_exercise(_nb([_code(src)]))["cells"][0]
+    text = _src(out)
+    assert "70e9" not in text and "return max" not in text
+    assert "answer_bytes = ...  # YOUR CODE HERE" in text
+    assert "chips = ..." in text and "racks = ..." in text
+    assert "def relu(v):" in text and "Elementwise max" in text
+    assert text.startswith("x = 1\n") and text.endswith("check(answer_bytes)")
+    assert out["outputs"] == [] and out["execution_count"] is None
+    # the stub runs without raising and leaves Ellipsis / None
+    ns: dict = {"check": lambda a: a}
+    exec(text, ns)
+    assert ns["answer_bytes"] is Ellipsis and ns["relu"](3) is None
+
+
+def test_indented_block_keeps_indent():
+    src = "for i in range(2):\n    ### BEGIN SOLUTION\n    total = i\n    ### END SOLUTION\n"
+    text = _src(make_exercises.make_exercise(_nb([_code(src)]))["cells"][0])
+    assert "    total = ...  # YOUR CODE HERE" in text
+    compile(text, "<stub>", "exec")
+
+
+def test_markdown_answers_and_solution_only_cells():
+    md = {"cell_type": "markdown", "metadata": {}, "source": "Why?\n### BEGIN SOLUTION\nBecause 42.\n### END SOLUTION"}
+    only = _code("print('secret')", tags=["solution-only"])
+    cells = make_exercises.make_exercise(_nb([md, only]))["cells"]
+    assert len(cells) == 1 and "42" not in _src(cells[0]) and "*Write your answer here.*" in _src(cells[0])
+
+
+@pytest.mark.parametrize("src", ["### BEGIN SOLUTION\nx = 1\n", "x = 1\n### END SOLUTION",
+                                 "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION"])
+def test_broken_markers_are_errors(src):
+    with pytest.raises(make_exercises.MarkerError):
+        make_exercises.make_exercise(_nb([_code(src)]))
+
+
+def test_strip_keeps_only_checked_cells():
+    keep = _code("print(1)", tags=["NBVAL_CHECK_OUTPUT"])
+    drop = _code("print(2)")
+    nb = strip_outputs.strip(_nb([keep, drop]))
+    assert nb["cells"][0]["outputs"] and nb["cells"][0]["metadata"]["keep_output"] is True
+    assert nb["cells"][1]["outputs"] == [] and nb["cells"][1]["execution_count"] is None
+
+
+# --- the real course -------------------------------------------------------------------------------------
+def test_every_chapter_has_notebook_solution_and_exercise():
+    chapters = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert "00_start_here.ipynb" in chapters
+    for name in chapters:
+        if name.startswith("00"):
+            continue
+        assert (ROOT / "solutions" / name).exists(), f"solutions/{name} missing"
+        assert (ROOT / "exercises" / name).exists(), f"exercises/{name} missing"
+
+
+def test_exercises_in_sync_with_solutions():
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--check"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("sol", SOLUTIONS, ids=lambda p: p.name)
+def test_no_solution_text_leaks(sol):
+    nb = json.loads(sol.read_text())
+    ex = json.loads((ROOT / "exercises" / sol.name).read_text())
+    ex_text = "\n".join(_src(c) for c in ex["cells"])
+    blocks = 0
+    for cell in nb["cells"]:
+        for block in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", _src(cell), flags=re.S):
+            blocks += 1
+            for line in block.splitlines():
+                line = line.strip()
+                # distinctive lines only (a bare `return x` or `)` may legitimately appear elsewhere)
+                if len(line) > 24 and not line.startswith("#") and "= ..." not in line:
+                    assert line not in ex_text, f"{sol.name}: solution line leaks into exercises: {line!r}"
+    assert blocks >= 4, f"{sol.name}: a chapter needs at least 4 exercises, found {blocks} solution blocks"
+
+
+@pytest.mark.parametrize("nb", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_outputs_stripped(nb):
+    data = json.loads(nb.read_text())
+    for i, cell in enumerate(data["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        tags = cell.get("metadata", {}).get("tags", [])
+        assert cell.get("execution_count") is None, f"{nb.name} cell {i}: execution_count stored"
+        if "NBVAL_CHECK_OUTPUT" not in tags:
+            assert not cell.get("outputs"), f"{nb.name} cell {i}: outputs stored (run tools/strip_outputs.py)"
+        else:
+            assert cell["metadata"].get("keep_output") is True, f"{nb.name} cell {i}: tag without keep_output"
+
+
+@pytest.mark.parametrize("nb", ALL_NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebooks_warm_up_and_import_from_labsim(nb):
+    data = json.loads(nb.read_text())
+    code = [_src(c) for c in data["cells"] if c["cell_type"] == "code"]
+    assert code and "labsim.warmup()" in code[0], f"{nb.name}: first code cell must call labsim.warmup()"
+    for i, src in enumerate(code):
+        n_lines = len([ln for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")])
+        assert n_lines <= 40, f"{nb.name} code cell {i} has {n_lines} lines: move logic into labsim"
