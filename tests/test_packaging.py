@@ -22,7 +22,7 @@ def _pyproject_pins() -> dict[str, str]:
 def _env_pins() -> tuple[dict[str, str], str | None]:
     pins, python = {}, None
     for line in (ROOT / "environment.yml").read_text().splitlines():
-        m = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)=([A-Za-z0-9_.]+)\s*(#.*)?", line)
+        m = re.fullmatch(r"\s*-\s*([A-Za-z0-9_.\-]+)==?([A-Za-z0-9_.]+)\s*(#.*)?", line)
         if not m:
             continue
         if m.group(1) == "python":
