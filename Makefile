@@ -37,14 +37,14 @@ lab: install
 # compared), in parallel; --dist loadscope keeps each notebook's cells on one kernel.
 test: install
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests notebooks solutions exercises \
-	    --nbval-lax --sanitize-with tests/nbval_sanitize.cfg -q
+	    --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -q
 
 test-unit: install
 	$(BIN)/python -m pytest tests -q -m "not browser"
 
 test-notebooks: install
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope notebooks solutions exercises --nbval-lax \
-	    --sanitize-with tests/nbval_sanitize.cfg -q
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg -q
 
 exercises: install
 	$(BIN)/python tools/make_exercises.py

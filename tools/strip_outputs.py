@@ -26,14 +26,17 @@ def strip(nb: dict) -> dict:
             continue
         keep = KEEP_TAG in md.get("tags", [])
         if keep:
+            # nbval refuses a reference cell with outputs but no execution count ("unrun"), so kept cells
+            # carry a count; normalise it to 1 so re-running does not change the file.
             md["keep_output"] = True
+            cell["execution_count"] = 1
             for out in cell.get("outputs", []):
                 if "execution_count" in out:
-                    out["execution_count"] = None
+                    out["execution_count"] = 1
         else:
             md.pop("keep_output", None)
             cell["outputs"] = []
-        cell["execution_count"] = None
+            cell["execution_count"] = None
     nb.get("metadata", {}).pop("widgets", None)
     return nb
 

@@ -1,0 +1,85 @@
+"""The start notebook's 60-second tour: one model, two chips, side by side.
+
+Two first-order numbers per chip, both computed from the catalog:
+* chips needed just to *hold* the weights: ceil(weight bytes / memory per chip);
+* a bandwidth-bound decode ceiling at batch 1: every generated token must stream all active weights (and the
+  KV cache) out of memory once, so tokens/s ≤ memory bandwidth / bytes per token. Along a layer pipeline each
+  chip streams its own share in turn, so the per-chip bandwidth — not the sum over chips — sets this ceiling.
+  Chapter 3 refines both (KV cache, activations, hops, tensor parallelism, compute).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .. import catalog
+from ..errors import check_int
+
+__all__ = ["TourRow", "tour", "tour_table", "make_tour_widget"]
+
+
+@dataclass(frozen=True)
+class TourRow:
+    chip: str
+    precision: str
+    memory_kind: str
+    memory_gb_per_chip: float
+    bandwidth_tb_per_s: float
+    weight_gb: float
+    kv_gb: float
+    chips_to_hold_weights: int
+    ceiling_tokens_per_s: float
+
+
+def tour(model_name: str = "llama-3.3-70b", chip_names=("groq-lpu-v1", "nvidia-h100-sxm"),
+         precisions=("int8", "fp8"), context_tokens: int = 4096) -> list[TourRow]:
+    """One row per chip: chips to hold the weights, and the batch-1 bandwidth-bound decode ceiling."""
+    context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
+    model = catalog.model(model_name)
+    if isinstance(precisions, str):
+        precisions = (precisions,) * len(chip_names)
+    rows = []
+    for chip_name, prec in zip(chip_names, precisions, strict=True):
+        chip = catalog.chip(chip_name)
+        weight_bytes = model.weight_bytes(prec)
+        active_bytes = weight_bytes * model.params_active() / model.params_total()
+        kv_bytes = model.kv_cache_bytes(context_tokens, precision="bf16", batch=1)
+        rows.append(TourRow(
+            chip=chip.name, precision=prec, memory_kind=chip.memory_kind,
+            memory_gb_per_chip=chip.memory_bytes / 1e9,
+            bandwidth_tb_per_s=chip.memory_bandwidth_bytes_per_s / 1e12,
+            weight_gb=weight_bytes / 1e9, kv_gb=kv_bytes / 1e9,
+            chips_to_hold_weights=math.ceil(weight_bytes / chip.memory_bytes),
+            ceiling_tokens_per_s=chip.memory_bandwidth_bytes_per_s / (active_bytes + kv_bytes),
+        ))
+    return rows
+
+
+def tour_table(rows: list[TourRow]) -> str:
+    """A fixed-width text table of tour rows (what the widget shows)."""
+    head = f"{'chip':<18}{'prec':<6}{'memory/chip':>14}{'bandwidth':>12}{'weights':>10}{'chips to hold':>15}{'ceiling':>14}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        mem = f"{r.memory_gb_per_chip:,.2f} GB" if r.memory_gb_per_chip < 10 else f"{r.memory_gb_per_chip:,.0f} GB"
+        lines.append(f"{r.chip:<18}{r.precision:<6}{mem:>14}{r.bandwidth_tb_per_s:>9.2f} TB/s"
+                     f"{r.weight_gb:>7.0f} GB{r.chips_to_hold_weights:>15,d}{r.ceiling_tokens_per_s:>9,.0f} tok/s")
+    return "\n".join(lines)
+
+
+def make_tour_widget(model_name: str = "llama-3.3-70b"):
+    """Dropdowns for model and GPU, a slider for the context length; prints the tour table."""
+    import ipywidgets as W
+
+    gpus = [c for c in catalog.chips() if catalog.chip(c).memory_kind == "hbm"]
+
+    def show(model, gpu, context_tokens):
+        print(tour_table(tour(model, ("groq-lpu-v1", gpu), ("int8", "fp8"), context_tokens)))
+
+    return W.interactive(
+        show,
+        model=W.Dropdown(options=catalog.models(), value=model_name, description="model"),
+        gpu=W.Dropdown(options=gpus, value="nvidia-h100-sxm" if "nvidia-h100-sxm" in gpus else gpus[0],
+                       description="GPU"),
+        context_tokens=W.IntSlider(value=4096, min=0, max=131072, step=1024, description="context",
+                                   continuous_update=False),
+    )

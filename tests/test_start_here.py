@@ -1,0 +1,56 @@
+"""The start notebook's tour and warm-up checks (labsim.viz.ch00, labsim.check.ch00)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from labsim import catalog
+from labsim.check import ch00 as check
+from labsim.errors import LabsimError, UnknownNameError
+from labsim.viz import ch00
+
+
+def test_tour_hand_computed():
+    lpu, gpu = ch00.tour("llama-3.3-70b", ("groq-lpu-v1", "nvidia-h100-sxm"), ("int8", "fp8"), context_tokens=0)
+    m = catalog.model("llama-3.3-70b")
+    # ~70.6e9 int8 bytes / 230e6 bytes per chip → 307 chips (the report's "naive ≈300")
+    assert lpu.chips_to_hold_weights == math.ceil(m.params_total() / 230e6) == 307
+    assert gpu.chips_to_hold_weights == 1
+    # batch-1 ceiling with no context: bandwidth / active weight bytes (dense model: all weights)
+    assert lpu.ceiling_tokens_per_s == pytest.approx(80e12 / m.params_total())
+    assert lpu.ceiling_tokens_per_s / gpu.ceiling_tokens_per_s == pytest.approx(80 / 3.35)
+
+
+def test_context_lowers_ceiling_and_moe_reads_active_only():
+    short, long = (ch00.tour("llama-3.3-70b", ("nvidia-h100-sxm",), ("fp8",), c)[0] for c in (0, 32768))
+    assert long.ceiling_tokens_per_s < short.ceiling_tokens_per_s
+    moe = ch00.tour("qwen3-235b-a22b", ("nvidia-b300",), ("fp8",), 0)[0]
+    m = catalog.model("qwen3-235b-a22b")
+    assert moe.ceiling_tokens_per_s == pytest.approx(8e12 / (m.weight_bytes("fp8") * m.params_active() / m.params_total()))
+
+
+def test_tour_widget_callback_table():
+    text = ch00.tour_table(ch00.tour())
+    assert "groq-lpu-v1" in text and "tok/s" in text
+
+
+def test_tour_bad_input():
+    with pytest.raises(UnknownNameError, match="did you mean"):
+        ch00.tour("llama-3.3-7b")
+    with pytest.raises(LabsimError, match="context_tokens"):
+        ch00.tour(context_tokens=-1)
+
+
+def test_warmup_checks(capsys):
+    m = catalog.model("llama-3.1-8b")
+    assert check.weight_gb(m.params_total() / 1e9) is True
+    assert check.weight_gb(m.params_total()) is False            # bytes instead of GB
+    assert check.weight_gb(2 * m.params_total() / 1e9) is False  # bf16 instead of int8
+    assert check.weight_gb(...) is False
+    out = capsys.readouterr().out
+    assert "1000" not in out or "10⁹" in out
+    assert f"{m.params_total() / 1e9:.2f}" not in out
+    big = catalog.model("llama-3.3-70b")
+    assert check.chips_to_hold(math.ceil(big.weight_bytes("int8") / 230e6)) is True
+    assert check.chips_to_hold(big.weight_bytes("int8") // 230e6) is False  # rounded down
