@@ -1,0 +1,54 @@
+"""Chapter 4 plots and the widget callback."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from labsim import LabsimError, tco  # noqa: E402
+from labsim.viz import ch04  # noqa: E402
+
+
+def test_explore_defaults_reproduce_fig11():
+    r = ch04.explore()
+    for c in tco.COLUMNS:
+        assert r[c]["usd_per_mtok"] == pytest.approx(tco.evaluate(tco.REPORT_FIG11[c]).usd_per_mtok)
+        assert sum(r[c]["breakdown"].values()) == pytest.approx(r[c]["usd_per_mtok"])
+    assert "groq-60gpm" in ch04.explore_text(r)
+
+
+def test_explore_moves_the_right_way():
+    base = ch04.explore()
+    dear = ch04.explore(electricity_usd_per_kwh=0.2)
+    big = ch04.explore(groq_batch=12)
+    derate = ch04.explore(utilization_derates_tokens=True)
+    for c in tco.COLUMNS:
+        assert dear[c]["usd_per_mtok"] > base[c]["usd_per_mtok"]
+        assert derate[c]["usd_per_mtok"] == pytest.approx(1.25 * base[c]["usd_per_mtok"])
+    assert big["groq-cost"]["usd_per_mtok"] == pytest.approx(base["groq-cost"]["usd_per_mtok"] / 4)
+    assert big["gpu-latency"] == base["gpu-latency"]
+
+
+def test_explore_rejects_bad_inputs():
+    with pytest.raises(LabsimError):
+        ch04.explore(utilization=1.5)
+    with pytest.raises(LabsimError):
+        ch04.explore(groq_batch=0)
+
+
+def test_plots_build():
+    base = tco.REPORT_FIG11["groq-cost"]
+    figs = [ch04.waterfall(base), ch04.breakdown_bars(), ch04.annuity_plot(),
+            ch04.tornado_plot(tco.tornado(base)),
+            ch04.mc_histogram(tco.monte_carlo(base, {"pue": tco.Uniform(1.1, 1.5)}, n_samples=2000, progress=False))]
+    for f in figs:
+        assert f.axes
+        plt.close(f)
+
+
+def test_widget_builds():
+    w = ch04.make_tco_widget()
+    assert len(w.children) >= 8
+    plt.close("all")
