@@ -91,7 +91,9 @@ def check_choice(name: str, value, choices: Iterable[str], *, what: str = "value
         return value
     msg = f"unknown {what} {name}={value!r}; valid: {', '.join(options)}"
     if isinstance(value, str):
-        close = difflib.get_close_matches(value.lower(), options, n=1, cutoff=0.5)
+        # a unique option that starts with what was typed beats edit distance ("nvidia-h100" → "-sxm", not "h200")
+        prefixed = [o for o in options if o.lower().startswith(value.lower())] if value else []
+        close = prefixed if len(prefixed) == 1 else difflib.get_close_matches(value.lower(), options, n=1, cutoff=0.5)
         if close:
             msg += f" (did you mean {close[0]!r}?)"
     raise UnknownNameError(msg)

@@ -44,6 +44,8 @@ PRECISIONS: dict[str, Precision] = {p.name: p for p in [
     Precision("int4", 4, kind="int", source="two's-complement integer (scales not counted)"),
     Precision("mxfp8", 8, 32, 8, kind="block", source=_OCP),
     Precision("mxfp4", 4, 32, 8, kind="block", source=_OCP),
+    Precision("nvfp4", 4, 16, 8, kind="block",
+              source="NVIDIA NVFP4 (Blackwell): E2M1 elements, one FP8 (E4M3) scale per 16 elements"),
     Precision("bfp16", 8, 16, 8, kind="block",
               source="block floating point, 8-bit mantissas + 8-bit exponent per 16 [A]"),
     Precision("bfp8", 4, 16, 8, kind="block",

@@ -66,3 +66,13 @@ def test_precision_bytes():
     assert all(p.source for p in PRECISIONS.values())
     with pytest.raises(UnknownNameError, match="did you mean 'int8'"):
         bytes_per_element("int 8")
+
+
+def test_unique_prefix_beats_edit_distance():
+    with pytest.raises(UnknownNameError, match="did you mean 'nvidia-h100-sxm'"):
+        check_choice("chip", "nvidia-h100", ["nvidia-h100-sxm", "nvidia-h200"])
+
+
+def test_nvfp4_block_overhead():
+    # 4-bit elements + one 8-bit scale per 16 elements = 4.5 bits
+    assert bytes_per_element("nvfp4") == pytest.approx(4.5 / 8)
