@@ -1,0 +1,352 @@
+"""Tests for labsim.capacity: hand-computable cases (arithmetic in comments), monotonicity, bad inputs."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labsim import LabsimError, catalog
+from labsim import capacity as cap
+from labsim import multichip as mc
+
+L70 = "llama-3.3-70b"
+LPU = "groq-lpu-v1"
+
+# Llama 3.3 70B parameters, by hand (facts/models.md §4):
+#   embedding = lm_head = 128,256 × 8,192                        =  1,050,673,152 each (untied)
+#   attention / layer = q 8192² + k,v 2·8192·1024 + o 8192²      =    150,994,944  × 80 = 12,079,595,520
+#   MLP / layer = 3 × 8,192 × 28,672                             =    704,643,072  × 80 = 56,371,445,760
+#   norms = 80 × 2 × 8,192 + 8,192                               =      1,318,912
+#   total                                                        = 70,553,706,496
+P70 = 70_553_706_496
+
+
+def test_llama70b_param_count_by_hand():
+    assert catalog.model(L70).params_total() == P70
+
+
+def test_naive_chips_70gb_over_230mb():
+    # 70 GB / 230 MB = 70e9 / 230e6 = 304.35 chips — the report's "naive ≈ 304"
+    rows = cap.reconcile_576()
+    assert rows[0]["chips"] == pytest.approx(304.3478, rel=1e-4)
+    # exact INT8 weights: 70,553,706,496 B / 230e6 B = 306.755 chips
+    assert rows[1]["chips"] == pytest.approx(P70 / 230e6, rel=1e-9)
+
+
+def test_weights_only_plan_by_hand():
+    # no KV (context 0), no reserve: (weights + per-layer workspace) / 230 MB, rounded up
+    p = cap.plan(L70, LPU, "int8", context_tokens=0, overhead=0.0)
+    assert p.weight_bytes == P70
+    assert p.kv_cache_bytes == 0
+    assert p.chips == math.ceil(p.total_bytes / 230e6)
+    assert 307 <= p.chips <= 310            # 306.76 chips of weights + ~0.1 GB workspace
+    # FP16 weights: 141.1 GB -> 614 chips > 576: does not fit one synchronous domain
+    p16 = cap.plan(L70, LPU, "fp16", context_tokens=0, overhead=0.0)
+    assert p16.chips >= math.ceil(2 * P70 / 230e6) == 614
+    assert p16.crosses_cliff and p16.domains == 2
+
+
+def test_kv_bytes_per_token_llama70b_fp16():
+    # 80 layers × 2 (K and V) × 8 KV heads × 128 head_dim × 2 B = 327,680 B per token
+    m = catalog.model(L70)
+    assert m.kv_cache_bytes_per_token("fp16") == 327_680
+    p = cap.plan(L70, LPU, context_tokens=4096, batch=3)
+    assert p.kv_cache_bytes == 327_680 * 4096 * 3      # = 4.03 GB
+
+
+def test_plan_counts_nodes_racks_domains_capex():
+    p = cap.plan(L70, LPU)
+    c = catalog.chip(LPU)
+    assert p.nodes == math.ceil(p.chips / 8)
+    assert p.racks == math.ceil(p.chips / 72)
+    assert p.domains == 1 and not p.crosses_cliff
+    assert p.capex_usd == pytest.approx(p.chips * c.price_usd)
+    assert cap.plan(L70, LPU, price_usd_per_chip=5000).capex_usd == p.chips * 5000
+    assert p.gpus_per_replica is None
+    assert sum(v for k, v in p.breakdown.items() if k in ("weights", "kv_cache", "activations")) == \
+        pytest.approx(p.total_bytes)
+
+
+def test_reserved_overhead_by_hand():
+    # usable = 230 MB × (1 − 0.25) = 172.5 MB
+    p = cap.plan(L70, LPU, overhead=0.25)
+    assert p.usable_bytes_per_chip == pytest.approx(172.5e6)
+    assert p.chips == math.ceil(p.total_bytes / 172.5e6)
+
+
+def test_hbm_plan_power_of_two_and_one_b300():
+    p = cap.plan(L70, "nvidia-b300")
+    assert p.chips == 1 and p.gpus_per_replica == 1       # 72 GB < 288 GB × 0.9
+    p = cap.plan(L70, "nvidia-h100-sxm", "fp16")           # 141 GB + KV > 72 GB usable → 2 → power of two
+    assert p.chips == 2 and p.capex_usd == 2 * catalog.chip("nvidia-h100-sxm").price_usd
+    p3 = cap.plan("llama-3.1-405b", "nvidia-h100-sxm", "fp16")   # 810 GB / 72 GB = 11.3 → 16
+    assert p3.chips == 16
+    assert cap.plan("llama-3.1-405b", "nvidia-h100-sxm", "fp16", gpu_power_of_two=False).chips == 12
+
+
+def test_one_trillion_case_crosses_cliff():
+    # 1 TB / 230 MB ≈ 4,350 chips by capacity → ≥ 8 synchronous domains of 576 (report 001 Q4 §1, §2)
+    p = cap.plan("kimi-k2", LPU, context_tokens=0, overhead=0.0)
+    assert p.weight_bytes > 1.0e12
+    assert p.chips >= 4_348
+    assert p.domains >= 8 and p.crosses_cliff
+    assert cap.plan("kimi-k2", "nvidia-b300").chips <= 8      # one 8-GPU node holds it
+
+
+def test_expert_precision_block_floating_point():
+    base = cap.plan("gpt-oss-120b", LPU, "int8")
+    bfp = cap.plan("gpt-oss-120b", LPU, "int8", expert_precision="bfp8")   # 4.5 bits per expert weight
+    assert bfp.weight_bytes < base.weight_bytes and bfp.chips < base.chips
+    m = catalog.model("gpt-oss-120b")
+    assert bfp.weight_bytes == pytest.approx(m.weight_bytes("int8", "bfp8"))
+
+
+def test_keep_parts_fp16_adds_exact_bytes():
+    m = catalog.model(L70)
+    a = cap.plan(L70, LPU, context_tokens=0)
+    b = cap.plan(L70, LPU, context_tokens=0, keep_parts=("embedding", "lm_head"))
+    # two 1,050,673,152-parameter matrices go from 1 B to 2 B each
+    assert b.weight_bytes - a.weight_bytes == 2 * m.param_breakdown()["embedding"]
+
+
+def test_layout_per_layer_never_fewer_chips():
+    a = cap.plan(L70, LPU)
+    b = cap.plan(L70, LPU, layout="per_layer")
+    assert b.chips >= a.chips
+
+
+def test_more_context_never_fewer_chips():
+    ctx = np.arange(0, 131_073, 512)
+    for batch in (1, 3, 16):
+        chips = cap.plan_sweep(L70, LPU, context_tokens=ctx, batch=batch)["chips"]
+        assert np.all(np.diff(chips) >= 0)
+    chips_b = cap.plan_sweep(L70, LPU, context_tokens=8192, batch=np.arange(1, 200))["chips"]
+    assert np.all(np.diff(chips_b) >= 0)
+
+
+def test_plan_sweep_matches_plan():
+    ctx = np.array([0, 1000, 8192, 32768])
+    s = cap.plan_sweep(L70, LPU, context_tokens=ctx, batch=2)
+    for i, c in enumerate(ctx):
+        assert s["chips"][i] == cap.plan(L70, LPU, context_tokens=int(c), batch=2).chips
+
+
+# ---------------------------------------------------------------- decode time
+
+def test_b300_bandwidth_bound_by_hand():
+    # Bytes read per token at context 0 = all weights except the input embedding (a one-row lookup):
+    # 70,553,706,496 − 1,050,673,152 = 69,503,033,344 B at INT8; at 8 TB/s (efficiency 1): 8.688 ms → 115.1 tok/s
+    d = cap.decode_time(L70, "nvidia-b300", context_tokens=0, bandwidth_efficiency=1.0)
+    assert d.parts["memory_s"] == pytest.approx(69_503_033_344 / 8e12, rel=1e-9)
+    assert d.tokens_per_s == pytest.approx(8e12 / 69_503_033_344, rel=1e-6)
+    assert d.dominant_bound == "memory bandwidth"
+    assert d.parts["launch_s"] == 0      # 80 layers × 10 launches × 5 µs hidden behind 109 µs per layer
+
+
+def test_gpu_tokens_fall_with_context():
+    ctx = np.array([0, 4096, 16384, 65536])
+    tps = cap.decode_sweep(L70, "nvidia-b300", chips=1, context_tokens=ctx)["tokens_per_s"]
+    assert np.all(np.diff(tps) < 0)
+    # KV read at 64k tokens: 327,680 B × 65,536 = 21.5 GB on top of 69.5 GB of weights
+    d = cap.decode_time(L70, "nvidia-b300", chips=2, context_tokens=65536, bandwidth_efficiency=1.0)
+    assert d.parts["memory_s"] == pytest.approx((69_503_033_344 + 327_680 * 65536) / 16e12, rel=1e-9)
+
+
+def test_moe_reads_only_active_experts():
+    m = catalog.model("gpt-oss-120b")
+    s = cap.decode_sweep(m, "nvidia-b300", chips=1, context_tokens=0, batch=1)
+    assert float(s["bytes_read"]) < 0.25 * m.weight_bytes("int8")
+    assert cap.experts_touched(128, 4, 1) == pytest.approx(4.0)
+    assert cap.experts_touched(128, 4, 10_000) == pytest.approx(128.0)
+    big = cap.decode_sweep(m, "nvidia-b300", chips=1, context_tokens=0, batch=4096)
+    assert float(big["bytes_read"]) == pytest.approx(m.weight_bytes("int8") - m.param_breakdown()["embedding"],
+                                                     rel=1e-3)
+
+
+def test_lpu_pipeline_not_aggregate_bandwidth():
+    d = cap.decode_time(L70, LPU, chips=576)
+    # aggregate bound: 69.5 GB / (576 × 80 TB/s) ≈ 1.5 µs — three orders of magnitude too optimistic
+    assert d.aggregate_bandwidth_s < 5e-6
+    assert d.seconds_per_token > 100 * d.aggregate_bandwidth_s
+    assert d.tensor_parallel == 7        # min(8 chips per node, 576 // 80)
+    assert d.parts["c2c_hops_s"] > 0 and d.parts["collectives_s"] > 0
+    assert d.dominant_bound in cap.BOUNDS
+
+
+def test_hop_counts_match_multichip():
+    p = mc.RealScaleParams()
+    for n in (1, 2, 8, 9, 16, 64, 72, 73, 300, 576, 577, 1200):
+        c2c, eth, stages = cap._pipeline_hop_counts(n, 1, p)
+        ref = mc.pipeline_hops(n)
+        assert int(c2c) == ref["c2c_hops"] and int(eth) == ref["ethernet_crossings"] and int(stages) == n
+
+
+def test_allreduce_matches_multichip():
+    p = mc.RealScaleParams()
+    hop = mc.hop_latency_s(1)
+    for n in (1, 2, 4, 7, 8, 16, 64):
+        for msg in (16_384, 1e6):
+            assert float(cap._allreduce_vec(msg, n, hop, p)) == pytest.approx(mc.allreduce_time_s(msg, n))
+
+
+def test_more_pipeline_chips_never_less_hop_time():
+    chips = np.arange(348, 3000)
+    for tp in (1, 4, 8):
+        s = cap.decode_sweep(L70, LPU, chips=chips, tensor_parallel=tp)
+        hops = s["parts"]["c2c_hops_s"] + s["parts"]["ethernet_s"]
+        assert np.all(np.diff(hops) >= -1e-15)
+
+
+def test_batch_raises_throughput_until_compute_bound():
+    b = np.arange(1, 2049)
+    s = cap.decode_sweep(L70, "nvidia-b300", chips=1, context_tokens=0, batch=b)
+    thr = s["throughput_tokens_per_s"]
+    kb = cap.compute_bound_batch(L70, "nvidia-b300", context_tokens=0, chips=1)
+    assert kb is not None and 100 < kb < 2048
+    assert np.all(np.diff(thr[:kb - 1]) > 0)                     # grows while memory-bound
+    assert np.all(np.diff(thr[kb:]) >= -1e-9 * thr[kb:-1])      # then flat at the compute roof
+    assert thr[-1] == pytest.approx(thr[kb], rel=1e-9)
+    # before the crossover memory dominates, after it compute does
+    assert s["dominant_bound"][kb - 2] == "memory bandwidth"
+    assert s["dominant_bound"][kb - 1] == "compute"
+
+
+def test_decode_time_matches_sweep_and_is_deterministic():
+    a = cap.decode_time(L70, LPU, chips=400, batch=2, context_tokens=2048)
+    s = cap.decode_sweep(L70, LPU, chips=400, batch=2, context_tokens=2048)
+    assert a.seconds_per_token == pytest.approx(float(s["seconds_per_token"]))
+    assert a == cap.decode_time(L70, LPU, chips=400, batch=2, context_tokens=2048)
+    assert a.tokens_per_s == pytest.approx(1 / a.seconds_per_token)
+    total = max(a.parts["memory_s"], a.parts["compute_s"]) + sum(
+        v for k, v in a.parts.items() if k not in ("memory_s", "compute_s"))
+    assert total == pytest.approx(a.seconds_per_token)
+
+
+def test_microbatches_and_throughput():
+    d1 = cap.decode_time(L70, LPU, chips=576, batch=3, context_tokens=1024)
+    d16 = cap.decode_time(L70, LPU, chips=576, batch=3, context_tokens=1024, microbatches=16)
+    assert d16.throughput_tokens_per_s > 10 * d1.throughput_tokens_per_s
+    assert d16.tokens_per_s <= d1.tokens_per_s
+
+
+# ---------------------------------------------------------------- roofline
+
+def test_roofline_by_hand():
+    # H100 INT8: ridge = 1,978.9 TOPS / 3.35 TB/s = 590.7 ops/byte
+    r = cap.ridge_intensity("nvidia-h100-sxm", "int8")
+    assert r == pytest.approx(1978.9e12 / 3.35e12)
+    assert cap.roofline("nvidia-h100-sxm", r, "int8") == pytest.approx(1978.9e12)
+    assert cap.roofline("nvidia-h100-sxm", 1.0, "int8") == pytest.approx(3.35e12)
+    x = np.logspace(-1, 4, 50)
+    y = cap.roofline(LPU, x, "int8")
+    assert y.shape == x.shape and np.all(np.diff(y) >= 0) and y.max() == pytest.approx(750e12)
+
+
+def test_decode_and_prefill_intensity():
+    d1 = cap.decode_intensity(L70, "int8", batch=1, context_tokens=0)
+    assert d1 == pytest.approx(2.0, rel=0.05)          # 2 FLOPs per 1-byte weight at batch 1
+    d = cap.decode_intensity(L70, "int8", batch=np.array([1, 8, 64]), context_tokens=0)
+    assert np.all(np.diff(d) > 0)
+    assert cap.prefill_intensity(L70, "int8", prompt_tokens=2048) > 1000
+    pts = cap.roofline_points(L70, "nvidia-b300")
+    assert pts["decode"][1] < pts["prefill"][1]
+
+
+def test_memory_sweep_time_fig18():
+    # Fig 18 arithmetic: 230 MB / 80 TB/s = 2.9 µs; 288 GB / 8 TB/s = 36 ms
+    assert cap.memory_sweep_time_s(LPU) == pytest.approx(2.875e-6)
+    assert cap.memory_sweep_time_s("nvidia-b300") == pytest.approx(0.036)
+
+
+# ---------------------------------------------------------------- bad inputs
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(batch=0), "batch"),
+    (dict(batch=-2), "batch"),
+    (dict(context_tokens=-1), "context_tokens"),
+    (dict(precision="int3"), "precision"),
+    (dict(kv_precision="fp12"), "kv_precision"),
+    (dict(expert_precision="nope"), "expert_precision"),
+    (dict(overhead=1.0), "overhead"),
+    (dict(overhead=-0.1), "overhead"),
+    (dict(layout="diagonal"), "layout"),
+    (dict(keep_parts=("wings",)), "keep_parts"),
+    (dict(price_usd_per_chip=-5), "price_usd_per_chip"),
+])
+def test_plan_bad_inputs(kwargs, word):
+    with pytest.raises(LabsimError, match=word):
+        cap.plan(L70, LPU, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(batch=0), "batch"),
+    (dict(chips=0), "chips"),
+    (dict(chips=10), "chips"),               # too few to hold the model
+    (dict(context_tokens=-5), "context_tokens"),
+    (dict(precision="fp7"), "precision"),
+    (dict(compute_efficiency=0), "compute_efficiency"),
+    (dict(bandwidth_efficiency=1.5), "bandwidth_efficiency"),
+    (dict(hop_source="moon"), "hop_source"),
+    (dict(microbatches=0), "microbatches"),
+    (dict(tensor_parallel=0), "tensor_parallel"),
+])
+def test_decode_bad_inputs(kwargs, word):
+    with pytest.raises(LabsimError, match=word):
+        cap.decode_time(L70, LPU, **kwargs)
+
+
+def test_unknown_names_and_bad_arrays():
+    with pytest.raises(LabsimError, match="chip"):
+        cap.plan(L70, "groq-lpu-v9")
+    with pytest.raises(LabsimError, match="model"):
+        cap.plan("llama-99b", LPU)
+    with pytest.raises(LabsimError, match="batch"):
+        cap.plan_sweep(L70, LPU, batch=np.array([1, 0, 2]))
+    with pytest.raises(LabsimError, match="batch"):
+        cap.decode_sweep(L70, LPU, batch=np.array([1.5]))
+    with pytest.raises(LabsimError, match="intensity"):
+        cap.roofline(LPU, np.array([1.0, 0.0]))
+    with pytest.raises(LabsimError, match="precision"):
+        cap.roofline("nvidia-b300", 1.0, "int4")      # no published INT4 peak
+
+
+def test_assumptions_listed():
+    for name in ("reserved_fraction_sram", "bandwidth_efficiency_hbm", "mxm_feed_bytes_per_cycle",
+                 "op_latency_cycles", "kernel_launch_s"):
+        a = cap.ASSUMPTIONS[name]
+        assert a.status and a.source
+    assert "reserved_fraction_sram" in cap.assumptions_table()
+
+
+def test_keyword_defaults_equal_listed_assumptions():
+    import inspect
+
+    dec = inspect.signature(cap.decode_time).parameters
+    pl = inspect.signature(cap.plan).parameters
+    A = {k: v.value for k, v in cap.ASSUMPTIONS.items()}
+    for name in ("compute_efficiency", "serial_ops_per_layer", "op_latency_cycles", "kernels_per_layer",
+                 "kernel_launch_s", "allreduces_per_layer", "hop_source", "ethernet", "kv_precision",
+                 "activation_precision"):
+        assert dec[name].default == A[name], name
+    for name in ("logits_precision", "layout", "gpu_power_of_two", "kv_precision"):
+        assert pl[name].default == A[name], name
+    assert pl["workspace_vectors"].default == A["workspace_vectors_hidden"]
+    assert cap.plan(L70, LPU).context_tokens == A["context_tokens"]
+    assert cap.plan(L70, LPU).reserved_bytes_per_chip == pytest.approx(230e6 * A["reserved_fraction_sram"])
+
+
+def test_hop_counts_any_topology_match_multichip():
+    # 64-chip racks (Fig 6) do not divide a 576-chip domain: the boundary-by-boundary path is used
+    p = mc.realscale_params(chips_per_rack=64)
+    for n in (1, 8, 63, 64, 65, 130, 575, 576, 577, 1300):
+        ref = mc.pipeline_hops(n, params=p)
+        c2c, eth, _ = cap._pipeline_hop_counts(n, 1, p)
+        assert int(c2c) == ref["c2c_hops"] and int(eth) == ref["ethernet_crossings"]
+    # closed form and loop agree on the default topology for tp > 1
+    q = mc.RealScaleParams()
+    n = np.arange(80, 2000, 7)
+    for tp in (3, 7, 8):
+        a = cap._pipeline_hop_counts(n, tp, q)
+        b = cap._pipeline_hop_counts_loop(n, np.full(n.shape, tp), -(-n // tp), q)
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

@@ -1,0 +1,63 @@
+"""Chapter 3 widget callback and plots: fast, plain, no errors."""
+from __future__ import annotations
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from labsim import LabsimError, capacity, catalog  # noqa: E402
+from labsim.viz import ch03  # noqa: E402
+
+
+def test_explore_values_match_capacity():
+    r = ch03.explore("llama-3.3-70b", "int8", 4096, 1, "groq-lpu-v1")
+    p = capacity.plan("llama-3.3-70b", "groq-lpu-v1", "int8", context_tokens=4096, batch=1)
+    d = capacity.decode_time("llama-3.3-70b", "groq-lpu-v1", chips=p.chips)
+    assert r["chips"] == p.chips and r["domains"] == p.domains and r["error"] is None
+    assert r["tokens_per_s"] == pytest.approx(d.tokens_per_s)
+    assert r["dominant_bound"] in capacity.BOUNDS
+    assert "tok/s" in ch03.explore_text(r)
+
+
+def test_explore_fast_for_every_chip_and_model():
+    for chip in catalog.chips():
+        for model in ("llama-3.1-8b", "gpt-oss-120b", "kimi-k2"):
+            ch03.explore(model, "int8", 8192, 4, chip)          # warm
+            t0 = time.perf_counter()
+            r = ch03.explore(model, "int8", 8192, 4, chip)
+            assert time.perf_counter() - t0 < 0.1
+            assert r["chips"] >= 1
+            ch03.explore_text(r)
+
+
+def test_explore_reports_uncomputable_decode_as_text():
+    r = ch03.explore("llama-3.1-8b", "int8", 4096, 1, "cerebras-cs3")   # no published peak in the catalog
+    assert r["error"] and "peak" in r["error"]
+    assert "not computable" in ch03.explore_text(r)
+
+
+def test_explore_bad_inputs():
+    with pytest.raises(LabsimError, match="batch"):
+        ch03.explore(batch=0)
+    with pytest.raises(LabsimError, match="context_tokens"):
+        ch03.explore(context_tokens=-1)
+    with pytest.raises(LabsimError, match="precision"):
+        ch03.explore(precision="int3")
+
+
+def test_plots_build():
+    figs = [ch03.capacity_picture(), ch03.breakdown_bars({"a": capacity.plan("llama-3.1-8b", "groq-lpu-v1")}),
+            ch03.reconcile_waterfall(), ch03.decode_bars(("llama-3.1-8b",)), ch03.roofline_plot()]
+    for f in figs:
+        assert f.axes
+        plt.close(f)
+
+
+def test_widget_builds():
+    pytest.importorskip("ipywidgets")
+    w = ch03.make_capacity_widget()
+    assert w.children
