@@ -1,0 +1,165 @@
+"""Benchmarks for labsim.tsp: slice-cycle updates per second, numba vs pure Python, and JIT compile time.
+
+A *slice-cycle update* is advancing one slice's stream registers (both directions, all streams) by one cycle
+and executing whatever that slice issues in that cycle; a run of C cycles on a chip of S slices performs
+S × C of them. The pure-Python side is the same kernel source run under ``NUMBA_DISABLE_JIT=1`` in a
+subprocess, on a smaller program of the same shape (it is ~10³× slower).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from labsim.tsp import Geometry, Program  # noqa: E402
+from labsim.tsp import sim as _sim  # noqa: E402
+
+DENSE_CYCLES = 4000        # numba side, faithful geometry
+SPARSE_CYCLES = 200_000
+MXM_CYCLES = 100
+PY_DENSE_CYCLES = 150      # pure-Python side
+PY_SPARSE_CYCLES = 2000
+
+
+def dense_program(g: Geometry, cycles: int) -> tuple[Program, dict]:
+    """Steady-state streaming: every cycle two MEM reads meet at the VXM, are added, and the sum is written back.
+
+    4 instructions per cycle, each on full vectors (320 elements on faithful)."""
+    p = Program(g, f"dense-{cycles}")
+    words = g.mem_words_per_bank
+    mem = {}
+    for bank in range(2):
+        for a in range(4):
+            mem[("MEM_W0", bank, a)] = np.arange(g.vector_len, dtype=np.int32) + a
+            mem[("MEM_E0", bank, a)] = np.arange(g.vector_len, dtype=np.int32) - a
+    for t in range(cycles):
+        bank, addr = t % 2, (t // 2) % 4
+        ra = p.mem_read(t, "MEM_W0", bank, addr, "E0")
+        p.mem_read(t, "MEM_E0", bank, addr, "W0")
+        add = p.add(p.arrival(ra, "VXM"), "E0", "W0", "E1")
+        p.mem_write(p.arrival(add, "MEM_E1"), "MEM_E1", bank, (t // 2) % words, "E1")
+    return p, mem
+
+
+def sparse_program(g: Geometry, cycles: int) -> tuple[Program, dict]:
+    """Mostly idle streams: one read → write pair every 100 cycles (the engine still advances every register)."""
+    p = Program(g, f"sparse-{cycles}")
+    mem = {("MEM_W0", 0, 0): np.arange(g.vector_len, dtype=np.int8)}
+    for t in range(0, cycles - 20, 100):
+        r = p.mem_read(t, "MEM_W0", 0, 0, "E0")
+        p.mem_write(p.arrival(r, "MEM_E3"), "MEM_E3", 1, 0, "E0")
+    return p, mem
+
+
+def mxm_program(g: Geometry, cycles: int) -> tuple[Program, dict]:
+    """MXM-bound: all 4 planes run one full matvec every cycle (the chip's peak MAC rate, simulated exactly)."""
+    p = Program(g, f"mxm-{cycles}")
+    n = g.vector_len
+    w = (np.arange(n * n).reshape(n, n) % 7 - 3).astype(np.int8)
+    mem = {}
+    for bank in range(2):
+        mem[("MEM_W0", bank, 0)] = (np.arange(n) % 5 - 2).astype(np.int8)
+        mem[("MEM_E0", bank, 0)] = (np.arange(n) % 3 - 1).astype(np.int8)
+    for s in ("MXM_W1", "MXM_W0", "MXM_E0", "MXM_E1"):
+        p.mxm_install(0, s, w)
+    start = g.mxm_install_cycles
+    for t in range(start, start + cycles):
+        ra = p.mem_read(t, "MEM_W0", t % 2, 0, "E0")      # east to MXM_E0 / MXM_E1
+        rb = p.mem_read(t, "MEM_E0", t % 2, 0, "W0")      # west to MXM_W0 / MXM_W1
+        p.mxm_matvec(p.arrival(ra, "MXM_E0"), "MXM_E0", "E0", "W1")
+        p.mxm_matvec(p.arrival(ra, "MXM_E1"), "MXM_E1", "E0", "W2")
+        p.mxm_matvec(p.arrival(rb, "MXM_W0"), "MXM_W0", "W0", "E1")
+        p.mxm_matvec(p.arrival(rb, "MXM_W1"), "MXM_W1", "W0", "E2")
+    return p, mem
+
+
+def time_kernel(p: Program, g: Geometry, mem: dict, repeats: int = 3) -> tuple[float, int]:
+    """Best-of wall time of the kernel alone and the slice-cycles it simulated."""
+    best = float("inf")
+    for _ in range(repeats):
+        args = _sim._kernel_args(p, g, mem)
+        t0 = time.perf_counter()
+        _sim._run(*args)
+        best = min(best, time.perf_counter() - t0)
+        assert args[-1][0] == 0, "benchmark program faulted"
+    return best, g.n_slices * (args[6] + 1)
+
+
+def _python_side(dense_cycles: int, sparse_cycles: int) -> dict:
+    g = Geometry.faithful()
+    out = {}
+    for name, (p, mem) in (("dense", dense_program(g, dense_cycles)), ("sparse", sparse_program(g, sparse_cycles))):
+        t, sc = time_kernel(p, g, mem, repeats=1)
+        out[name] = sc / t
+    return out
+
+
+def _compile_time() -> float:
+    """Seconds to compile the kernel from scratch (empty cache dir, fresh interpreter)."""
+    code = ("import time, labsim.tsp as t; from labsim.tsp import demo_program, simulate;"
+            "p, m, *_ = demo_program(); t0 = time.perf_counter(); simulate(p, memory=m);"
+            "t1 = time.perf_counter(); simulate(p, memory=m); t2 = time.perf_counter();"
+            "print((t1 - t0) - (t2 - t1))")
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, NUMBA_CACHE_DIR=d, PYTHONPATH=str(ROOT))
+        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    return float(res.stdout.strip().splitlines()[-1])
+
+
+def run() -> list[dict]:
+    g = Geometry.faithful()
+    import labsim.tsp
+    labsim.tsp._warmup()
+    rates = {}
+    for name, (p, mem) in (("dense", dense_program(g, DENSE_CYCLES)), ("sparse", sparse_program(g, SPARSE_CYCLES))):
+        t, sc = time_kernel(p, g, mem)
+        rates[name] = (sc / t, t, sc)
+    p_mxm, mem_mxm = mxm_program(g, MXM_CYCLES)
+    t_mxm, _ = time_kernel(p_mxm, g, mem_mxm)
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1", PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, __file__, "--python-side", str(PY_DENSE_CYCLES), str(PY_SPARSE_CYCLES)],
+                         env=env, capture_output=True, text=True, check=True)
+    py = json.loads(res.stdout.strip().splitlines()[-1])
+    # end to end (validation + encoding + kernel) for the dense program
+    p, mem = dense_program(g, DENSE_CYCLES)
+    t0 = time.perf_counter()
+    _sim.simulate(p, g, memory=mem)
+    t_e2e = time.perf_counter() - t0
+    compile_s = _compile_time()
+    rows = []
+    for name, what in (("dense", "4 full-vector instructions/cycle"), ("sparse", "1 instruction pair per 100 cycles")):
+        rate, t, sc = rates[name]
+        rows.append({"name": f"tsp kernel, {name} program (numba)", "value": rate, "unit": "slice-cycles/s",
+                     "note": f"faithful, 97 slices, {sc // 97:,} cycles, {what}; {t * 1e3:.1f} ms; goal ≥ 1e8"})
+        rows.append({"name": f"tsp kernel, {name} program (pure Python)", "value": py[name],
+                     "unit": "slice-cycles/s", "note": "same kernel, NUMBA_DISABLE_JIT=1, smaller program"})
+        rows.append({"name": f"tsp numba / pure Python, {name}", "value": rate / py[name], "unit": "×",
+                     "note": "goal ≥ 100×"})
+    rows.append({"name": "tsp kernel, MXM-bound program (numba)", "value": 4 * g.vector_len ** 2 * MXM_CYCLES / t_mxm,
+                 "unit": "simulated MAC/s", "note": f"4 planes × one 320×320 int8 matvec per cycle, {MXM_CYCLES} "
+                                                    f"cycles, exact arithmetic; {t_mxm * 1e3:.0f} ms "
+                                                    f"(= {97 * MXM_CYCLES / t_mxm:.3g} slice-cycles/s)"})
+    rows.append({"name": "tsp simulate() end to end, dense", "value": rates["dense"][2] / t_e2e,
+                 "unit": "slice-cycles/s", "note": f"incl. Python validation + encoding of "
+                                                   f"{len(p):,} instructions; {t_e2e:.2f} s"})
+    rows.append({"name": "tsp JIT compile time", "value": compile_s, "unit": "s",
+                 "note": "first call with an empty numba cache minus a warm call; cached afterwards (cache=True)"})
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--python-side":
+        print(json.dumps(_python_side(int(sys.argv[2]), int(sys.argv[3]))))
+        sys.exit(0)
+    for row in run():
+        print(f"{row['name']:<44} {row['value']:>14,.4g} {row['unit']:<15} {row['note']}")

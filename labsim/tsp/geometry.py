@@ -1,0 +1,297 @@
+"""TSP chip geometry and timing parameters, with derived quantities.
+
+Published geometry from ISCA 2020 (Abts et al.) §II–III and ISCA 2022, read via facts/tsp.md §2–5 and §11.
+Unpublished timing values are assumptions, marked **[A]**; every one is a named, overridable field:
+``Geometry.faithful(stream_hop_cycles=2)``.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from ..errors import LabsimError, check_choice, check_int, check_positive
+
+__all__ = [
+    "Geometry", "SLICE_TYPES", "total_sram_bytes", "sram_bytes_per_cycle", "stream_bytes_per_cycle",
+    "macs_per_cycle", "peak_int8_ops_per_s", "peak_fp16_flops_per_s", "sram_sweep_time_s", "parameter_table",
+    "ASSUMED_FIELDS",
+]
+
+#: Functional slice types, in a fixed order (used for colours and integer codes).
+SLICE_TYPES = ("C2C", "MXM", "SXM", "MEM", "VXM")
+
+_INT_FIELDS = (
+    "superlanes", "lanes_per_superlane", "streams_per_direction", "mem_slices_per_hemisphere",
+    "mem_banks_per_slice", "mem_words_per_bank", "mxm_planes", "vxm_alus_per_lane", "c2c_links",
+    "stream_hop_cycles", "instr_stagger_cycles_per_superlane", "mem_read_cycles", "mem_write_cycles",
+    "vxm_cycles", "mxm_install_cycles", "mxm_pass_cycles", "sxm_cycles", "c2c_serialize_cycles",
+    "c2c_link_latency_cycles", "hac_period_cycles",
+)
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Geometry and timing of one TSP. All delays are in cycles of ``clock_hz``.
+
+    Source: ISCA 2020 (Abts et al.) via facts/tsp.md §2–5, suggested values §11. [A] = assumption.
+    """
+
+    name: str = "faithful"
+    #: Nominal clock, 900 MHz (ISCA 2020 abstract, facts/tsp.md §1.4). The paper's arithmetic uses 1 GHz.
+    clock_hz: float = 900e6
+    #: Superlanes (tiles stacked south→north), 20 (ISCA 2020 §II, facts §2.2).
+    superlanes: int = 20
+    #: Lanes per superlane, 16 → 16-byte tile (ISCA 2020 §II).
+    lanes_per_superlane: int = 16
+    #: Stream registers per direction, 32 east + 32 west (ISCA 2020 §II, facts §3.1).
+    streams_per_direction: int = 32
+    #: MEM slices per hemisphere, 44 (ISCA 2020 §II-B, facts §4.1).
+    mem_slices_per_hemisphere: int = 44
+    #: SRAM banks per MEM slice, 2 (pseudo-dual-port; ISCA 2020 Eq. 2, facts §4.5).
+    mem_banks_per_slice: int = 2
+    #: Addresses per bank; one address = one 16-byte word per tile = one whole vector across the superlanes.
+    #: 4,096 from the 13-bit word address split over 2 banks (ISCA 2020 Table I, facts §4.4, §4.6 [D]).
+    mem_words_per_bank: int = 4096
+    #: MXM planes (each MXM slice is one vector_len × vector_len plane), 4 = 2 per hemisphere (facts §5.1.1).
+    mxm_planes: int = 4
+    #: VXM ALUs per lane (4×4 mesh), 16 (ISCA 2020 §III-C); also the VXM's issue slots per cycle here.
+    vxm_alus_per_lane: int = 16
+    #: Chip-to-chip links, 16 (Linley 2020, facts §5.5.1).
+    c2c_links: int = 16
+
+    # --- timing -------------------------------------------------------------------------------------------
+    #: [A] Cycles for a stream value to cross one slice boundary. ISCA 2020 says one stream register per
+    #: cycle; the spacing of the 45 stream register files is unpublished (facts §11.2).
+    stream_hop_cycles: int = 1
+    #: Cycles for an instruction to move up one superlane (staggered execution, ISCA 2020 §II-C, facts §2.8).
+    instr_stagger_cycles_per_superlane: int = 1
+    #: [A] MEM read functional delay: SRAM access + ECC check, order of magnitude (facts §11.2).
+    mem_read_cycles: int = 4
+    #: [A] MEM write: cycles until the written word is committed and readable (facts §11.2).
+    mem_write_cycles: int = 1
+    #: [A] VXM ALU functional delay (facts §11.2).
+    vxm_cycles: int = 4
+    #: Cycles to install one plane's weights: 320×320 B / (16 streams × 320 B) = 20 ([S]/[D] ISCA 2020 §V).
+    mxm_install_cycles: int = 20
+    #: [A] MXM pass: 20 supercell columns + 4 accumulate/drain (facts §11.2).
+    mxm_pass_cycles: int = 24
+    #: [A] SXM shift/permute functional delay (facts §11.2).
+    sxm_cycles: int = 2
+    #: Serialise one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles ([D] facts §11.2). C2C send/receive delay.
+    c2c_serialize_cycles: int = 20
+    #: Measured link latency ≈ 216 cycles (ISCA 2022 HAC data, facts §6.16). Used by chapter 2, not by sim.
+    c2c_link_latency_cycles: int = 216
+    #: Hardware-aligned counter period, 256 cycles (ISCA 2022, facts §6.15). Used by chapter 2.
+    hac_period_cycles: int = 256
+
+    notes: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        for f in _INT_FIELDS:
+            check_int(f, getattr(self, f), lo=1)
+        if self.mxm_planes % 2:
+            raise LabsimError(f"mxm_planes = {self.mxm_planes} must be even (planes sit in two hemispheres)")
+        check_int("superlanes", self.superlanes, lo=1, hi=64)
+        check_int("streams_per_direction", self.streams_per_direction, lo=1, hi=256)
+        check_int("mem_slices_per_hemisphere", self.mem_slices_per_hemisphere, lo=1, hi=512)
+        check_int("mem_banks_per_slice", self.mem_banks_per_slice, lo=1, hi=16)
+        check_int("mxm_planes", self.mxm_planes, lo=2, hi=16)
+        check_int("stream_hop_cycles", self.stream_hop_cycles, lo=1, hi=64)
+
+    # --- profiles -----------------------------------------------------------------------------------------
+    @classmethod
+    def faithful(cls, **overrides) -> "Geometry":
+        """Published geometry (facts/tsp.md §11.1 'faithful'); override any field by keyword."""
+        return cls._make(dict(name="faithful"), overrides)
+
+    @classmethod
+    def mini(cls, **overrides) -> "Geometry":
+        """Same structure, smaller (facts/tsp.md §11.1 'mini'): 4 superlanes, 8 MEM per side, 8 streams."""
+        base = dict(name="mini", superlanes=4, streams_per_direction=8, mem_slices_per_hemisphere=8,
+                    mem_words_per_bank=256)
+        return cls._make(base, overrides)
+
+    @classmethod
+    def _make(cls, base: dict, overrides: dict) -> "Geometry":
+        names = {f.name for f in dataclasses.fields(cls)}
+        for k in overrides:
+            check_choice("field", k, names, what="Geometry field")
+        return cls(**{**base, **overrides})
+
+    def replace(self, **overrides) -> "Geometry":
+        """A copy with some fields changed (validated)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        for k in overrides:
+            check_choice("field", k, names, what="Geometry field")
+        return dataclasses.replace(self, **overrides)
+
+    # --- layout -------------------------------------------------------------------------------------------
+    @property
+    def vector_len(self) -> int:
+        """Elements (= bytes for int8) in one vector: superlanes × lanes_per_superlane (320 faithful)."""
+        return self.superlanes * self.lanes_per_superlane
+
+    @property
+    def mxm_dim(self) -> int:
+        """Side of one MXM plane = the vector length (320 faithful)."""
+        return self.vector_len
+
+    @property
+    def slice_names(self) -> tuple[str, ...]:
+        """Slice names, index 0 = west edge (facts/tsp.md §11.1; C2C end-caps are [A])."""
+        return _layout(self)[0]
+
+    @property
+    def slice_types(self) -> tuple[str, ...]:
+        return _layout(self)[1]
+
+    @property
+    def n_slices(self) -> int:
+        return len(self.slice_names)
+
+    @property
+    def vxm_index(self) -> int:
+        return self.slice_types.index("VXM")
+
+    def slice_index(self, name) -> int:
+        """Index of a slice given by name ("MEM_W0") or index."""
+        names = self.slice_names
+        if isinstance(name, (int,)) and not isinstance(name, bool):
+            return check_int("slice", name, lo=0, hi=len(names) - 1)
+        try:
+            import numpy as np
+            if isinstance(name, np.integer):
+                return check_int("slice", int(name), lo=0, hi=len(names) - 1)
+        except ImportError:  # pragma: no cover
+            pass
+        if isinstance(name, str) and name in _layout(self)[2]:
+            return _layout(self)[2][name]
+        check_choice("slice", name, names, what="slice")
+        raise AssertionError  # unreachable
+
+    def slice_type(self, name) -> str:
+        return self.slice_types[self.slice_index(name)]
+
+    def slices_of_type(self, kind: str) -> tuple[str, ...]:
+        check_choice("kind", kind, SLICE_TYPES, what="slice type")
+        return tuple(n for n, t in zip(self.slice_names, self.slice_types) if t == kind)
+
+    def hop_cycles(self, src, dst) -> int:
+        """Cycles for a stream value to travel from slice ``src`` to slice ``dst`` (either direction)."""
+        return abs(self.slice_index(dst) - self.slice_index(src)) * self.stream_hop_cycles
+
+    def delay(self, op: str) -> int:
+        """Functional delay in cycles of opcode ``op`` (see labsim.tsp.program.OPCODES)."""
+        from .program import OPCODES, DELAY_FIELD
+        check_choice("op", op, OPCODES, what="opcode")
+        f = DELAY_FIELD[op]
+        return 1 if f is None else int(getattr(self, f))
+
+    def issue_slots(self, kind: str) -> int:
+        """Instructions a slice of this type may start per cycle (MEM 2 = one per bank, VXM 16, others 1)."""
+        check_choice("kind", kind, SLICE_TYPES, what="slice type")
+        return {"MEM": self.mem_banks_per_slice, "VXM": self.vxm_alus_per_lane}.get(kind, 1)
+
+    def describe(self) -> str:
+        return (f"{self.name}: {self.n_slices} slices, {self.superlanes} superlanes × {self.lanes_per_superlane} "
+                f"lanes = {self.vector_len}-element vectors, {self.streams_per_direction} streams each way, "
+                f"{self.mem_slices_per_hemisphere} MEM per hemisphere, clock {self.clock_hz / 1e6:g} MHz")
+
+
+_LAYOUT_CACHE: dict = {}
+
+
+def _layout(g: Geometry):
+    key = (g.mem_slices_per_hemisphere, g.mxm_planes)
+    if key not in _LAYOUT_CACHE:
+        half = g.mxm_planes // 2
+        names: list[str] = ["C2C_W"]
+        names += [f"MXM_W{i}" for i in reversed(range(half))]
+        names += ["SXM_W"]
+        names += [f"MEM_W{i}" for i in reversed(range(g.mem_slices_per_hemisphere))]
+        names += ["VXM"]
+        names += [f"MEM_E{i}" for i in range(g.mem_slices_per_hemisphere)]
+        names += ["SXM_E"]
+        names += [f"MXM_E{i}" for i in range(half)]
+        names += ["C2C_E"]
+        types = tuple(n.split("_")[0] if "_" in n else n for n in names)
+        _LAYOUT_CACHE[key] = (tuple(names), types, {n: i for i, n in enumerate(names)})
+    return _LAYOUT_CACHE[key]
+
+
+# --- derived quantities -----------------------------------------------------------------------------------
+
+def _clock(g: Geometry, clock_hz) -> float:
+    return g.clock_hz if clock_hz is None else check_positive("clock_hz", clock_hz, unit="Hz")
+
+
+def total_sram_bytes(g: Geometry) -> int:
+    """On-chip SRAM: 2 hemispheres × MEM slices × banks × addresses × vector bytes (faithful: 220 MiB)."""
+    return 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * g.mem_words_per_bank * g.vector_len
+
+
+def sram_bytes_per_cycle(g: Geometry) -> int:
+    """Peak SRAM port bandwidth: every bank of every MEM slice delivers one vector per cycle
+    (ISCA 2020 Eq. 2: 2 × 44 × 2 × 320 B = 56,320 B/cycle)."""
+    return 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * g.vector_len
+
+
+def stream_bytes_per_cycle(g: Geometry) -> int:
+    """Stream-register bandwidth: 2 directions × streams × 1 B × lanes (ISCA 2020 Eq. 1: 20,480 B/cycle)."""
+    return 2 * g.streams_per_direction * g.vector_len
+
+
+def macs_per_cycle(g: Geometry) -> int:
+    """INT8 multiply-accumulates per cycle: planes × vector_len² (faithful: 4 × 320² = 409,600)."""
+    return g.mxm_planes * g.vector_len ** 2
+
+
+def peak_int8_ops_per_s(g: Geometry, clock_hz: float | None = None) -> float:
+    """Peak INT8 ops/s = 2 ops per MAC × MACs/cycle × clock (737 / 819 / 1,024 TOPS at 0.9 / 1.0 / 1.25 GHz)."""
+    return 2.0 * macs_per_cycle(g) * _clock(g, clock_hz)
+
+
+def peak_fp16_flops_per_s(g: Geometry, clock_hz: float | None = None) -> float:
+    """Peak FP16 FLOP/s: FP16 runs at ¼ of the INT8 MAC rate (ISCA 2022, facts §5.1.3) → 184 TFLOPS at 0.9 GHz."""
+    return 2.0 * macs_per_cycle(g) / 4 * _clock(g, clock_hz)
+
+
+def sram_sweep_time_s(g: Geometry, clock_hz: float | None = None) -> float:
+    """Time to read every SRAM byte once at the peak port bandwidth."""
+    return total_sram_bytes(g) / (sram_bytes_per_cycle(g) * _clock(g, clock_hz))
+
+
+#: Timing fields that are assumptions [A] (not published); the rest are published [P]/[S] or derived [D].
+ASSUMED_FIELDS = frozenset({"stream_hop_cycles", "mem_read_cycles", "mem_write_cycles", "vxm_cycles",
+                            "mxm_pass_cycles", "sxm_cycles"})
+
+_PARAM_SOURCES = {
+    "clock_hz": "[P] ISCA 2020 abstract (900 MHz)",
+    "superlanes": "[S] ISCA 2020 §II",
+    "lanes_per_superlane": "[S] ISCA 2020 §II",
+    "streams_per_direction": "[S] ISCA 2020 §II",
+    "mem_slices_per_hemisphere": "[S] ISCA 2020 §II-B",
+    "mem_banks_per_slice": "[S] ISCA 2020 Eq. 2",
+    "mem_words_per_bank": "[D] 13-bit address / 2 banks (ISCA 2020 Table I)",
+    "mxm_planes": "[S] ISCA 2020 §III-D",
+    "vxm_alus_per_lane": "[S] ISCA 2020 §III-C",
+    "c2c_links": "[P] Linley 2020",
+    "stream_hop_cycles": "[A] SRF spacing unpublished",
+    "instr_stagger_cycles_per_superlane": "[S] ISCA 2020 §II-C",
+    "mem_read_cycles": "[A] SRAM + ECC, order of magnitude",
+    "mem_write_cycles": "[A]",
+    "vxm_cycles": "[A]",
+    "mxm_install_cycles": "[S]/[D] ISCA 2020 §V (< 40 cycles for 4 planes)",
+    "mxm_pass_cycles": "[A] 20 columns + 4 drain",
+    "sxm_cycles": "[A]",
+    "c2c_serialize_cycles": "[D] 2,560 b × 1.025 / 120 Gb/s",
+    "c2c_link_latency_cycles": "[S] ISCA 2022 HAC data",
+    "hac_period_cycles": "[S] ISCA 2022",
+}
+
+
+def parameter_table(g: Geometry) -> list[dict]:
+    """Every geometry/timing field with its value and status/source (facts/tsp.md §11), for notebooks."""
+    return [{"field": f, "value": getattr(g, f), "source": _PARAM_SOURCES[f], "assumption": f in ASSUMED_FIELDS}
+            for f in _PARAM_SOURCES]
