@@ -34,7 +34,7 @@ from .precision import PRECISIONS, bytes_per_element
 __all__ = [
     "ASSUMPTIONS", "Assumption", "BOUNDS", "Plan", "DecodeResult", "plan", "plan_sweep", "decode_time",
     "decode_sweep", "roofline", "ridge_intensity", "decode_intensity", "prefill_intensity", "roofline_points",
-    "compute_bound_batch", "compute_precision_for", "reconcile_576", "memory_sweep_time_s", "experts_touched", "assumptions_table",
+    "compute_bound_batch", "compute_precision_for", "reconcile_576", "prefill_time", "PrefillResult", "memory_sweep_time_s", "experts_touched", "assumptions_table",
 ]
 
 
@@ -980,3 +980,66 @@ def reconcile_576(model="llama-3.3-70b", chip="groq-lpu-v1", *, context_tokens: 
                  "chips": float(target_chips - p.chips), "added": float("nan"),
                  "assumption": f"{target_chips} − {p.chips}"})
     return rows
+
+
+# ----------------------------------------------------------------------------------------------------------
+# prefill (time to first token)
+# ----------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrefillResult:
+    """Time to process one prompt (batch 1) and emit its first token. ``parts`` in seconds:
+    ``compute_s`` and ``memory_s`` overlap (the larger counts); ``latency_s`` (hops, collectives, launches, fixed
+    on-chip steps of one forward pass) adds once."""
+    model: str
+    chip: str
+    chips: int
+    prompt_tokens: int
+    seconds: float
+    tokens_per_s: float      #: prompt tokens processed per second
+    parts: Mapping[str, float]
+    dominant_bound: str      #: "compute", "memory bandwidth" or "latency"
+
+
+def prefill_time(model, chip, *, prompt_tokens: int, chips: int | None = None, precision: str = "int8",
+                 expert_precision: str | None = None, kv_precision: str = "fp16",
+                 compute_efficiency: float = 0.7, bandwidth_efficiency: float | None = None,
+                 **decode_kwargs) -> PrefillResult:
+    """Time to first token of one ``prompt_tokens``-long prompt on ``chips`` × ``chip`` (batch 1).
+
+    Model [A]: all prompt tokens go through the model in one forward pass, so every chip works at once — on a
+    GPU all tensor-parallel GPUs, on an LPU pipeline every stage on a different slice of the prompt (balanced
+    stages). compute = P · FLOPs/token(P/2) (each token attends to those before it) ÷ (chips · usable peak);
+    memory = (all weights once + the P tokens' KV written) ÷ (chips · usable bandwidth); the two overlap. The
+    last prompt token must still cross every hop, collective and kernel launch of one forward pass: those
+    latency terms are taken from :func:`decode_time` at batch 1 and added once. Left out: the bandwidth of
+    prefill-sized all-reduces and chunked prefill.
+    """
+    prompt_tokens = check_int("prompt_tokens", prompt_tokens, lo=1, hi=100_000_000)
+    m, c = _model(model), _chip(chip)
+    one = decode_sweep(m, c, chips=chips, batch=1, context_tokens=prompt_tokens, precision=precision,
+                       expert_precision=expert_precision, kv_precision=kv_precision,
+                       compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,
+                       **decode_kwargs)
+    n = int(one["chips"])
+    if chips is not None and not bool(one["fits"]):
+        raise LabsimError(f"chips = {chips} is out of range: {m.name} at {precision} needs more chips to hold "
+                          f"its weights and a {prompt_tokens}-token KV cache")
+    p = dict(one["parts"])
+    latency_s = float(one["latency_s"]) - max(float(p["memory_s"]), float(p["compute_s"]))
+    comp_p = one["compute_precision"]
+    flops = prompt_tokens * float(m.flops_per_token(prompt_tokens / 2))
+    peak = c.peak_ops(comp_p) * compute_efficiency if comp_p else np.inf
+    compute_s = flops / (n * peak)
+    if bandwidth_efficiency is None:
+        bandwidth_efficiency = ASSUMPTIONS["bandwidth_efficiency_sram" if c.memory_kind == "sram"
+                                           else "bandwidth_efficiency_hbm"].value
+    bytes_moved = (m.weight_bytes(precision, expert_precision=expert_precision)
+                   + prompt_tokens * m.kv_cache_bytes_per_token(kv_precision))
+    memory_s = bytes_moved / (n * c.memory_bandwidth_bytes_per_s * bandwidth_efficiency)
+    seconds = max(compute_s, memory_s) + latency_s
+    parts = {"compute_s": compute_s, "memory_s": memory_s, "latency_s": latency_s}
+    bound = max((("compute", compute_s), ("memory bandwidth", memory_s), ("latency", latency_s)),
+                key=lambda kv: kv[1])[0]
+    return PrefillResult(model=m.name, chip=c.name, chips=n, prompt_tokens=prompt_tokens, seconds=seconds,
+                         tokens_per_s=prompt_tokens / seconds, parts=MappingProxyType(parts), dominant_bound=bound)
