@@ -1,0 +1,37 @@
+"""Benchmarks for labsim.gpu (and the multichip sampler): samples per second after warm-up.
+Goal (issue 4): n = 100,000 GPU-model samples of a decoder layer in well under a second."""
+from __future__ import annotations
+
+import time
+
+from labsim import gpu, multichip
+
+
+def _best_of(fn, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run() -> list[dict]:
+    gpu._warmup()
+    multichip._warmup()
+    ks = gpu.model_decoder_layer_kernels("llama-3.1-8b")
+    n = 100_000
+    rows = []
+    for label, kw in [("isolated", {}), ("contention + clock variation", {"contention": True, "clock_variation": True})]:
+        t = _best_of(lambda: gpu.simulate(ks, n=n, seed=0, **kw))
+        rows.append({"name": f"gpu.simulate decoder layer ({len(ks)} kernels), {label}", "value": n / t,
+                     "unit": "samples/s", "note": f"n = {n:,} in {t * 1e3:.0f} ms; goal: well under 1 s"})
+    t = _best_of(lambda: multichip.pipeline_latency_samples(2000, 1e-6, n=n, seed=0))
+    rows.append({"name": "multichip.pipeline_latency_samples, 2,000 chips (3 domains)", "value": n / t,
+                 "unit": "samples/s", "note": f"n = {n:,} in {t * 1e3:.0f} ms"})
+    return rows
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(f"{r['name']:<62s} {r['value']:>14,.0f} {r['unit']:<10s} {r['note']}")

@@ -1,0 +1,182 @@
+"""Exercise checkers for chapter 2 (compiler scheduling). Expected values are computed with ``labsim.schedule``,
+``labsim.gpu`` and ``labsim.multichip`` from the exercise constants below (the exercise text states the same
+constants); nothing is typed in, and no checker prints the expected value."""
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+
+import numpy as np
+
+from .. import gpu, multichip, schedule
+from ..errors import LabsimError, TimingFault
+from ..tsp import simulate
+from ._core import check_bool, check_number, not_attempted, say, unanswered
+
+__all__ = ["EX_P99", "EX_PIPELINE", "critical_path", "asap_scheduler", "p99_from_samples", "stream_conflict",
+           "pipeline_16", "cliff_claim", "ex_p99_samples"]
+
+#: Exercise 3: the decoder layer of Llama 3.1 8B on the GPU model, 100,000 runs, co-tenant contention on.
+EX_P99 = {"n": 100_000, "seed": 0, "contention": True}
+
+#: Exercise 5: 16 pipeline stages (one per chip), each stage as long as the list-scheduled mini decoder layer
+#: [A: a stand-in for a per-chip stage]; hops at the report's Fig 6 rate.
+EX_PIPELINE = {"n_chips": 16, "hop_source": "fig6"}
+
+
+def _part(fn, *args, **kwargs) -> bool:
+    """Run one part of a multi-part check quietly; print its feedback only when it fails."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ok = fn(*args, **kwargs)
+    if not ok:
+        print(buf.getvalue(), end="")
+    return ok
+
+
+def _is_close(a, b, rtol):
+    return math.isclose(float(a), float(b), rel_tol=rtol)
+
+
+def critical_path(answer_cycles) -> bool:
+    """Exercise 1: length in cycles of the critical path of ``schedule.example_graph()``."""
+    g = schedule.example_graph()
+    expected, path = schedule.critical_path(g)
+    if unanswered(answer_cycles):
+        return not_attempted()
+    try:
+        a = float(answer_cycles)
+    except (TypeError, ValueError):
+        return say(False, "answer with a number of cycles.")
+    # typical slips: forgetting the weight install, or the hops
+    no_install = expected - schedule.node_latency(g, path[0])
+    no_hops = expected - len(path) * g.geometry.stream_hop_cycles
+    if _is_close(a, no_install, 1e-9) and schedule.node_latency(g, path[0]) > 0:
+        return say(False, "the path starts before the matvec: its weights must be installed first.")
+    if _is_close(a, no_hops, 1e-9):
+        return say(False, "close — every node also adds one stream hop to reach the next unit.")
+    return check_number(a, expected, rtol=1e-9, hint="follow the longest chain: weights → matvec → add → relu → "
+                        "requant → store, adding each node's delay + 1 hop.")
+
+
+def asap_scheduler(fn) -> bool:
+    """Exercise 2: ``fn(graph) -> {node id: earliest start}`` (unlimited resources), then used as the priority of
+    the placement-aware scheduler, must beat the naive baseline on the mini decoder layer."""
+    if unanswered(fn):
+        return not_attempted()
+    if not callable(fn):
+        return say(False, f"expected a function, got {type(fn).__name__}.")
+    graphs = [schedule.example_graph(), schedule.mlp_graph(), schedule.random_graph(3)]
+    for g in graphs:
+        try:
+            got = fn(g)
+        except Exception as exc:  # the learner's code raised: say what, not the answer
+            return say(False, f"your function raised {type(exc).__name__}: {exc}")
+        if got is None or got is Ellipsis:
+            return not_attempted()
+        ref = schedule.asap_start_cycles(g)
+        try:
+            ok = all(int(got[i]) == ref[i] for i in ref)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return say(False, "return a dict {node id: start cycle} with one entry per node.")
+        if not ok:
+            bad = next(i for i in ref if int(got[i]) != ref[i])
+            return say(False, f"node {bad} ({g.nodes[bad].name!r}) has a wrong start: a node starts when its "
+                              f"LATEST input has finished (start + node_latency).")
+    g = schedule.decoder_layer_graph()
+    asap = fn(g)
+    prio = [-asap[i] for i in range(len(g.nodes))]
+    mine = schedule.schedule(g, "list", priority=prio).predicted_cycles
+    naive = schedule.naive_schedule(g).predicted_cycles
+    return say(mine < naive, f"your ASAP priority gives {mine} cycles vs {naive} for the naive baseline."
+               if mine < naive else "your priorities do not beat the naive baseline.")
+
+
+def ex_p99_samples() -> np.ndarray:
+    """The samples of exercise 3 (the same call the exercise asks for)."""
+    return gpu.simulate(gpu.model_decoder_layer_kernels("llama-3.1-8b"), **EX_P99)
+
+
+def p99_from_samples(answer_p99_us, answer_p99_over_p50) -> bool:
+    """Exercise 3: P99 of the exercise-3 samples in µs, and P99/P50."""
+    if unanswered(answer_p99_us) or unanswered(answer_p99_over_p50):
+        return not_attempted()
+    s = ex_p99_samples()
+    p50, p99 = np.percentile(s, [50, 99])
+    p50_lo, p99_lo = np.percentile(s, [50, 99], method="lower")
+    ok1 = _part(check_number, answer_p99_us, p99 * 1e6, rtol=max(2e-3, abs(p99_lo - p99) / p99 * 1.01),
+                       hint="sort the samples and take the value below which 99 % of them lie (np.percentile).")
+    if not ok1:
+        return False
+    try:
+        r = float(answer_p99_over_p50)
+    except (TypeError, ValueError):
+        return say(False, "P99/P50 must be a number.")
+    if _is_close(r, p50 / p99, 1e-2):
+        return say(False, "the ratio is upside down: P99 divided by P50.")
+    return check_number(r, p99 / p50, rtol=5e-3, hint="divide P99 by the median (P50).")
+
+
+def stream_conflict(answer_fault_cycle, answer_stream_b) -> bool:
+    """Exercise 4: the cycle the simulator names in the stream-collision fault, and a stream for ``b`` that fixes
+    the program (``schedule.stream_conflict_example(stream_b)`` must then simulate and compute a + b)."""
+    if unanswered(answer_fault_cycle) or unanswered(answer_stream_b):
+        return not_attempted()
+    prog, _ = schedule.stream_conflict_example()
+    try:
+        simulate(prog, prog.geometry)
+        expected_cycle = None
+    except TimingFault as exc:
+        expected_cycle = int(str(exc).split("cycle ")[1].split(",")[0])
+    ok = _part(check_number, answer_fault_cycle, expected_cycle, rtol=0, atol=0.5,
+                      hint="read the cycle in the TimingFault message (the cycle the two values are written).")
+    if not ok:
+        return False
+    try:
+        prog, expected = schedule.stream_conflict_example(answer_stream_b)
+        res = simulate(prog, prog.geometry)
+    except TimingFault as exc:
+        return say(False, f"the program still faults: {str(exc)[:160]}")
+    except LabsimError as exc:
+        return say(False, f"that is not a valid stream here: {exc}")
+    got = res.read("MEM_E0", 0, 0)
+    return say(bool(np.array_equal(got, expected)), "the program runs and stores a + b." if np.array_equal(got, expected)
+               else "the program runs but stores the wrong vector — does b still reach the VXM on your stream?")
+
+
+def _ex5_expected(per_stage_s):
+    return multichip.pipeline_latency_s(EX_PIPELINE["n_chips"], per_stage_s, hop_source=EX_PIPELINE["hop_source"])
+
+
+def pipeline_16(answer_latency_us, answer_one_domain, per_stage_s) -> bool:
+    """Exercise 5: end-to-end latency (µs) of a 16-stage pipeline (one chip per stage, ``per_stage_s`` each,
+    stages placed node by node) and whether it stays inside one synchronous domain."""
+    if unanswered(answer_latency_us) or unanswered(answer_one_domain):
+        return not_attempted()
+    per = float(per_stage_s)
+    expected = _ex5_expected(per) * 1e6
+    n = EX_PIPELINE["n_chips"]
+    hop = multichip.hop_latency_s(1)
+    try:
+        a = float(answer_latency_us)
+    except (TypeError, ValueError):
+        return say(False, "answer the latency as a number of µs.")
+    if _is_close(a, (n * per + (n - 1) * hop) * 1e6, 1e-4):
+        return say(False, "almost: the boundary between the two nodes costs more than one hop (Fig 6: 16 chips → 2 hops).")
+    if _is_close(a, n * per * 1e6, 1e-4):
+        return say(False, "you left out the chip-to-chip hops (0.6 µs each, report Fig 6).")
+    ok = _part(check_number, a, expected, rtol=1e-3, hint="stages × per-stage time + hops × 0.6 µs.")
+    if not ok:
+        return False
+    return check_bool(answer_one_domain, not multichip.crosses_cliff(n),
+                      hint="compare 16 chips with the 576-chip synchronous domain.")
+
+
+def cliff_claim(answer_claim_holds) -> bool:
+    """Exercise 6: does "P99 ≈ median" hold for a 1,000-chip pipeline with the TCP Ethernet preset (P99/P50 within
+    1 %)? Answer True or False."""
+    p = multichip.pipeline_latency_percentiles(1000, 1e-6, n=20_000, seed=0, ethernet="tcp")
+    return check_bool(answer_claim_holds, p["p99_over_p50"] < 1.01,
+                      hint="compute pipeline_latency_percentiles(1000, 1e-6, ethernet='tcp') and look at P99/P50.",
+                      praise="beyond one domain the Ethernet hop brings the tail back.")

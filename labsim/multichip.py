@@ -1,0 +1,408 @@
+"""RealScale: compiler-scheduled chip-to-chip hops, pipelines over many chips, and the determinism cliff.
+
+Model (one paragraph). Inside one *synchronous domain* (576 chips per the source report) every chip-to-chip
+transfer is placed in a known cycle by the compiler (ISCA 2022: software-scheduled network, no back-pressure,
+plesiochronous links re-aligned by HAC/DESKEW), so its latency is a constant: ``hops × hop_latency``. The
+physical link jitter (σ ≈ 2.7 cycles on ~216, ISCA 2022 [S]) is absorbed by the schedule's slack and never
+reaches the program. Beyond one domain the report says traffic falls back to standard Ethernet; each domain
+crossing then adds a *random* one-way latency (lognormal body + rare congestion tail, an explicit [A] preset),
+so the end-to-end latency of a pipeline spanning k domains becomes a distribution: the **determinism cliff**.
+
+Sources: ``labsim/data/multichip/realscale.toml`` (every number with its source; facts/tsp.md §6, §11.3;
+facts/seeds.md §1.2–§1.4). Design notes: ``docs/design/multichip.md``.
+
+Public API (chapter 3 depends on these names):
+``hop_latency_s``, ``network_diameter_hops``, ``domains_needed``, ``crosses_cliff``, ``pipeline_hops``,
+``pipeline_latency_s``, ``pipeline_latency_samples``, ``pipeline_latency_percentiles``, ``cliff_curve``,
+``transfer_time_s``, ``allreduce_time_s``, ``tp_allreduce_time_per_layer_s``, ``RealScaleParams``,
+``realscale_params``, ``EthernetJitter``, ``ETHERNET_PRESETS``, ``ethernet_preset``.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
+
+__all__ = [
+    "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",
+    "HOP_SOURCES", "hop_latency_s", "network_diameter_hops", "domains_needed", "crosses_cliff", "pipeline_hops",
+    "pipeline_latency_s", "pipeline_latency_samples", "pipeline_latency_percentiles", "cliff_curve",
+    "transfer_time_s", "allreduce_time_s", "tp_allreduce_time_per_layer_s", "percentiles", "ISCA22_MAX_CHIPS",
+]
+
+_DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
+
+#: Largest published system (ISCA 2022 abstract: up to 10,440 TSPs), facts/tsp.md §6.3.
+ISCA22_MAX_CHIPS = 10_440
+
+#: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6); ``"isca22"`` =
+#: ~260 cycles per hop at 900 MHz ≈ 0.29 µs ([D]/[A] facts/tsp.md §11.2). They disagree by ~2×; both are shown.
+HOP_SOURCES = ("fig6", "isca22")
+
+
+def _load() -> dict:
+    with open(_DATA, "rb") as fh:
+        return tomllib.load(fh)
+
+
+_RAW = _load()
+
+
+@dataclass(frozen=True)
+class RealScaleParams:
+    """Topology, hop and link parameters (defaults from ``data/multichip/realscale.toml``, all sourced there)."""
+    chips_per_node: int = int(_RAW["topology"]["chips_per_node"])
+    chips_per_rack: int = int(_RAW["topology"]["chips_per_rack"])
+    sync_domain_chips: int = int(_RAW["topology"]["sync_domain_chips"])
+    hop_latency_fig6_s: float = float(_RAW["hops"]["hop_latency_fig6_s"])
+    link_latency_cycles: float = float(_RAW["hops"]["link_latency_cycles"])
+    link_latency_sigma_cycles: float = float(_RAW["hops"]["link_latency_sigma_cycles"])
+    hop_total_cycles: float = float(_RAW["hops"]["hop_total_cycles"])
+    clock_hz: float = float(_RAW["hops"]["clock_hz"])
+    inter_node_hops: int = int(_RAW["hops"]["inter_node_hops"])          # [D]/[A]
+    inter_rack_hops: int = int(_RAW["hops"]["inter_rack_hops"])          # [A]
+    local_link_bandwidth_bytes_per_s: float = float(_RAW["links"]["local_link_bandwidth_bytes_per_s"])
+    global_link_bandwidth_bytes_per_s: float = float(_RAW["links"]["global_link_bandwidth_bytes_per_s"])
+    local_links_per_chip: int = int(_RAW["links"]["local_links_per_chip"])
+    packet_payload_bytes: int = int(_RAW["links"]["packet_payload_bytes"])
+    packet_overhead_frac: float = float(_RAW["links"]["packet_overhead_frac"])
+
+    def __post_init__(self):
+        check_int("chips_per_node", self.chips_per_node, lo=1)
+        check_int("chips_per_rack", self.chips_per_rack, lo=self.chips_per_node)
+        check_int("sync_domain_chips", self.sync_domain_chips, lo=1)
+        check_positive("hop_latency_fig6_s", self.hop_latency_fig6_s, unit="s")
+        check_positive("link_latency_cycles", self.link_latency_cycles)
+        check_number("link_latency_sigma_cycles", self.link_latency_sigma_cycles, lo=0.0)
+        check_positive("hop_total_cycles", self.hop_total_cycles)
+        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        check_int("inter_node_hops", self.inter_node_hops, lo=1, hi=16)
+        check_int("inter_rack_hops", self.inter_rack_hops, lo=1, hi=16)
+        check_positive("local_link_bandwidth_bytes_per_s", self.local_link_bandwidth_bytes_per_s, unit="B/s")
+        check_positive("global_link_bandwidth_bytes_per_s", self.global_link_bandwidth_bytes_per_s, unit="B/s")
+        check_int("local_links_per_chip", self.local_links_per_chip, lo=1)
+        check_int("packet_payload_bytes", self.packet_payload_bytes, lo=1)
+        check_number("packet_overhead_frac", self.packet_overhead_frac, lo=0.0, hi=1.0)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """field group -> source text, straight from the data file."""
+        out = {}
+        for section in ("topology", "hops", "links"):
+            for k, v in _RAW[section].items():
+                if k.endswith("_source"):
+                    out[k[: -len("_source")]] = v
+        return out
+
+
+def realscale_params(**overrides) -> RealScaleParams:
+    """Default :class:`RealScaleParams` with keyword overrides (e.g. ``sync_domain_chips=1024``)."""
+    names = {f.name for f in fields(RealScaleParams)}
+    for k in overrides:
+        check_choice("parameter", k, names, what="RealScale parameter")
+    return replace(RealScaleParams(), **overrides)
+
+
+_DEFAULT = RealScaleParams()
+
+
+@dataclass(frozen=True)
+class EthernetJitter:
+    """One-way latency of one message over the Ethernet fabric between synchronous domains [A].
+
+    latency = ``base_s`` × lognormal(0, ``sigma``) + Bernoulli(``congestion_prob``) × Exp(mean ``congestion_mean_s``).
+    The median of the body is ``base_s``. No tail is clipped.
+    """
+    base_s: float
+    sigma: float
+    congestion_prob: float
+    congestion_mean_s: float
+    source: str = "[A]"
+
+    def __post_init__(self):
+        check_positive("base_s", self.base_s, unit="s")
+        check_number("sigma", self.sigma, lo=0.0, hi=3.0)
+        check_fraction("congestion_prob", self.congestion_prob)
+        check_number("congestion_mean_s", self.congestion_mean_s, lo=0.0, unit="s")
+
+
+#: Named Ethernet presets (both are assumptions; see the data file for the reasoning).
+ETHERNET_PRESETS: dict[str, EthernetJitter] = {
+    name: EthernetJitter(**spec) for name, spec in _RAW["ethernet"].items()
+}
+
+
+def ethernet_preset(ethernet) -> EthernetJitter:
+    """Resolve a preset name (``"rdma"``, ``"tcp"``) or pass an :class:`EthernetJitter` through."""
+    if isinstance(ethernet, EthernetJitter):
+        return ethernet
+    return ETHERNET_PRESETS[check_choice("ethernet", ethernet, ETHERNET_PRESETS, what="Ethernet preset")]
+
+
+def _params(params) -> RealScaleParams:
+    if params is None:
+        return _DEFAULT
+    if not isinstance(params, RealScaleParams):
+        raise LabsimError(f"params must be a RealScaleParams (see realscale_params()), got {type(params).__name__}")
+    return params
+
+
+def _one_hop_s(source: str, p: RealScaleParams) -> float:
+    source = check_choice("source", source, HOP_SOURCES, what="hop-latency source")
+    if source == "fig6":
+        return p.hop_latency_fig6_s
+    return p.hop_total_cycles / p.clock_hz
+
+
+def hop_latency_s(hops, *, source: str = "fig6", params: RealScaleParams | None = None):
+    """Latency of a compiler-scheduled transfer over ``hops`` C2C hops inside one synchronous domain.
+
+    ``source="fig6"``: 0.6 µs per hop (report Fig 6, 1–3 hops); ``source="isca22"``: 260 cycles per hop at
+    900 MHz ≈ 0.29 µs ([D]/[A] from ISCA 2022's ~216-cycle link latency). Deterministic (a constant).
+    Accepts a number or an array; returns the same shape (float for a scalar).
+    """
+    p = _params(params)
+    h = check_array("hops", hops, lo=0.0)
+    out = h * _one_hop_s(source, p)
+    return float(out) if out.ndim == 0 else out
+
+
+def network_diameter_hops(n_chips: int) -> int:
+    """Worst-case hops between two chips of an ``n_chips`` RealScale system.
+
+    0 for 1 chip; 1 within a node (≤ 8, full mesh); 2 for ≤ 16; 3 for ≤ 264 (report Fig 6 / ISCA 2022
+    Dragonfly local–global–local); 5 up to 10,440 (ISCA 2022 [S]). facts/tsp.md §6.8–6.10, seeds.md §1.3.
+    """
+    n = check_int("n_chips", n_chips, lo=1, hi=ISCA22_MAX_CHIPS)
+    if n == 1:
+        return 0
+    if n <= 8:
+        return 1
+    if n <= 16:
+        return 2
+    if n <= 264:
+        return 3
+    return 5
+
+
+def domains_needed(n_chips: int, *, sync_domain_chips: int | None = None) -> int:
+    """Synchronous domains needed for ``n_chips`` = ceil(n_chips / sync_domain_chips) (576 by default)."""
+    n = check_int("n_chips", n_chips, lo=1)
+    d = _DEFAULT.sync_domain_chips if sync_domain_chips is None else check_int("sync_domain_chips", sync_domain_chips, lo=1)
+    return -(-n // d)
+
+
+def crosses_cliff(n_chips: int, *, sync_domain_chips: int | None = None) -> bool:
+    """True when ``n_chips`` does not fit one synchronous domain, i.e. Ethernet (and its jitter) is involved."""
+    return domains_needed(n_chips, sync_domain_chips=sync_domain_chips) > 1
+
+
+def pipeline_hops(n_chips: int, *, params: RealScaleParams | None = None) -> dict[str, int]:
+    """Count the links a token crosses in a pipeline of ``n_chips`` stages placed in order (node-major).
+
+    Stage i runs on chip i. A boundary inside a node costs 1 hop; between nodes ``inter_node_hops`` (2, [D] Fig 6);
+    between racks ``inter_rack_hops`` (3, [A]); between synchronous domains one Ethernet crossing.
+    Returns ``{"boundaries", "intra_node", "inter_node", "inter_rack", "c2c_hops", "ethernet_crossings", "domains"}``.
+    """
+    p = _params(params)
+    n = check_int("n_chips", n_chips, lo=1)
+    j = np.arange(1, n, dtype=np.int64)          # boundary j sits between chip j-1 and chip j
+    local = j % p.sync_domain_chips
+    eth = local == 0
+    rack = ~eth & (local % p.chips_per_rack == 0)
+    node = ~eth & ~rack & ((local % p.chips_per_rack) % p.chips_per_node == 0)
+    intra = ~eth & ~rack & ~node
+    c2c = int(intra.sum()) + p.inter_node_hops * int(node.sum()) + p.inter_rack_hops * int(rack.sum())
+    return {"boundaries": n - 1, "intra_node": int(intra.sum()), "inter_node": int(node.sum()),
+            "inter_rack": int(rack.sum()), "c2c_hops": c2c, "ethernet_crossings": int(eth.sum()),
+            "domains": domains_needed(n, sync_domain_chips=p.sync_domain_chips)}
+
+
+def _fixed_part_s(n_chips, per_stage_s, hop_source, p) -> tuple[float, int]:
+    h = pipeline_hops(n_chips, params=p)
+    fixed = n_chips * per_stage_s + h["c2c_hops"] * _one_hop_s(hop_source, p)
+    return fixed, h["ethernet_crossings"]
+
+
+def pipeline_latency_s(n_chips: int, per_stage_s: float, *, hop_source: str = "fig6", ethernet="rdma",
+                       params: RealScaleParams | None = None) -> float:
+    """End-to-end latency of one token through an ``n_chips``-stage pipeline (s).
+
+    = n_chips × per_stage_s + (C2C hops along the pipeline) × hop latency + (Ethernet crossings) × ``base_s``.
+    Inside one domain this is exact and deterministic. Across domains the Ethernet part is random; this
+    function then adds each crossing at its *median* body (``base_s``); use :func:`pipeline_latency_samples`
+    or :func:`pipeline_latency_percentiles` for the distribution.
+    """
+    p = _params(params)
+    check_int("n_chips", n_chips, lo=1)
+    per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
+    eth = ethernet_preset(ethernet)
+    fixed, k = _fixed_part_s(n_chips, per, hop_source, p)
+    return fixed + k * eth.base_s
+
+
+@numba.njit(cache=True)
+def _pipeline_samples(n, fixed_s, k, base_s, sigma, p_cong, cong_mean_s, seed):
+    np.random.seed(seed)
+    out = np.empty(n)
+    for i in range(n):
+        t = fixed_s
+        for _ in range(k):
+            t += base_s * math.exp(sigma * np.random.standard_normal())
+            if p_cong > 0.0 and np.random.random() < p_cong:
+                t += np.random.exponential(cong_mean_s)
+        out[i] = t
+    return out
+
+
+def pipeline_latency_samples(n_chips: int, per_stage_s: float, *, n: int = 10_000, seed: int = 0,
+                             hop_source: str = "fig6", ethernet="rdma",
+                             params: RealScaleParams | None = None) -> np.ndarray:
+    """``n`` seeded samples (s) of the end-to-end latency of an ``n_chips``-stage pipeline.
+
+    Inside one domain every sample is identical (P99 = P50). Each domain crossing adds an independent
+    Ethernet latency drawn from the preset (an [A] distribution). Same seed → same samples.
+    """
+    p = _params(params)
+    check_int("n_chips", n_chips, lo=1)
+    per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
+    n = check_int("n", n, lo=1, hi=50_000_000)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    eth = ethernet_preset(ethernet)
+    fixed, k = _fixed_part_s(n_chips, per, hop_source, p)
+    return _pipeline_samples(n, fixed, k, eth.base_s, eth.sigma, eth.congestion_prob, eth.congestion_mean_s, seed)
+
+
+_PCTS = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
+
+
+def percentiles(samples) -> dict[str, float]:
+    """P50/P90/P99/P99.9 of a sample array (``numpy.percentile``, linear interpolation) plus ``mean`` and
+    ``p99_over_p50``."""
+    x = check_array("samples", samples)
+    if x.size == 0:
+        raise LabsimError("samples must not be empty")
+    vals = np.percentile(x, list(_PCTS.values()))
+    out = {k: float(v) for k, v in zip(_PCTS, vals)}
+    out["mean"] = float(x.mean())
+    out["p99_over_p50"] = out["p99"] / out["p50"] if out["p50"] > 0 else float("nan")
+    return out
+
+
+def pipeline_latency_percentiles(n_chips: int, per_stage_s: float, *, n: int = 10_000, seed: int = 0,
+                                 hop_source: str = "fig6", ethernet="rdma",
+                                 params: RealScaleParams | None = None) -> dict[str, float]:
+    """:func:`percentiles` of :func:`pipeline_latency_samples` (seconds), plus ``domains``."""
+    s = pipeline_latency_samples(n_chips, per_stage_s, n=n, seed=seed, hop_source=hop_source,
+                                 ethernet=ethernet, params=params)
+    out = percentiles(s)
+    out["domains"] = domains_needed(n_chips, sync_domain_chips=_params(params).sync_domain_chips)
+    return out
+
+
+def cliff_curve(n_chips, per_stage_s: float, *, n_samples: int = 20_000, seed: int = 0, hop_source: str = "fig6",
+                ethernet="rdma", params: RealScaleParams | None = None) -> dict[str, np.ndarray]:
+    """P50, P99 and P99/P50 of pipeline latency for each chip count in ``n_chips`` — the determinism cliff.
+
+    Returns arrays ``n_chips, p50_s, p99_s, p99_over_p50, domains``. Below the domain size P99/P50 = 1 exactly
+    and latency grows smoothly (one stage + a few hops per chip); above it the Ethernet jitter appears.
+    """
+    chips = check_array("n_chips", n_chips, lo=1.0)
+    chips = np.atleast_1d(chips).astype(np.int64)
+    p = _params(params)
+    n_samples = check_int("n_samples", n_samples, lo=100, hi=10_000_000)
+    p50 = np.empty(chips.size)
+    p99 = np.empty(chips.size)
+    dom = np.empty(chips.size, dtype=np.int64)
+    for i, c in enumerate(chips):
+        s = pipeline_latency_samples(int(c), per_stage_s, n=n_samples, seed=seed, hop_source=hop_source,
+                                     ethernet=ethernet, params=p)
+        p50[i], p99[i] = np.percentile(s, [50.0, 99.0])
+        dom[i] = domains_needed(int(c), sync_domain_chips=p.sync_domain_chips)
+    return {"n_chips": chips, "p50_s": p50, "p99_s": p99, "p99_over_p50": p99 / p50, "domains": dom}
+
+
+_LINKS = ("local", "global")
+
+
+def _link_bw(link: str, p: RealScaleParams) -> float:
+    link = check_choice("link", link, _LINKS, what="link kind")
+    return p.local_link_bandwidth_bytes_per_s if link == "local" else p.global_link_bandwidth_bytes_per_s
+
+
+def transfer_time_s(n_bytes: float, hops: int = 1, *, link: str = "local", links_in_parallel: int = 1,
+                    hop_source: str = "fig6", params: RealScaleParams | None = None) -> float:
+    """Time to move ``n_bytes`` over ``hops`` scheduled C2C hops: latency + serialisation (α–β model).
+
+    = hops × hop latency + n_bytes × (1 + packet overhead) / (links_in_parallel × link bandwidth).
+    Cut-through: the message is serialised once (the compiler pipelines vectors hop to hop) [A].
+    """
+    p = _params(params)
+    nb = check_number("n_bytes", n_bytes, lo=0.0, unit="B")
+    h = check_int("hops", hops, lo=0)
+    k = check_int("links_in_parallel", links_in_parallel, lo=1, hi=64)
+    bw = _link_bw(link, p) * k
+    return h * _one_hop_s(hop_source, p) + nb * (1.0 + p.packet_overhead_frac) / bw
+
+
+_ALGOS = ("auto", "direct", "ring")
+
+
+def allreduce_time_s(message_bytes: float, n_chips: int, *, algorithm: str = "auto", hop_source: str = "fig6",
+                     params: RealScaleParams | None = None) -> float:
+    """Time of one all-reduce of ``message_bytes`` (the full vector each chip holds) over ``n_chips`` chips.
+
+    α–β model, compiler-scheduled (no congestion, deterministic):
+    - ``"direct"`` (full mesh, n ≤ chips_per_node): reduce-scatter then all-gather, each one step in which every
+      chip sends a 1/n shard to each of the n−1 peers over its own link:
+      2 × (hop + (M/n)(1+ovh)/B_local).
+    - ``"ring"``: 2(n−1) steps of (hop × h + (M/n)(1+ovh)/B), h = hops per ring step (1 in a node, else
+      ``inter_node_hops`` with global-link bandwidth) — the textbook ring (Patarasuk & Yuan 2009).
+    - ``"auto"``: direct within one node, ring beyond. n = 1 → 0.
+    """
+    p = _params(params)
+    m = check_number("message_bytes", message_bytes, lo=0.0, unit="B")
+    n = check_int("n_chips", n_chips, lo=1, hi=p.sync_domain_chips)
+    algorithm = check_choice("algorithm", algorithm, _ALGOS, what="all-reduce algorithm")
+    if n == 1:
+        return 0.0
+    hop = _one_hop_s(hop_source, p)
+    shard = m / n * (1.0 + p.packet_overhead_frac)
+    if algorithm == "auto":
+        algorithm = "direct" if n <= p.chips_per_node else "ring"
+    if algorithm == "direct":
+        if n > p.local_links_per_chip + 1:
+            raise LabsimError(f"algorithm='direct' needs a full mesh: n_chips = {n} > local_links_per_chip + 1 = "
+                              f"{p.local_links_per_chip + 1}; use algorithm='ring' or 'auto'")
+        return 2.0 * (hop + shard / p.local_link_bandwidth_bytes_per_s)
+    if n <= p.chips_per_node:
+        step = hop + shard / p.local_link_bandwidth_bytes_per_s
+    else:
+        step = p.inter_node_hops * hop + shard / p.global_link_bandwidth_bytes_per_s
+    return 2.0 * (n - 1) * step
+
+
+def tp_allreduce_time_per_layer_s(hidden_size: int, tp_chips: int, *, batch: int = 1,
+                                  bytes_per_element: float = 2.0, allreduces_per_layer: int = 2,
+                                  algorithm: str = "auto", hop_source: str = "fig6",
+                                  params: RealScaleParams | None = None) -> float:
+    """All-reduce time per decoder layer for tensor parallelism over C2C (one decode step, ``batch`` tokens).
+
+    Megatron-style TP needs 2 all-reduces per layer (after attention and after the MLP), each of
+    batch × hidden_size × bytes_per_element bytes (Shoeybi et al. 2019). bytes_per_element: 2 for bf16/fp16.
+    """
+    h = check_int("hidden_size", hidden_size, lo=1)
+    b = check_int("batch", batch, lo=1)
+    bpe = check_positive("bytes_per_element", bytes_per_element, unit="B")
+    k = check_int("allreduces_per_layer", allreduces_per_layer, lo=0)
+    return k * allreduce_time_s(b * h * bpe, tp_chips, algorithm=algorithm, hop_source=hop_source, params=params)
+
+
+def _warmup() -> None:
+    _pipeline_samples(4, 1e-6, 2, 5e-6, 0.3, 0.5, 1e-5, 0)

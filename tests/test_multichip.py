@@ -1,0 +1,77 @@
+"""labsim.multichip: hop latencies from the facts, topology, the determinism cliff."""
+import numpy as np
+import pytest
+
+from labsim import LabsimError
+from labsim import multichip as mc
+
+
+def test_fig6_hops():
+    # report Fig 6: 0.6 / 1.2 / 1.8 us for 1 / 2 / 3 hops
+    np.testing.assert_allclose(mc.hop_latency_s([1, 2, 3]), [0.6e-6, 1.2e-6, 1.8e-6])
+    assert mc.hop_latency_s(1, source="isca22") == pytest.approx(260 / 900e6)
+    assert [mc.network_diameter_hops(n) for n in (1, 8, 16, 64, 264, 576, 10_440)] == [0, 1, 2, 3, 3, 5, 5]
+
+
+def test_domains_and_cliff():
+    assert mc.domains_needed(576) == 1 and mc.domains_needed(577) == 2 and mc.domains_needed(1152) == 2
+    assert not mc.crosses_cliff(576) and mc.crosses_cliff(577)
+    assert mc.domains_needed(600, sync_domain_chips=1024) == 1
+
+
+def test_pipeline_hops_and_latency():
+    h = mc.pipeline_hops(16)
+    assert h == {"boundaries": 15, "intra_node": 14, "inter_node": 1, "inter_rack": 0, "c2c_hops": 16,
+                 "ethernet_crossings": 0, "domains": 1}
+    assert mc.pipeline_latency_s(16, 2e-6) == pytest.approx(16 * 2e-6 + 16 * 0.6e-6)
+    assert mc.pipeline_hops(577)["ethernet_crossings"] == 1
+
+
+def test_cliff_continuous_below_jittery_above():
+    chips = np.arange(8, 577, 8)
+    c = mc.cliff_curve(chips, 1e-6, n_samples=2000)
+    assert np.all(c["p99_over_p50"] == 1.0)                 # deterministic inside the domain
+    steps = np.diff(c["p50_s"])
+    assert np.all(steps > 0)
+    assert steps.max() <= 8 * (1e-6 + 3 * 0.6e-6) + 1e-12     # grows smoothly: a stage + <= 3 hops per chip
+    above = mc.cliff_curve([577, 1000, 1153, 2000], 1e-6, n_samples=20_000)
+    assert np.all(above["p99_over_p50"] > 1.0)
+    tcp = mc.cliff_curve([577], 1e-6, n_samples=20_000, ethernet="tcp")
+    assert tcp["p99_over_p50"][0] > above["p99_over_p50"][0]
+
+
+def test_samples_seeded_and_percentiles_monotone():
+    a = mc.pipeline_latency_samples(1200, 1e-6, n=5000, seed=4)
+    b = mc.pipeline_latency_samples(1200, 1e-6, n=5000, seed=4)
+    np.testing.assert_array_equal(a, b)
+    p = mc.percentiles(a)
+    assert p["p50"] <= p["p90"] <= p["p99"] <= p["p99.9"]
+    assert np.ptp(mc.pipeline_latency_samples(500, 1e-6, n=1000)) == 0.0
+
+
+def test_allreduce():
+    m = 4096 * 2
+    d = mc.allreduce_time_s(m, 8)
+    assert d == pytest.approx(2 * (0.6e-6 + m / 8 * 1.025 / 15e9))
+    assert mc.allreduce_time_s(m, 1) == 0.0
+    assert mc.allreduce_time_s(m, 64) > d
+    assert mc.tp_allreduce_time_per_layer_s(4096, 8) == pytest.approx(2 * d)
+    with pytest.raises(LabsimError):
+        mc.allreduce_time_s(m, 16, algorithm="direct")
+
+
+def test_transfer_and_params():
+    assert mc.transfer_time_s(320, 2) == pytest.approx(1.2e-6 + 320 * 1.025 / 15e9)
+    p = mc.realscale_params(sync_domain_chips=1024)
+    assert mc.pipeline_hops(1000, params=p)["ethernet_crossings"] == 0
+    assert "Fig 6" in mc.RealScaleParams().sources["hop_latency_fig6"]
+
+
+def test_bad_inputs():
+    for bad in (lambda: mc.hop_latency_s(-1), lambda: mc.hop_latency_s(1, source="x"),
+                lambda: mc.domains_needed(0), lambda: mc.pipeline_latency_s(8, -1.0),
+                lambda: mc.pipeline_latency_samples(8, 1e-6, ethernet="wifi"),
+                lambda: mc.realscale_params(foo=1), lambda: mc.network_diameter_hops(20_000),
+                lambda: mc.EthernetJitter(0.0, 0.1, 0.0, 0.0)):
+        with pytest.raises(LabsimError):
+            bad()
