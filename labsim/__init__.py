@@ -37,12 +37,7 @@ def warmup(verbose: bool = False) -> dict[str, float]:
     timings: dict[str, float] = {}
     for name in KERNEL_MODULES:
         t0 = time.perf_counter()
-        try:
-            mod = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # chapter module not written yet
-                continue
-            raise
+        mod = importlib.import_module(name)
         fn = getattr(mod, "_warmup", None)
         if fn is not None:
             fn()
