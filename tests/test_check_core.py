@@ -49,3 +49,10 @@ def test_choice_and_callable(capsys):
     assert check_callable(lambda x: 1 / 0, [((3,), {}, lambda r: True)]) is False
     assert "ZeroDivisionError" in capsys.readouterr().out
     assert check_callable(lambda x: None, [((3,), {}, lambda r: True)]) is False
+
+
+def test_traps_name_the_wrong_method(capsys):
+    traps = [(EXPECTED * 576, "you used the aggregate bandwidth of all chips.")]
+    assert check_number(EXPECTED * 576, EXPECTED, traps=traps) is False
+    assert "aggregate" in capsys.readouterr().out
+    assert check_number(EXPECTED, EXPECTED, traps=traps) is True

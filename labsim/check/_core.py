@@ -74,8 +74,12 @@ def diagnose_ratio(answer: float, expected: float, rtol: float) -> str | None:
 
 
 def check_number(answer, expected: float, *, rtol: float = 1e-3, atol: float = 0.0,
-                 hint: str = "", praise: str = "") -> bool:
-    """Compare a numeric answer with ``expected`` (relative tolerance ``rtol``, absolute ``atol``)."""
+                 hint: str = "", praise: str = "", traps=()) -> bool:
+    """Compare a numeric answer with ``expected`` (relative tolerance ``rtol``, absolute ``atol``).
+
+    ``traps``: ``(wrong_value, hint)`` pairs for known wrong *methods* (e.g. the aggregate-bandwidth shortcut);
+    an answer matching a trap (same tolerances) gets that hint. Then the generic unit/factor/sign diagnosis.
+    """
     if unanswered(answer):
         return not_attempted()
     if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
@@ -88,6 +92,11 @@ def check_number(answer, expected: float, *, rtol: float = 1e-3, atol: float = 0
         return say(False, f"your answer is {answer}, not a finite number.")
     if math.isclose(answer, expected, rel_tol=rtol, abs_tol=atol):
         return say(True, praise)
+    for wrong, why in traps:
+        if wrong is None:  # a trap that does not apply to this exercise's inputs
+            continue
+        if math.isclose(answer, float(wrong), rel_tol=rtol, abs_tol=atol):
+            return say(False, why)
     specific = diagnose_ratio(answer, expected, rtol)
     if specific:
         return say(False, specific)

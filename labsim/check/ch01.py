@@ -6,7 +6,6 @@ expected value.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -31,31 +30,6 @@ EX_CLAIM = {"geometry": "faithful", "gpu": "nvidia-b300", "claim_ratio": 10.0}
 EX_RELU = {"geometry": "mini", "seeds": (0, 1, 2)}
 
 
-def _close(a, b, rtol):
-    try:
-        return math.isclose(float(a), float(b), rel_tol=rtol)
-    except (TypeError, ValueError):
-        return False
-
-
-def _with_traps(answer, expected, traps, *, rtol, atol=0.0, hint=""):
-    """check_number, but first recognise known wrong methods (each trap: (wrong_value, message))."""
-    if unanswered(answer):
-        return not_attempted()
-    if not _close(answer, expected, rtol) and not (atol and _close_abs(answer, expected, atol)):
-        for wrong, why in traps:
-            if _close(answer, wrong, rtol):
-                return say(False, why)
-    return check_number(answer, expected, rtol=rtol, atol=atol, hint=hint)
-
-
-def _close_abs(a, b, atol):
-    try:
-        return abs(float(a) - float(b)) <= atol
-    except (TypeError, ValueError):
-        return False
-
-
 # --- exercise 1 ---------------------------------------------------------------------------------------------
 def _hop_expected():
     g = getattr(Geometry, EX_HOP["geometry"])()
@@ -74,7 +48,7 @@ def hop_latency(answer_cycle) -> bool:
         (g.delay("MEM_READ") + hops + (g.superlanes - 1), "the stagger does not delay superlane 0 — the question "
                                                           "is about superlane 0."),
     ]
-    return _with_traps(answer_cycle, expected, traps, rtol=1e-9,
+    return check_number(answer_cycle, expected, traps=traps, rtol=1e-9,
                        hint="find both slice indices with Geometry.slice_index, then add the MEM read delay.")
 
 
@@ -88,7 +62,7 @@ def peak_tops(answer_tops) -> bool:
                                                     "for the paper's 1 GHz."),
         (peak_int8_ops_per_s(g, 1.25e9) / 1e12, "that is at the 1.25 GHz marketing clock — use 1 GHz."),
     ]
-    return _with_traps(answer_tops, expected, traps, rtol=2e-3,
+    return check_number(answer_tops, expected, traps=traps, rtol=2e-3,
                        hint="MACs per cycle = planes × 320 × 320; 2 ops per MAC; × clock; ÷ 10¹².")
 
 
@@ -190,7 +164,7 @@ def hbm_ratio(answer_ratio) -> bool:
         (2 * g.streams_per_direction * g.vector_len * g.clock_hz / gpu_bw,
          "that is the stream-register bandwidth, not the SRAM ports."),
     ]
-    return _with_traps(answer_ratio, expected, traps, rtol=5e-3,
+    return check_number(answer_ratio, expected, traps=traps, rtol=5e-3,
                        hint="SRAM bytes/cycle = 2 hemispheres × 44 slices × 2 banks × 320 B.")
 
 

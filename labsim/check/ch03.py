@@ -36,34 +36,13 @@ def _close(a, b, rtol):
         return False
 
 
-def _with_traps(answer, expected, traps, *, rtol, atol=0.0, hint=""):
-    """check_number, but first recognise known wrong methods (each trap: (wrong_value, message))."""
-    if unanswered(answer):
-        return not_attempted()
-    ok = _close(answer, expected, rtol) or (atol and _is_num(answer) and abs(float(answer) - expected) <= atol)
-    if not ok and _is_num(answer):
-        for wrong, why in traps:
-            if wrong and _close(answer, wrong, max(rtol, 1e-6)) and not _close(wrong, expected, rtol):
-                return say(False, why)
-    return check_number(answer, expected, rtol=rtol, atol=atol, hint=hint)
-
-
-def _is_num(x) -> bool:
-    if isinstance(x, (bool, str)):
-        return False
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def weight_bytes(answer_bytes) -> bool:
     """Exercise 1: bytes to store every weight of EX_WEIGHTS' model at its precision."""
     m = catalog.model(EX_WEIGHTS["model"])
     expected = m.weight_bytes(EX_WEIGHTS["precision"])
     traps = [(m.weight_bytes("bf16"), "that is the BF16 size — FP8 stores one byte per parameter."),
              (m.params_active(), "close — but check you used bytes per parameter for the asked precision.")]
-    return _with_traps(answer_bytes, expected, traps, rtol=5e-3,
+    return check_number(answer_bytes, expected, traps=traps, rtol=5e-3,
                        hint="parameters (model.params_total()) × bytes per parameter (bytes_per_element).")
 
 
@@ -81,7 +60,7 @@ def chips_with_kv(answer_chips) -> bool:
         (math.ceil((w + kv * 2) / c.memory_bytes), "that KV cache is twice too big — FP16 is 2 bytes per element."),
         ((w + kv) / c.memory_bytes, "a fraction of a chip is still a chip — round up."),
     ]
-    return _with_traps(answer_chips, expected, traps, rtol=0, atol=0.5,
+    return check_number(answer_chips, expected, traps=traps, rtol=0, atol=0.5,
                        hint="(weight bytes + KV-cache bytes) ÷ 230e6 bytes per chip, rounded up.")
 
 
@@ -109,7 +88,7 @@ def gpu_tokens_per_s(answer_tokens_per_s) -> bool:
     m, c = catalog.model(e["model"]), catalog.chip(e["chip"])
     no_kv = c.memory_bandwidth_bytes_per_s / m.weight_bytes(e["precision"])
     traps = [(no_kv, "that ignores the KV cache — at 32k tokens it is read on every step too.")]
-    return _with_traps(answer_tokens_per_s, expected, traps, rtol=5e-3,
+    return check_number(answer_tokens_per_s, expected, traps=traps, rtol=5e-3,
                        hint="tokens/s = bandwidth ÷ (weight bytes read + KV-cache bytes read) per token.")
 
 
@@ -146,7 +125,7 @@ def audit_1t_capex(answer_capex_usd) -> bool:
               "that uses the report's round 1,000 GB — use the model's exact INT8 weight bytes."),
              (chips * catalog.chip(e["chip"]).price_usd,
               "that uses the catalog's Fig 11 price ($4,375); the exercise asks for the report's ~$5,000 per chip.")]
-    return _with_traps(answer_capex_usd, expected, traps, rtol=2e-3,
+    return check_number(answer_capex_usd, expected, traps=traps, rtol=2e-3,
                        hint="chips = ceil(weight bytes ÷ 230e6); capex = chips × 5,000 USD.")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import tco
-from ._core import check_bool, check_choice, check_number, not_attempted, say, unanswered
+from ._core import check_bool, check_choice, check_number
 
 __all__ = ["EX_ANNUITY", "EX_SYSTEM", "annuity_payment", "usd_per_mtok_system", "break_even_batch",
            "implied_capex", "energy_per_token", "energy_claim", "most_efficient_system", "api_margin"]
@@ -18,25 +18,6 @@ EX_ANNUITY = {"capex_usd": 1_200_000.0, "cost_of_capital": 0.12, "life_years": 4
 #: input is Fig 11's shared value (the TcoInputs defaults).
 EX_SYSTEM = {"capex_usd": 400_000.0, "system_power_kw": 14.3, "chips_per_system": 8, "chips_per_unit": 8,
              "tokens_per_s_per_user": 60.0, "batch": 32, "pipeline_depth": 1}
-
-
-def _is_close(a, b, rtol):
-    return math.isclose(float(a), float(b), rel_tol=rtol)
-
-
-def _number_with_traps(answer, expected, traps, *, rtol, hint="", praise=""):
-    """check_number, but first recognise known wrong methods (each trap: (wrong_value, hint))."""
-    if unanswered(answer):
-        return not_attempted()
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
-        return check_number(answer, expected, rtol=rtol, hint=hint)
-    if not _is_close(a, expected, rtol):
-        for wrong, why in traps:
-            if wrong != 0 and _is_close(a, wrong, rtol):
-                return say(False, why)
-    return check_number(answer, expected, rtol=rtol, hint=hint, praise=praise)
 
 
 def annuity_payment(answer_usd_per_month) -> bool:
@@ -54,7 +35,7 @@ def annuity_payment(answer_usd_per_month) -> bool:
         (e["capex_usd"] * e["cost_of_capital"] / (1 - (1 + e["cost_of_capital"]) ** -n),
          "you used the annual rate with monthly periods — divide the rate by 12."),
     ]
-    return _number_with_traps(answer_usd_per_month, expected, traps, rtol=2e-3,
+    return check_number(answer_usd_per_month, expected, traps=traps, rtol=2e-3,
                               hint="use payment = C·r / (1 − (1+r)^−n) with r = k/12, n = 12·years.")
 
 
@@ -72,7 +53,7 @@ def usd_per_mtok_system(answer_usd_per_mtok) -> bool:
         (tco.evaluate(inp.replace(life_years=5.0 * 12)).usd_per_mtok,
          "it looks like the life went in as months where years are expected."),
     ]
-    return _number_with_traps(answer_usd_per_mtok, expected, traps, rtol=5e-3,
+    return check_number(answer_usd_per_mtok, expected, traps=traps, rtol=5e-3,
                               hint="monthly capital (annuity) + hosting, per hour, per unit, over tokens per hour / 10⁶.")
 
 
@@ -85,7 +66,7 @@ def break_even_batch(answer_batch) -> bool:
     expected = float(gpu.batch) * tco.evaluate(gpu).usd_per_mtok / target
     traps = [(math.ceil(expected), "that is the rounded-up batch; give the exact (real) break-even value."),
              (math.floor(expected), "that is rounded down; give the exact (real) break-even value.")]
-    return _number_with_traps(answer_batch, expected, traps, rtol=1e-2,
+    return check_number(answer_batch, expected, traps=traps, rtol=1e-2,
                               hint="$/M tokens is inversely proportional to batch here: solve cost(b) = Groq's cost.")
 
 
@@ -97,7 +78,7 @@ def implied_capex(answer_usd) -> bool:
              (cost * 0.4, "that is below cost — margin is measured on the price: price = cost / (1 − margin)."),
              (float(tco.REPORT_FIG11["groq-60gpm"].capex_usd),
               "that is the report's printed 6.35 M; compute it from the at-cost price and the margin.")]
-    return _number_with_traps(answer_usd, expected, traps, rtol=1e-3)
+    return check_number(answer_usd, expected, traps=traps, rtol=1e-3)
 
 
 def energy_per_token(answer_j_per_token, column: str = "groq-cost") -> bool:
@@ -107,7 +88,7 @@ def energy_per_token(answer_j_per_token, column: str = "groq-cost") -> bool:
     traps = [(res.j_per_token_with_pue, "that includes PUE; the exercise asks for IT (nameplate) power only."),
              (res.j_per_token * float(tco.REPORT_FIG11[column].utilization),
               "you scaled the power by utilization; use the nameplate power at the table's token rate.")]
-    return _number_with_traps(answer_j_per_token, expected, traps, rtol=5e-3,
+    return check_number(answer_j_per_token, expected, traps=traps, rtol=5e-3,
                               hint="J/token = W / (tokens/s) = system kW × 1000 / (tokens/s per unit × units).")
 
 
@@ -144,5 +125,5 @@ def api_margin(answer_gross_margin) -> bool:
              (tco.implied_margin(tco.evaluate(tco.REPORT_FIG11["groq-cost"]).usd_per_mtok,
                                  row["output_usd_per_mtok"]),
               "you used the table's 500 tok/s per user; use the model's listed speed.")]
-    return _number_with_traps(answer_gross_margin, expected, traps, rtol=5e-3,
+    return check_number(answer_gross_margin, expected, traps=traps, rtol=5e-3,
                               hint="margin = 1 − cost/price, a fraction (negative if the price is below cost).")

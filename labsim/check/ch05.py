@@ -35,28 +35,13 @@ EX_SLO_COST = {"steps": 10, "tokens_per_step": 300, "step_slo_s": 1.0,
 EX_FANOUT = {"p50_s": 0.6, "sigma": 0.6, "quantile": 0.99}
 
 
-def _number_with_traps(answer, expected, traps, *, rtol, hint="", praise=""):
-    """check_number, but first recognise known wrong methods (each trap: (wrong_value, hint))."""
-    if unanswered(answer):
-        return not_attempted()
-    try:
-        a = float(answer)
-    except (TypeError, ValueError):
-        return check_number(answer, expected, rtol=rtol, hint=hint)
-    if not math.isclose(a, expected, rel_tol=rtol):
-        for wrong, why in traps:
-            if wrong != 0 and math.isclose(a, wrong, rel_tol=rtol):
-                return say(False, why)
-    return check_number(answer, expected, rtol=rtol, hint=hint, praise=praise)
-
-
 # ---------------------------------------------------------------------------------------------- exercise 1
 def reasoning_time(answer_s) -> bool:
     """Exercise 1a: seconds to generate EX_TOKENS tokens at EX_TOKENS tok/s."""
     e = EX_TOKENS
     expected = L.decode_seconds(e["tokens"], e["tokens_per_s"])
     traps = [(e["tokens_per_s"] / e["tokens"], "you divided speed by tokens — time = tokens ÷ (tokens per second).")]
-    return _number_with_traps(answer_s, expected, traps, rtol=1e-3, hint="time = tokens ÷ tokens per second.")
+    return check_number(answer_s, expected, traps=traps, rtol=1e-3, hint="time = tokens ÷ tokens per second.")
 
 
 def within_flow(answer_bool) -> bool:
@@ -75,7 +60,7 @@ def chain_slow_fraction(answer_p) -> bool:
     traps = [(e["p_slow"] * e["steps"], "p·k is only the small-p approximation (and it can exceed 1) — use 1 − (1 − p)^k."),
              ((1 - e["p_slow"]) ** e["steps"], "that is the chance that every step is fast; the question asks for the complement."),
              (e["p_slow"] ** e["steps"], "that is the chance that every step is slow.")]
-    return _number_with_traps(answer_p, expected, traps, rtol=1e-3)
+    return check_number(answer_p, expected, traps=traps, rtol=1e-3)
 
 
 def chain_p99(answer_s) -> bool:
@@ -88,7 +73,7 @@ def chain_p99(answer_s) -> bool:
              (e["steps"] * d.mean_s, "that is the mean task latency, not the 99th percentile."),
              (e["steps"] * d.quantile(e["quantile"]),
               "you added ten per-step P99s; the number of slow steps is Binomial(10, p) — find its 99th percentile.")]
-    return _number_with_traps(answer_s, expected, traps, rtol=1e-3,
+    return check_number(answer_s, expected, traps=traps, rtol=1e-3,
                               hint="task = 10·fast + (slow − fast)·N with N ~ Binomial(10, p); find N's 99th percentile.")
 
 
