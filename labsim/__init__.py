@@ -29,6 +29,7 @@ KERNEL_MODULES = (
     "labsim.multichip",
     "labsim.tco",
     "labsim.latency",
+    "labsim.fleet",
 )
 
 

@@ -34,7 +34,7 @@ from .precision import PRECISIONS, bytes_per_element
 __all__ = [
     "ASSUMPTIONS", "Assumption", "BOUNDS", "Plan", "DecodeResult", "plan", "plan_sweep", "decode_time",
     "decode_sweep", "roofline", "ridge_intensity", "decode_intensity", "prefill_intensity", "roofline_points",
-    "compute_bound_batch", "compute_precision_for", "reconcile_576", "prefill_time", "PrefillResult", "memory_sweep_time_s", "experts_touched", "assumptions_table",
+    "compute_bound_batch", "compute_precision_for", "reconcile_576", "prefill_time", "prefill_sweep", "PrefillResult", "memory_sweep_time_s", "experts_touched", "assumptions_table",
 ]
 
 
@@ -538,7 +538,6 @@ def _decode_core(m: catalog.Model, c: catalog.Chip, chips, batch, ctx, *, precis
     L = m.num_layers
     br = m.param_breakdown()
     wb = bytes_per_element(precision)
-    eb = bytes_per_element(expert_precision) if expert_precision else wb
     act_b = bytes_per_element(activation_precision)
 
     def part_b(p):
@@ -1001,6 +1000,39 @@ class PrefillResult:
     dominant_bound: str      #: "compute", "memory bandwidth" or "latency"
 
 
+def prefill_sweep(model, chip, *, prompt_tokens, chips=None, context_tokens=None, precision: str = "int8",
+                  expert_precision: str | None = None, kv_precision: str = "fp16", compute_efficiency: float = 0.7,
+                  bandwidth_efficiency: float | None = None, **decode_kwargs) -> dict:
+    """Vectorised :func:`prefill_time` over arrays of ``prompt_tokens`` and ``chips`` (broadcast).
+
+    ``context_tokens`` (default: the prompt) sizes the plan and the KV cache the chips must hold. Returns arrays
+    ``seconds, compute_s, memory_s, latency_s, chips, fits`` and the ``compute_precision`` used.
+    """
+    P = check_array("prompt_tokens", prompt_tokens, lo=1.0)
+    ctx = P if context_tokens is None else check_array("context_tokens", context_tokens, lo=0.0)
+    m, c = _model(model), _chip(chip)
+    one = decode_sweep(m, c, chips=chips, batch=1, context_tokens=ctx, precision=precision,
+                       expert_precision=expert_precision, kv_precision=kv_precision,
+                       compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,
+                       **decode_kwargs)
+    n = np.asarray(one["chips"], dtype=np.float64)
+    parts = one["parts"]
+    latency_s = np.asarray(one["latency_s"]) - np.maximum(parts["memory_s"], parts["compute_s"])
+    comp_p = one["compute_precision"]
+    peak = c.peak_ops(comp_p) * compute_efficiency if comp_p else np.inf
+    compute_s = P * np.asarray(m.flops_per_token(P / 2.0), dtype=np.float64) / (n * peak)
+    if bandwidth_efficiency is None:
+        bandwidth_efficiency = ASSUMPTIONS["bandwidth_efficiency_sram" if c.memory_kind == "sram"
+                                           else "bandwidth_efficiency_hbm"].value
+    bytes_moved = (m.weight_bytes(precision, expert_precision=expert_precision)
+                   + P * m.kv_cache_bytes_per_token(kv_precision))
+    memory_s = bytes_moved / (n * c.memory_bandwidth_bytes_per_s * bandwidth_efficiency)
+    seconds = np.maximum(compute_s, memory_s) + latency_s
+    return {"seconds": seconds, "compute_s": compute_s + 0 * seconds, "memory_s": memory_s + 0 * seconds,
+            "latency_s": latency_s + 0 * seconds, "chips": one["chips"], "fits": one["fits"],
+            "compute_precision": comp_p}
+
+
 def prefill_time(model, chip, *, prompt_tokens: int, chips: int | None = None, precision: str = "int8",
                  expert_precision: str | None = None, kv_precision: str = "fp16",
                  compute_efficiency: float = 0.7, bandwidth_efficiency: float | None = None,
@@ -1017,27 +1049,18 @@ def prefill_time(model, chip, *, prompt_tokens: int, chips: int | None = None, p
     """
     prompt_tokens = check_int("prompt_tokens", prompt_tokens, lo=1, hi=100_000_000)
     m, c = _model(model), _chip(chip)
-    one = decode_sweep(m, c, chips=chips, batch=1, context_tokens=prompt_tokens, precision=precision,
-                       expert_precision=expert_precision, kv_precision=kv_precision,
-                       compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,
-                       **decode_kwargs)
-    n = int(one["chips"])
-    if chips is not None and not bool(one["fits"]):
+    if chips is not None:
+        chips = check_int("chips", chips, lo=1, hi=10_000_000)
+    out = prefill_sweep(m, c, prompt_tokens=prompt_tokens, chips=chips, precision=precision,
+                        expert_precision=expert_precision, kv_precision=kv_precision,
+                        compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,
+                        **decode_kwargs)
+    if chips is not None and not bool(out["fits"]):
         raise LabsimError(f"chips = {chips} is out of range: {m.name} at {precision} needs more chips to hold "
                           f"its weights and a {prompt_tokens}-token KV cache")
-    p = dict(one["parts"])
-    latency_s = float(one["latency_s"]) - max(float(p["memory_s"]), float(p["compute_s"]))
-    comp_p = one["compute_precision"]
-    flops = prompt_tokens * float(m.flops_per_token(prompt_tokens / 2))
-    peak = c.peak_ops(comp_p) * compute_efficiency if comp_p else np.inf
-    compute_s = flops / (n * peak)
-    if bandwidth_efficiency is None:
-        bandwidth_efficiency = ASSUMPTIONS["bandwidth_efficiency_sram" if c.memory_kind == "sram"
-                                           else "bandwidth_efficiency_hbm"].value
-    bytes_moved = (m.weight_bytes(precision, expert_precision=expert_precision)
-                   + prompt_tokens * m.kv_cache_bytes_per_token(kv_precision))
-    memory_s = bytes_moved / (n * c.memory_bandwidth_bytes_per_s * bandwidth_efficiency)
-    seconds = max(compute_s, memory_s) + latency_s
+    n = int(out["chips"])
+    compute_s, memory_s, latency_s = (float(out[k]) for k in ("compute_s", "memory_s", "latency_s"))
+    seconds = float(out["seconds"])
     parts = {"compute_s": compute_s, "memory_s": memory_s, "latency_s": latency_s}
     bound = max((("compute", compute_s), ("memory bandwidth", memory_s), ("latency", latency_s)),
                 key=lambda kv: kv[1])[0]

@@ -1,0 +1,1123 @@
+"""The capstone (chapter 6): a hybrid fleet that meets every SLO at least cost.
+
+A :class:`Workload` is a named stream of requests — an arrival rate, prompt and output tokens per LLM call, optionally
+a chapter-5 agent task (``steps`` calls in a chain with tool and network time between them) — with SLOs
+(:class:`SLO`: P99 time to first token, P99 time per output token, P99 time to the first *n* tokens, P99 task time)
+or none (background/batch). A **candidate** is one way to serve it: a catalog chip × batch per replica × parallel
+layout (chips per replica = ``layout_multiplier`` × the chips chapter 3 says the model needs; pipeline
+``microbatches`` on SRAM chips) × replicas. For every candidate this module
+
+* takes speed from chapter 3 (:func:`labsim.capacity.decode_sweep`: seconds per token at that batch, chips and
+  layout; :func:`labsim.capacity.plan_sweep`: does the model + KV cache fit);
+* adds queueing and tails (chapter 5 quantities: :mod:`labsim.latency` platform jitter and distributions, an
+  M/G/N queue over all slots of the fleet, chains by a union bound);
+* prices it with chapter 4 (:func:`labsim.tco.evaluate`: annuity capex + power × PUE + colocation);
+
+and keeps, per workload, the cheapest candidate that meets every SLO. The search is vectorised: one
+``decode_sweep`` per (chip, microbatches) covers every batch × layout, and a vectorised bisection finds the fewest
+replicas that meet the SLOs for all configurations at once. Every non-catalog number is a named [A] assumption in
+:data:`ASSUMPTIONS`. Equations and limits: ``docs/design/fleet.md``.
+
+    >>> from labsim import fleet
+    >>> plan = fleet.optimise(fleet.load_scenario("mixed_product"))
+    >>> print(plan.summary())                                   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from statistics import NormalDist
+from types import MappingProxyType
+from typing import Any
+
+import numba
+import numpy as np
+
+from . import capacity, catalog, latency, tco
+from .capacity import Assumption
+from .errors import LabsimError, check_choice, check_int, check_number, check_positive
+
+__all__ = [
+    "ASSUMPTIONS", "assumptions_table", "METRICS", "SLO", "Workload", "Scenario", "scenarios", "load_scenario",
+    "Candidate", "Choice", "FleetPlan", "evaluate_candidate", "candidate_table", "search", "optimise",
+    "check_fleet", "FleetCheck", "flip_slo", "sram_variant", "with_slo", "scale_rates", "prefill_seconds",
+    "verify_task_tail",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "fleet"
+_NORMAL = NormalDist()
+
+# ----------------------------------------------------------------------------------------------------------------
+# Named assumptions
+# ----------------------------------------------------------------------------------------------------------------
+_A = [
+    Assumption("quantile", 0.99, "", "[A]", "SLOs are stated at P99 (the report's 'tail latency (P99)', 001 Q5, "
+               "via facts/seeds.md §1.8); each SLO may set its own quantile"),
+    Assumption("batches", (1, 2, 4, 8, 16, 32, 64, 128), "sequences per replica", "[A]",
+               "grid of decode batch sizes searched (Fig 11 uses 2, 3 and 64, facts/seeds.md §1.9)"),
+    Assumption("layout_multipliers", (1, 2, 4, 8), "× chapter-3 chips", "[A]",
+               "chips per replica = multiplier × capacity.plan(batch 1).chips: more chips → wider tensor "
+               "parallelism → faster tokens (capacity.decode_time), and room for larger batches"),
+    Assumption("microbatches_sram", (1, 4, 16), "batches in flight", "[A]/[S]",
+               "pipeline microbatches on SRAM chips (Fig 11 Groq column: batch 3 × pipeline 16, "
+               "facts/seeds.md §1.9); GPUs use 1"),
+    Assumption("max_replicas", 20_000, "replicas", "[A]", "search ceiling on replicas per workload"),
+    Assumption("system_power_factor_sram", 230.4e3 / 576 / 300, "× chip W", "[D]",
+               "Fig 11 Groq system 230.4 kW ÷ 576 chips ÷ 300 W chip max (GroqChip brief) = 1.33: hosts, "
+               "fans, network (facts/seeds.md §1.9)"),
+    Assumption("system_power_factor_hbm", 10.2e3 / 8 / 700, "× chip W", "[D]",
+               "Fig 11 8×H100 system 10.2 kW ÷ 8 ÷ 700 W = 1.82: CPUs, NICs, fans (facts/seeds.md §1.9)"),
+    Assumption("idle_power_fraction", 0.3, "of system power", "[A]",
+               "power drawn by an idle system; drawn power = idle + (1 − idle) × load, passed to tco.evaluate as "
+               "its 'utilization' (which scales the power bill)"),
+    Assumption("max_utilization", 0.9, "of slots", "[A]",
+               "background workloads (no SLO) may load the fleet's slots up to this fraction; above it a "
+               "Poisson stream's queue explodes (chapter 5)"),
+    Assumption("platform_sram", "lpu", "", "[A]",
+               "decode jitter of SRAM chips: chapter 5's 'lpu' platform archetype (data/latency/platforms.toml)"),
+    Assumption("platform_hbm", "dedicated_gpu", "", "[A]",
+               "decode jitter of HBM chips: chapter 5's 'dedicated_gpu' archetype (our own fleet, not a WAN API)"),
+    Assumption("dispatch", "shared queue", "", "[A]",
+               "a load balancer sends each request to any free slot of any replica: an M/G/N queue with N = "
+               "replicas × batch × microbatches slots (Erlang C with an Allen–Cunneen (1 + C_s²)/2 correction)"),
+    Assumption("decode_at_full_batch", True, "", "[A]",
+               "every token is timed at the full batch (conservative: a half-empty batch is faster)"),
+    Assumption("prefill_model", "capacity.prefill_sweep", "", "[A]",
+               "chapter 3's prefill: max(P × FLOPs/token(P/2) ÷ (chips × peak × efficiency), weights + KV ÷ "
+               "bandwidth) + one forward pass of hop/collective/launch latency"),
+    Assumption("prefill_interrupts_decode", True, "", "[A]",
+               "no chunked prefill: while a replica prefills a new request its other sequences stall (Sarathi-"
+               "Serve 'generation stalls', facts/latency.md §6.1.9)"),
+    Assumption("tokens_priced", "output", "", "[S]",
+               "$/M tokens counts generated (output) tokens, as Fig 11 does (facts/seeds.md §1.9)"),
+]
+
+#: name -> Assumption(value, unit, status, source). Every default below comes from this table.
+ASSUMPTIONS: Mapping[str, Assumption] = MappingProxyType({a.name: a for a in _A})
+
+
+def _av(name):
+    return ASSUMPTIONS[name].value
+
+
+def assumptions_table() -> str:
+    """A plain-text table of the fleet assumptions (name, value, status, source)."""
+    lines = [f"{'name':<26}{'value':<34}{'status':<9}source"]
+    for a in _A:
+        v = f"{a.value} {a.unit}".strip()
+        lines.append(f"{a.name:<26}{v[:33]:<34}{a.status:<9}{a.source}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Workloads and SLOs
+# ----------------------------------------------------------------------------------------------------------------
+#: SLO metrics: time to first token, time per output token, time to the first ``tokens`` tokens, whole task.
+METRICS = ("ttft", "tpot", "first_tokens", "task")
+
+
+@dataclass(frozen=True)
+class SLO:
+    """A latency objective: the ``quantile`` of ``metric`` must be ≤ ``seconds``.
+
+    ``ttft`` = queue + prefill (+ network); ``tpot`` = one output token's interval; ``first_tokens`` = queue +
+    prefill + the first ``tokens`` tokens (+ network) — e.g. a voice agent's first sentence; ``task`` = the whole
+    chapter-5 chain of ``steps`` calls with tool and network time.
+    """
+    metric: str
+    seconds: float
+    quantile: float = 0.99
+    tokens: int = 0
+    source: str = ""
+
+    def __post_init__(self):
+        check_choice("metric", self.metric, METRICS, what="SLO metric")
+        check_positive("seconds", self.seconds, unit="s")
+        check_number("quantile", self.quantile, lo=0.5, hi=1.0, hi_open=True)
+        check_int("tokens", self.tokens, lo=0, hi=10_000_000)
+        if self.metric == "first_tokens" and self.tokens < 1:
+            raise LabsimError("an SLO with metric='first_tokens' needs tokens >= 1")
+
+    @property
+    def label(self) -> str:
+        q = f"P{self.quantile * 100:g}"
+        what = {"ttft": "time to first token", "tpot": "time per output token",
+                "first_tokens": f"time to first {self.tokens} tokens", "task": "task time"}[self.metric]
+        return f"{q} {what} ≤ {self.seconds * 1e3:,.0f} ms"
+
+
+@dataclass(frozen=True, eq=False)
+class Workload:
+    """A named request stream. Rates are per second **while active** (``active_hours_per_day``).
+
+    One task = ``steps`` LLM calls in a chain (a chapter-5 agent task), each with ``prompt_tokens`` in and
+    ``output_tokens`` out, plus ``tool_s`` and ``network_s`` per step (seconds or a :class:`labsim.latency.Dist`).
+    ``output_tokens_cv`` = variability of output length (coefficient of variation, [A]). ``context_tokens`` sizes
+    the KV cache (default prompt + output). No SLOs = background: only throughput (≤ max_utilization) matters.
+    """
+    name: str
+    model: str
+    arrival_rate_per_s: float
+    prompt_tokens: int
+    output_tokens: int
+    slos: tuple[SLO, ...] = ()
+    precision: str = "int8"
+    steps: int = 1
+    tool_s: Any = 0.0
+    network_s: Any = 0.0
+    output_tokens_cv: float = 0.0
+    context_tokens: int | None = None
+    active_hours_per_day: float = 24.0
+    description: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise LabsimError(f"name must be a non-empty string, got {self.name!r}")
+        if not isinstance(self.model, str):
+            raise LabsimError(f"model must be a catalog model name, got {self.model!r}")
+        catalog.model(self.model)  # unknown names raise UnknownNameError listing the valid ones
+        check_positive("arrival_rate_per_s", self.arrival_rate_per_s, unit="1/s")
+        check_int("prompt_tokens", self.prompt_tokens, lo=0, hi=10_000_000)
+        check_int("output_tokens", self.output_tokens, lo=1, hi=10_000_000)
+        check_int("steps", self.steps, lo=1, hi=10_000)
+        check_number("output_tokens_cv", self.output_tokens_cv, lo=0.0, hi=10.0)
+        check_number("active_hours_per_day", self.active_hours_per_day, lo=0.0, hi=24.0, lo_open=True, unit="h")
+        if self.context_tokens is not None:
+            check_int("context_tokens", self.context_tokens, lo=1, hi=100_000_000)
+        latency.as_dist(self.tool_s, "tool_s")
+        latency.as_dist(self.network_s, "network_s")
+        slos = tuple(self.slos)
+        for s in slos:
+            if not isinstance(s, SLO):
+                raise LabsimError(f"slos must hold fleet.SLO objects, got {s!r}")
+        object.__setattr__(self, "slos", slos)
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+
+    @property
+    def context(self) -> int:
+        return int(self.context_tokens or (self.prompt_tokens + self.output_tokens))
+
+    @property
+    def requests_per_s(self) -> float:
+        """LLM calls per second while active (tasks × steps)."""
+        return float(self.arrival_rate_per_s) * self.steps
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """Output tokens per second averaged over the whole day."""
+        return self.requests_per_s * self.output_tokens * self.active_hours_per_day / 24.0
+
+    @property
+    def background(self) -> bool:
+        return not self.slos
+
+    def replace(self, **changes) -> "Workload":
+        valid = {f.name for f in dataclasses.fields(self)}
+        for k in changes:
+            check_choice("field", k, valid, what="Workload field")
+        return dataclasses.replace(self, **changes)
+
+
+def with_slo(workload: Workload, metric: str, seconds: float) -> Workload:
+    """The workload with the ``seconds`` of its ``metric`` SLO replaced (added at P99 if absent)."""
+    workload = _check_workload(workload)
+    check_choice("metric", metric, METRICS, what="SLO metric")
+    slos = list(workload.slos)
+    for i, s in enumerate(slos):
+        if s.metric == metric:
+            slos[i] = dataclasses.replace(s, seconds=seconds)
+            break
+    else:
+        slos.append(SLO(metric, seconds, tokens=1 if metric == "first_tokens" else 0))
+    return workload.replace(slos=tuple(slos))
+
+
+def scale_rates(workloads: Sequence[Workload], factor: float) -> list[Workload]:
+    """Every workload with its arrival rate multiplied by ``factor``."""
+    f = check_positive("factor", factor)
+    if isinstance(workloads, Scenario):
+        workloads = workloads.workloads
+    return [_check_workload(w).replace(arrival_rate_per_s=w.arrival_rate_per_s * f) for w in workloads]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Scenario files
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    workloads: tuple[Workload, ...]
+    cost_overrides: Mapping[str, float]
+    sources: Mapping[str, str]
+
+
+_WL_NUMERIC = ("arrival_rate_per_s", "prompt_tokens", "output_tokens", "steps", "tool_s", "network_s",
+               "output_tokens_cv", "context_tokens", "active_hours_per_day")
+
+
+def scenarios() -> list[str]:
+    """Names of the bundled scenario files (``labsim/data/fleet/*.toml``)."""
+    return sorted(p.stem for p in DATA_DIR.glob("*.toml"))
+
+
+def load_scenario(name_or_path) -> Scenario:
+    """Load a scenario TOML (a bundled name or a path). Every number needs a source (``[A]`` for assumptions):
+    ``sources.<field>`` per workload and ``source`` per SLO; a missing source raises LabsimError."""
+    if isinstance(name_or_path, (str, Path)) and Path(name_or_path).suffix == ".toml":
+        path = Path(name_or_path)
+    else:
+        path = DATA_DIR / f"{check_choice('scenario', name_or_path, scenarios(), what='scenario')}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LabsimError(f"cannot read scenario {str(path)!r}: {exc}") from None
+    meta = data.get("meta", {})
+    wls = []
+    for i, raw in enumerate(data.get("workload", [])):
+        raw = dict(raw)
+        where = f"{path.name}: workload[{i}]"
+        srcs = dict(raw.pop("sources", {}))
+        for k in _WL_NUMERIC:
+            if k in raw and k not in srcs:
+                raise LabsimError(f"{where}: {k} has no source; add sources.{k} (use '[A] …' for an assumption)")
+        slos = []
+        for j, s in enumerate(raw.pop("slo", [])):
+            s = dict(s)
+            if not s.get("source"):
+                raise LabsimError(f"{where}: slo[{j}] has no source")
+            slos.append(SLO(**s))
+        for k in ("tool_s", "network_s"):
+            if isinstance(raw.get(k), Mapping):  # {p50_s, sigma} → lognormal
+                d = raw[k]
+                raw[k] = latency.lognormal(d["p50_s"], d["sigma"]) if d.get("sigma", 0) > 0 else d["p50_s"]
+        try:
+            wls.append(Workload(slos=tuple(slos), sources=srcs, **raw))
+        except TypeError as exc:
+            raise LabsimError(f"{where}: {exc}") from None
+    if not wls:
+        raise LabsimError(f"{path.name}: no [[workload]] entries")
+    costs = dict(data.get("costs", {}))
+    cost_src = costs.pop("sources", {})
+    for k in costs:
+        check_choice("costs key", k, tco.FIELDS, what="TcoInputs field")
+        if k not in cost_src:
+            raise LabsimError(f"{path.name}: costs.{k} has no source")
+    return Scenario(path.stem, meta.get("title", path.stem), meta.get("description", ""), tuple(wls),
+                    MappingProxyType(costs), MappingProxyType(dict(meta.get("sources", {}))))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# numba kernels: Erlang C and Poisson quantiles (vectorised over candidates)
+# ----------------------------------------------------------------------------------------------------------------
+@numba.njit(cache=True)
+def _erlang_c(servers, offered):
+    """P(wait > 0) in an M/M/N queue (Erlang C) for arrays of N and offered load a = λ·E[S].
+
+    B(N, a) = pmf(N)/cdf(N) of Poisson(a), summed downward from N in ratio to pmf(N) (k/a per step) with
+    rescaling, so N up to millions neither overflows nor loops far; C = B / (1 − ρ(1 − B)), ρ = a/N."""
+    n = servers.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        N = servers[i]
+        a = offered[i]
+        if a <= 0.0:
+            out[i] = 0.0
+            continue
+        if a >= N:
+            out[i] = 1.0
+            continue
+        if N - a > 40.0 * math.sqrt(a) + 60.0:
+            out[i] = 0.0          # P(all busy) < e^-400
+            continue
+        s = 1.0
+        t = 1.0
+        log_scale = 0.0
+        k = N
+        while k > 0:
+            t *= k / a
+            s += t
+            if s > 1e250:
+                s *= 1e-250
+                t *= 1e-250
+                log_scale += 250.0 * math.log(10.0)
+            if k < a and t < 1e-17 * s:
+                break
+            k -= 1
+        log_b = -(math.log(s) + log_scale)
+        b = math.exp(log_b)
+        rho = a / N
+        out[i] = b / (1.0 - rho * (1.0 - b))
+    return out
+
+
+@numba.njit(cache=True)
+def _poisson_ppf(mu, q, z):
+    """Smallest k with P(Poisson(mu) ≤ k) ≥ q; normal approximation (z = Φ⁻¹(q)) above mu = 500."""
+    n = mu.shape[0]
+    out = np.empty(n)
+    for i in range(n):
+        m = mu[i]
+        if m <= 0.0:
+            out[i] = 0.0
+            continue
+        if m > 500.0:
+            out[i] = math.ceil(m + z * math.sqrt(m) + 0.5)
+            continue
+        p = math.exp(-m)
+        c = p
+        k = 0
+        while c < q and k < 100000:
+            k += 1
+            p *= m / k
+            c += p
+        out[i] = k
+    return out
+
+
+def _warmup() -> None:
+    """Compile (or load from cache) the two kernels on tiny inputs."""
+    _erlang_c(np.array([1.0, 4.0]), np.array([0.5, 3.0]))
+    _poisson_ppf(np.array([0.5, 600.0]), 0.99, 2.33)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Speed tables (chapter 3) — cached per (model, chip, shapes)
+# ----------------------------------------------------------------------------------------------------------------
+def _chip(c) -> catalog.Chip:
+    if isinstance(c, catalog.Chip):
+        return c
+    if isinstance(c, str):
+        return catalog.chip(c)
+    raise LabsimError(f"chip must be a catalog chip name or a Chip, got {c!r}")
+
+
+def prefill_seconds(model, chip, prompt_tokens, *, chips=None, precision: str = "int8",
+                    context_tokens: int | None = None) -> float:
+    """Prefill time of ``prompt_tokens`` on one replica of ``chips`` × ``chip`` (default: chapter 3's count),
+    from chapter 3's model (:func:`labsim.capacity.prefill_sweep`)."""
+    prompt_tokens = check_int("prompt_tokens", prompt_tokens, lo=1, hi=10_000_000)
+    chips = None if chips is None else check_int("chips", chips, lo=1)
+    m = catalog.model(model) if isinstance(model, str) else model
+    return float(capacity.prefill_sweep(m, _chip(chip), prompt_tokens=prompt_tokens, chips=chips,
+                                        context_tokens=context_tokens or (prompt_tokens + 1),
+                                        precision=precision)["seconds"])
+
+
+@lru_cache(maxsize=256)
+def _speed_table(model_name: str, chip: catalog.Chip, precision: str, ctx: int, prompt: int,
+                 batches: tuple, mults: tuple, micros: tuple):
+    """Per configuration (multiplier × batch × microbatches), flattened: chips per replica, seconds per token,
+    prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers."""
+    m = catalog.model(model_name)
+    base = capacity.plan(m, chip, precision, context_tokens=ctx).chips
+    B = np.asarray(batches, dtype=np.float64)
+    M = np.asarray(mults, dtype=np.float64)
+    rows = {k: [] for k in ("chips", "batch", "mult", "micro", "tpot", "prefill", "fits", "bound", "domains")}
+    for mb in micros:
+        chips = (M[:, None] * base) * np.ones_like(B)[None, :]
+        bb = np.ones_like(M)[:, None] * B[None, :]
+        d = capacity.decode_sweep(m, chip, chips=chips, batch=bb, context_tokens=ctx, precision=precision,
+                                  microbatches=int(mb))
+        pf = np.asarray(capacity.prefill_sweep(m, chip, prompt_tokens=max(prompt, 1), chips=M * base,
+                                               context_tokens=ctx, precision=precision)["seconds"])
+        fits = np.asarray(d["fits"], dtype=bool)
+        if chip.memory_kind == "hbm" and chip.sync_domain_chips:
+            fits &= chips <= chip.sync_domain_chips      # tensor parallelism stays inside one NVLink domain
+        dom = np.ceil(chips / (chip.sync_domain_chips or chips.max()))
+        rows["chips"].append(chips.ravel())
+        rows["batch"].append(bb.ravel())
+        rows["mult"].append((M[:, None] * np.ones_like(B)[None, :]).ravel())
+        rows["micro"].append(np.full(chips.size, float(mb)))
+        rows["tpot"].append(np.asarray(d["seconds_per_token"], dtype=np.float64).ravel())
+        rows["prefill"].append((pf[:, None] * np.ones_like(B)[None, :]).ravel())
+        rows["fits"].append(fits.ravel())
+        rows["bound"].append(np.asarray(d["dominant_bound"]).ravel())
+        rows["domains"].append(dom.ravel())
+    out = {k: np.concatenate(v) for k, v in rows.items()}
+    out["base_chips"] = base
+    for v in out.values():
+        if isinstance(v, np.ndarray):
+            v.setflags(write=False)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The vectorised core: configs × replicas → SLO metrics, feasibility, cost
+# ----------------------------------------------------------------------------------------------------------------
+def _dist_q(x, q: float) -> float:
+    d = latency.as_dist(x)
+    try:
+        return d.quantile(q)
+    except LabsimError:  # e.g. gamma: no closed-form quantile → Monte Carlo (seeded)
+        return float(np.quantile(d.sample(200_000, 0), q))
+
+
+def _random(x) -> bool:
+    return latency.as_dist(x).var_s2 > 0
+
+
+def _platform(chip: catalog.Chip) -> latency.Platform:
+    return latency.platform(_av("platform_sram" if chip.memory_kind == "sram" else "platform_hbm"))
+
+
+def _metrics(wl: Workload, chip: catalog.Chip, t: dict, replicas: np.ndarray) -> dict:
+    """All SLO metrics and loads for configuration arrays ``t`` (broadcast with ``replicas``)."""
+    r = replicas.astype(np.float64)
+    lam = wl.requests_per_s
+    c = t["batch"] * t["micro"]                      # slots per replica
+    N = c * r
+    lam_rep = lam / r
+    pf = t["prefill"]
+    tpot = t["tpot"]
+    n_out = float(wl.output_tokens)
+    multi = c > 1
+    rho_pf = np.where(multi, lam_rep * pf, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        decode_s = np.where(multi, n_out * tpot / np.maximum(1.0 - rho_pf, 1e-300), n_out * tpot)
+    S = pf + decode_s                                 # one slot's service time (mean)
+    S = np.where(rho_pf < 1.0, S, np.inf)
+    a = lam * S
+    with np.errstate(invalid="ignore"):
+        rho = np.where(np.isfinite(a), a / N, np.inf)
+    stable = rho < 1.0
+    plat = _platform(chip)
+    jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
+    cs2 = wl.output_tokens_cv ** 2 + jit.cv ** 2
+    shape = np.broadcast(N, a).shape
+    Nf = np.broadcast_to(N, shape).ravel().astype(np.float64)
+    af = np.broadcast_to(np.where(stable, a, 0.0), shape).ravel().astype(np.float64)
+    C = _erlang_c(Nf, af).reshape(shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drain = np.where(stable, N / S - lam, np.inf)    # N·μ − λ
+
+    def wait_q(q):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tq = np.where(C > (1 - q), np.log(np.maximum(C, 1e-300) / (1 - q)) / drain, 0.0)
+        return np.where(stable, np.maximum(tq, 0.0) * (1 + cs2) / 2.0, np.inf)
+
+    def stalls_q(n_tokens, q):
+        mu = np.broadcast_to(np.where(multi, lam_rep * n_tokens * tpot, 0.0), shape).ravel().astype(np.float64)
+        z = _NORMAL.inv_cdf(min(q, 1 - 1e-12))
+        return _poisson_ppf(mu, q, z).reshape(shape) * pf
+
+    out = {"rho": np.broadcast_to(rho, shape), "stable": np.broadcast_to(stable, shape), "service_s": S,
+           "prefill_s": np.broadcast_to(pf, shape), "tpot_s": np.broadcast_to(tpot, shape),
+           "slots": np.broadcast_to(N, shape)}
+    tool_r, net_r = _random(wl.tool_s), _random(wl.network_s)
+    values, ok = {}, np.broadcast_to(stable, shape).copy()
+    for s in wl.slos:
+        q = s.quantile
+        if s.metric == "ttft":
+            J = 1 + net_r
+            qq = 1 - (1 - q) / J
+            v = wait_q(qq) + pf + _dist_q(wl.network_s, qq)
+        elif s.metric == "tpot":
+            qq = 1 - (1 - q) / 2
+            p_stall = np.where(multi, -np.expm1(-lam_rep * tpot), 0.0)
+            v = tpot * jit.quantile(qq) + np.where(p_stall > 1 - qq, pf, 0.0)
+        elif s.metric == "first_tokens":
+            J = 3 + net_r
+            qq = 1 - (1 - q) / J
+            v = wait_q(qq) + pf + s.tokens * tpot * jit.quantile(qq) + stalls_q(s.tokens, qq) \
+                + _dist_q(wl.network_s, qq)
+        else:  # task: union bound over every random term of every step
+            J = wl.steps * (3 + tool_r + net_r)
+            qq = 1 - (1 - q) / J
+            step = wait_q(qq) + pf + n_out * tpot * jit.quantile(qq) + stalls_q(n_out, qq) \
+                + _dist_q(wl.tool_s, qq) + _dist_q(wl.network_s, qq)
+            v = wl.steps * step
+        v = np.broadcast_to(np.where(np.broadcast_to(stable, shape), v, np.inf), shape)
+        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+        values[key] = v
+        ok &= v <= s.seconds * (1 + 1e-12)
+    if wl.background:
+        ok &= np.broadcast_to(rho <= _av("max_utilization"), shape)
+    out["values"] = values
+    out["ok"] = ok
+    return out
+
+
+def _costs(wl: Workload, chip: catalog.Chip, price: float, t: dict, replicas, rho, cost_overrides) -> dict:
+    """Chapter-4 cost of configs × replicas: capex = chips × price; power from the catalog × system factor."""
+    r = np.asarray(replicas, dtype=np.float64)
+    chips = t["chips"] * r
+    capex = chips * price
+    factor = _av("system_power_factor_sram" if chip.memory_kind == "sram" else "system_power_factor_hbm")
+    kw = chips * (chip.power_w or 0.0) * factor / 1e3   # unknown power: priced at 0, marked infeasible
+    idle = _av("idle_power_fraction")
+    load = np.clip(np.nan_to_num(rho, nan=1.0, posinf=1.0), 0.0, 1.0) * wl.active_hours_per_day / 24.0
+    util = idle + (1 - idle) * load
+    inp = tco.TcoInputs(capex_usd=capex, system_power_kw=kw, chips_per_system=1, chips_per_unit=1,
+                        tokens_per_s_per_user=wl.output_tokens_per_s, batch=1, utilization=util,
+                        label=f"{wl.name} on {chip.name}")
+    if cost_overrides:
+        inp = inp.replace(**dict(cost_overrides))
+    res = tco.evaluate(inp)
+    return {"chips": chips, "capex_usd": capex, "power_kw": kw, "monthly_usd": np.asarray(res.monthly_total_usd),
+            "usd_per_mtok": np.asarray(res.usd_per_mtok), "power_utilization": util}
+
+
+def _price(chip: catalog.Chip, prices_usd, wl: Workload) -> float | None:
+    if prices_usd and chip.name in prices_usd:
+        return check_number(f"prices_usd[{chip.name!r}]", prices_usd[chip.name], lo=0.0, lo_open=True, unit="USD")
+    p = capacity.plan(wl.model, chip, wl.precision, context_tokens=wl.context)
+    return p.price_usd_per_chip
+
+
+def _grid(batches, layout_multipliers, microbatches, chip: catalog.Chip):
+    b = tuple(int(check_int("batches", x, lo=1, hi=100_000)) for x in
+              (_av("batches") if batches is None else batches))
+    m = tuple(int(check_int("layout_multipliers", x, lo=1, hi=1024)) for x in
+              (_av("layout_multipliers") if layout_multipliers is None else layout_multipliers))
+    if microbatches is None:
+        mb = _av("microbatches_sram") if chip.memory_kind == "sram" else (1,)
+    else:
+        mb = tuple(int(check_int("microbatches", x, lo=1, hi=100_000)) for x in microbatches)
+        if chip.memory_kind == "hbm":
+            mb = (1,)
+    if not b or not m or not mb:
+        raise LabsimError("batches, layout_multipliers and microbatches must each hold at least one value")
+    return tuple(sorted(set(b))), tuple(sorted(set(m))), tuple(sorted(set(mb)))
+
+
+def _check_workload(wl) -> Workload:
+    if not isinstance(wl, Workload):
+        raise LabsimError(f"expected a fleet.Workload, got {type(wl).__name__}")
+    return wl
+
+
+def _check_costs(cost_overrides):
+    if not cost_overrides:
+        return {}
+    if not isinstance(cost_overrides, Mapping):
+        raise LabsimError(f"cost_overrides must be a mapping of TcoInputs fields, got {cost_overrides!r}")
+    for k in cost_overrides:
+        check_choice("cost_overrides key", k, ("life_years", "cost_of_capital", "electricity_usd_per_kwh",
+                                               "hours_per_month", "pue", "colocation_usd_per_kw_month"),
+                     what="cost input")
+    return dict(cost_overrides)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Candidate:
+    """One evaluated way to serve a workload."""
+    workload: str
+    chip: str
+    memory_kind: str
+    batch: int
+    microbatches: int
+    layout_multiplier: int
+    chips_per_replica: int
+    replicas: int
+    chips: int
+    nodes: int
+    racks: int
+    capex_usd: float
+    power_kw: float
+    monthly_usd: float
+    usd_per_mtok: float
+    utilization: float                 #: fraction of the fleet's slots busy while active
+    prefill_s: float
+    seconds_per_token: float
+    slo_values: Mapping[str, float]    #: metric -> modelled quantile (s)
+    slo_targets: Mapping[str, float]   #: metric -> target (s)
+    fits: bool
+    feasible: bool
+    dominant_bound: str
+    crosses_cliff: bool
+    failed: tuple[str, ...] = ()       #: human-readable reasons when not feasible
+
+    def summary(self) -> str:
+        slo = "; ".join(f"{k} {self.slo_values[k] * 1e3:,.0f}/{self.slo_targets[k] * 1e3:,.0f} ms"
+                        for k in self.slo_values) or "no SLO (background)"
+        verdict = "meets every SLO" if self.feasible else "FAILS: " + "; ".join(self.failed)
+        return (f"{self.workload}: {self.replicas:,} × {self.chips_per_replica:,} {self.chip} (batch {self.batch}"
+                f"{f' × {self.microbatches} microbatches' if self.microbatches > 1 else ''}) = {self.chips:,} chips, "
+                f"{self.racks:,} racks, capex ${self.capex_usd / 1e6:,.2f} M, ${self.monthly_usd / 1e3:,.1f} k/month, "
+                f"${self.usd_per_mtok:,.3f}/M output tokens, slots {self.utilization:.0%} busy; {slo}; {verdict}")
+
+
+def _racks(chip: catalog.Chip, chips):
+    per_node = chip.chips_per_node or 1
+    per_rack = chip.chips_per_rack or per_node
+    return int(math.ceil(chips / per_node - 1e-9)), int(math.ceil(chips / per_rack - 1e-9))
+
+
+def _make_candidate(wl, chip, t, i, r, met, cost, price_known=True) -> Candidate:
+    targets = {}
+    for s in wl.slos:
+        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+        targets[key] = s.seconds
+    vals = {k: float(np.asarray(v).ravel()[0]) for k, v in met["values"].items()}
+    chips = int(round(float(np.asarray(cost["chips"]).ravel()[0])))
+    nodes, racks = _racks(chip, chips)
+    rho = float(np.asarray(met["rho"]).ravel()[0])
+    fits = bool(t["fits"][i])
+    failed = []
+    if not fits:
+        if chip.memory_kind == "hbm" and chip.sync_domain_chips and t["chips"][i] > chip.sync_domain_chips:
+            failed.append(f"tensor parallelism over {int(t['chips'][i])} GPUs exceeds the "
+                          f"{chip.sync_domain_chips}-GPU NVLink domain")
+        else:
+            failed.append("does not fit: model + KV cache for this batch exceed the replica's memory")
+    if not bool(np.asarray(met["stable"]).ravel()[0]):
+        failed.append(f"overloaded: slots would be {rho:.0%} busy (needs < 100 %)")
+    elif wl.background and rho > _av("max_utilization"):
+        failed.append(f"background load {rho:.0%} above max_utilization {_av('max_utilization'):.0%}")
+    for k, v in vals.items():
+        if v > targets[k] * (1 + 1e-12):
+            failed.append(f"{k} {v * 1e3:,.0f} ms > SLO {targets[k] * 1e3:,.0f} ms")
+    if not price_known:
+        failed.append("no published price in the catalog (pass prices_usd)")
+    if chip.power_w is None:
+        failed.append("no published power in the catalog (register a variant with catalog.add_chip)")
+    return Candidate(
+        workload=wl.name, chip=chip.name, memory_kind=chip.memory_kind, batch=int(t["batch"][i]),
+        microbatches=int(t["micro"][i]), layout_multiplier=int(t["mult"][i]), chips_per_replica=int(t["chips"][i]),
+        replicas=int(r), chips=chips, nodes=nodes, racks=racks,
+        capex_usd=float(np.asarray(cost["capex_usd"]).ravel()[0]),
+        power_kw=float(np.asarray(cost["power_kw"]).ravel()[0]),
+        monthly_usd=float(np.asarray(cost["monthly_usd"]).ravel()[0]),
+        usd_per_mtok=float(np.asarray(cost["usd_per_mtok"]).ravel()[0]), utilization=rho,
+        prefill_s=float(t["prefill"][i]), seconds_per_token=float(t["tpot"][i]),
+        slo_values=MappingProxyType(vals), slo_targets=MappingProxyType(targets), fits=fits,
+        feasible=not failed, dominant_bound=str(t["bound"][i]), crosses_cliff=bool(t["domains"][i] > 1),
+        failed=tuple(failed))
+
+
+def _sub(t, idx):
+    return {k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+
+
+def _table(wl, chip, batches, layout_multipliers, microbatches):
+    b, m, mb = _grid(batches, layout_multipliers, microbatches, chip)
+    return _speed_table(wl.model, chip, wl.precision, wl.context, int(wl.prompt_tokens), b, m, mb)
+
+
+def evaluate_candidate(workload: Workload, chip, *, batch: int = 1, replicas: int = 1, layout_multiplier: int = 1,
+                       microbatches: int = 1, cost_overrides=None, prices_usd=None) -> Candidate:
+    """Evaluate one candidate (scalar): its SLO values, feasibility with reasons, and its cost.
+
+    Uses the same vectorised core as :func:`search`, on a one-element grid."""
+    wl = _check_workload(workload)
+    c = _chip(chip)
+    batch = check_int("batch", batch, lo=1, hi=100_000)
+    replicas = check_int("replicas", replicas, lo=1, hi=10_000_000)
+    layout_multiplier = check_int("layout_multiplier", layout_multiplier, lo=1, hi=1024)
+    microbatches = check_int("microbatches", microbatches, lo=1, hi=100_000)
+    if c.memory_kind == "hbm" and microbatches != 1:
+        raise LabsimError(f"microbatches = {microbatches} is out of range for HBM chip {c.name!r}; allowed: 1")
+    costs = _check_costs(cost_overrides)
+    t = _table(wl, c, (batch,), (layout_multiplier,), (microbatches,))
+    price = _price(c, prices_usd, wl)
+    r = np.array([replicas])
+    met = _metrics(wl, c, t, r)
+    cost = _costs(wl, c, price if price is not None else 0.0, t, r, met["rho"], costs)
+    return _make_candidate(wl, c, t, 0, replicas, met, cost, price_known=price is not None)
+
+
+def candidate_table(workload: Workload, chip, *, replicas, batches=None, layout_multipliers=None,
+                    microbatches=None, cost_overrides=None, prices_usd=None) -> dict[str, np.ndarray]:
+    """Every candidate of an explicit grid (configs × ``replicas``) as flat arrays: chip configuration, replicas,
+    SLO values, ``feasible``, ``monthly_usd``, ``usd_per_mtok``. For exploring and for brute-force tests."""
+    wl = _check_workload(workload)
+    c = _chip(chip)
+    r = np.asarray([check_int("replicas", x, lo=1, hi=10_000_000) for x in np.atleast_1d(replicas)], dtype=np.float64)
+    t = _table(wl, c, batches, layout_multipliers, microbatches)
+    price = _price(c, prices_usd, wl)
+    tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+    met = _metrics(wl, c, tt, r[None, :])
+    cost = _costs(wl, c, price if price is not None else 0.0, tt, r[None, :], met["rho"], _check_costs(cost_overrides))
+    shape = met["ok"].shape
+    feas = met["ok"] & np.broadcast_to(tt["fits"], shape) & (price is not None) & (c.power_w is not None)
+    out = {"batch": np.broadcast_to(tt["batch"], shape).ravel(), "microbatches": np.broadcast_to(tt["micro"], shape).ravel(),
+           "layout_multiplier": np.broadcast_to(tt["mult"], shape).ravel(),
+           "chips_per_replica": np.broadcast_to(tt["chips"], shape).ravel(),
+           "replicas": np.broadcast_to(r[None, :], shape).ravel(), "feasible": feas.ravel(),
+           "monthly_usd": np.broadcast_to(cost["monthly_usd"], shape).ravel(),
+           "usd_per_mtok": np.broadcast_to(cost["usd_per_mtok"], shape).ravel(),
+           "utilization": np.asarray(met["rho"]).ravel()}
+    for k, v in met["values"].items():
+        out[k] = np.asarray(v).ravel()
+    return out
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The cheapest feasible candidate of one workload (``best``), or why there is none."""
+    workload: Workload
+    best: Candidate | None
+    per_chip: Mapping[str, Candidate | str]   #: chip -> its cheapest feasible candidate, or why none
+    candidates_evaluated: int
+
+    @property
+    def feasible(self) -> bool:
+        return self.best is not None
+
+    @property
+    def reason(self) -> str:
+        """Why no chip works (empty when feasible)."""
+        if self.best is not None:
+            return ""
+        return "; ".join(f"{k}: {v}" for k, v in self.per_chip.items())
+
+    def summary(self) -> str:
+        if self.best is None:
+            return f"{self.workload.name}: INFEASIBLE — " + self.reason
+        return self.best.summary()
+
+
+def _why_none(wl, chip, t, met_inf, price, fits) -> str:
+    """Explain why a chip has no feasible candidate: which bound or which SLO fails even with unlimited replicas."""
+    if chip.power_w is None:
+        return "no published power in the catalog"
+    if price is None:
+        return "no published price in the catalog (pass prices_usd={name: usd})"
+    if not fits.any():
+        return "no layout holds the model and its KV cache"
+    ok = met_inf["ok"][:, 0] & fits
+    if ok.any():
+        return f"needs more than {_av('max_replicas'):,} replicas"
+    parts = []
+    for s in wl.slos:
+        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+        v = np.where(fits, met_inf["values"][key][:, 0], np.inf)
+        j = int(np.argmin(v))
+        if v[j] > s.seconds:
+            parts.append(f"{s.label} missed: best {v[j] * 1e3:,.0f} ms even with unlimited replicas "
+                         f"({int(t['chips'][j])} chips/replica, batch {int(t['batch'][j])}; "
+                         f"speed bound: {t['bound'][j]}, {1 / t['tpot'][j]:,.0f} tok/s per user)")
+    return "; ".join(parts) or "no single layout meets every SLO at once"
+
+
+def search(workload: Workload, chips: Sequence | None = None, *, batches=None, layout_multipliers=None,
+           microbatches=None, replicas=None, cost_overrides=None, prices_usd=None,
+           max_replicas: int | None = None, progress: bool = False) -> Choice:
+    """The cheapest candidate of ``workload`` that meets every SLO, over ``chips`` (default: every catalog chip).
+
+    ``replicas=None`` finds, for every configuration at once, the fewest replicas meeting the SLOs by a vectorised
+    bisection (every metric falls and cost rises with replicas, so the fewest feasible replicas is that
+    configuration's cheapest); an explicit sequence evaluates the full grid instead.
+    """
+    wl = _check_workload(workload)
+    costs = _check_costs(cost_overrides)
+    names = catalog.chips() if chips is None else list(chips)
+    if not names:
+        raise LabsimError("chips must name at least one catalog chip")
+    rmax = check_int("max_replicas", _av("max_replicas") if max_replicas is None else max_replicas, lo=1)
+    chip_objs = [_chip(n) for n in names]            # unknown names raise here, not per chip below
+    _grid(batches, layout_multipliers, microbatches, chip_objs[0])   # bad grids raise here too
+    per_chip: dict[str, Candidate | str] = {}
+    best: Candidate | None = None
+    n_eval = 0
+    from tqdm.auto import tqdm
+    for name in tqdm(names, desc=f"fleet: {wl.name}", delay=1.0, disable=not progress, unit="chip"):
+        c = _chip(name)
+        try:
+            t = _table(wl, c, batches, layout_multipliers, microbatches)
+        except LabsimError as exc:   # e.g. a chip without a published peak: chapter 3 cannot time it
+            per_chip[c.name] = f"chapter 3 cannot time it: {exc}"
+            continue
+        price = _price(c, prices_usd, wl)
+        fits = np.asarray(t["fits"], dtype=bool)
+        n_cfg = fits.size
+        if replicas is not None:
+            tab = candidate_table(wl, c, replicas=replicas, batches=batches, layout_multipliers=layout_multipliers,
+                                  microbatches=microbatches, cost_overrides=costs, prices_usd=prices_usd)
+            n_eval += tab["feasible"].size
+            if not tab["feasible"].any():
+                r_inf = np.array([[float(max(np.atleast_1d(replicas)))]])
+                tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+                per_chip[c.name] = _why_none(wl, c, t, _metrics(wl, c, tt, r_inf), price, fits)
+                continue
+            j = int(np.argmin(np.where(tab["feasible"], tab["monthly_usd"], np.inf)))
+            i_cfg, r_best = j // np.atleast_1d(replicas).size, int(tab["replicas"][j])
+        else:
+            if price is None or c.power_w is None:
+                per_chip[c.name] = _why_none(wl, c, t, None, price, fits)
+                continue
+            tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+            top = _metrics(wl, c, tt, np.array([[float(rmax)]]))
+            ok_top = top["ok"][:, 0] & fits
+            n_eval += n_cfg
+            if not ok_top.any():
+                per_chip[c.name] = _why_none(wl, c, t, top, price, fits)
+                continue
+            idx = np.nonzero(ok_top)[0]
+            ts = _sub(t, idx)
+            ts2 = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in ts.items()}
+            lo = np.zeros(idx.size)
+            hi = np.full(idx.size, float(rmax))
+            while np.any(hi - lo > 1):               # invariant: lo infeasible (or 0), hi feasible
+                mid = np.floor((lo + hi) / 2)
+                mid = np.where(hi - lo > 1, mid, hi)
+                okm = _metrics(wl, c, {k: (v[:, 0] if isinstance(v, np.ndarray) else v) for k, v in ts2.items()},
+                               mid)["ok"]
+                n_eval += idx.size
+                hi = np.where(okm, mid, hi)
+                lo = np.where(okm, lo, mid)
+            met = _metrics(wl, c, ts, hi)
+            cost = _costs(wl, c, price, ts, hi, met["rho"], costs)
+            j = int(np.argmin(cost["monthly_usd"]))
+            i_cfg, r_best = int(idx[j]), int(hi[j])
+        cand = evaluate_candidate(wl, c, batch=int(t["batch"][i_cfg]), replicas=r_best,
+                                  layout_multiplier=int(t["mult"][i_cfg]), microbatches=int(t["micro"][i_cfg]),
+                                  cost_overrides=costs, prices_usd=prices_usd)
+        per_chip[c.name] = cand
+        if cand.feasible and (best is None or cand.monthly_usd < best.monthly_usd):
+            best = cand
+    return Choice(wl, best, MappingProxyType(per_chip), n_eval)
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    """The chosen fleet: one :class:`Choice` per workload, and totals."""
+    choices: Mapping[str, Choice]
+    cost_overrides: Mapping[str, float]
+
+    @property
+    def feasible(self) -> bool:
+        return all(c.feasible for c in self.choices.values())
+
+    @property
+    def infeasible(self) -> dict[str, str]:
+        return {k: c.reason for k, c in self.choices.items() if not c.feasible}
+
+    def _chosen(self):
+        return [c.best for c in self.choices.values() if c.best is not None]
+
+    @property
+    def chips_by_type(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for b in self._chosen():
+            out[b.chip] = out.get(b.chip, 0) + b.chips
+        return out
+
+    @property
+    def racks_by_type(self) -> dict[str, int]:
+        """Racks per chip type when every workload on that chip shares racks."""
+        return {k: _racks(catalog.chip(k), n)[1] for k, n in self.chips_by_type.items()}
+
+    @property
+    def capex_usd(self) -> float:
+        return float(sum(b.capex_usd for b in self._chosen()))
+
+    @property
+    def monthly_usd(self) -> float:
+        return float(sum(b.monthly_usd for b in self._chosen()))
+
+    @property
+    def power_kw(self) -> float:
+        return float(sum(b.power_kw for b in self._chosen()))
+
+    @property
+    def usd_per_mtok(self) -> float:
+        """Blended $/M output tokens over the feasible workloads."""
+        tok = sum(c.workload.output_tokens_per_s for c in self.choices.values() if c.best is not None)
+        hours = float(self.cost_overrides.get("hours_per_month", 730.0))
+        return self.monthly_usd / (tok * 3600 * hours / 1e6) if tok > 0 else math.nan
+
+    def rows(self) -> list[dict]:
+        """One dict per workload (what the table and the chart show)."""
+        rows = []
+        for name, ch in self.choices.items():
+            b = ch.best
+            if b is None:
+                rows.append({"workload": name, "chip": None, "feasible": False, "reason": ch.reason})
+                continue
+            rows.append({"workload": name, "chip": b.chip, "memory_kind": b.memory_kind, "feasible": True,
+                         "replicas": b.replicas, "chips_per_replica": b.chips_per_replica, "batch": b.batch,
+                         "microbatches": b.microbatches, "chips": b.chips, "racks": b.racks,
+                         "capex_usd": b.capex_usd, "monthly_usd": b.monthly_usd, "usd_per_mtok": b.usd_per_mtok,
+                         "utilization": b.utilization, "slo_values": dict(b.slo_values),
+                         "slo_targets": dict(b.slo_targets)})
+        return rows
+
+    def summary(self) -> str:
+        lines = []
+        for name, ch in self.choices.items():
+            lines.append(ch.summary())
+        lines.append("fleet: " + ", ".join(f"{n:,} × {k} ({self.racks_by_type[k]:,} racks)"
+                                           for k, n in self.chips_by_type.items()))
+        lines.append(f"capex ${self.capex_usd / 1e6:,.2f} M · ${self.monthly_usd / 1e3:,.1f} k per month · "
+                     f"{self.power_kw:,.0f} kW · blended ${self.usd_per_mtok:,.3f} per M output tokens")
+        if not self.feasible:
+            lines.append(f"infeasible workloads: {', '.join(self.infeasible)}")
+        return "\n".join(lines)
+
+
+def optimise(workloads, chips: Sequence | None = None, *, cost_overrides=None, prices_usd=None,
+             progress: bool | None = None, **search_kwargs) -> FleetPlan:
+    """Choose, per workload, the cheapest candidate meeting every SLO (see :func:`search`); return the fleet.
+
+    ``workloads``: a :class:`Scenario` (its ``cost_overrides`` apply unless you pass your own), a Workload or a
+    list of them. A progress bar appears when a search runs over a second (``progress=None``)."""
+    if isinstance(workloads, Scenario):
+        if cost_overrides is None:
+            cost_overrides = dict(workloads.cost_overrides)
+        workloads = workloads.workloads
+    elif isinstance(workloads, Workload):
+        workloads = [workloads]
+    wls = [_check_workload(w) for w in workloads]
+    if not wls:
+        raise LabsimError("workloads is empty")
+    names = [w.name for w in wls]
+    if len(set(names)) != len(names):
+        raise LabsimError(f"workload names must be unique, got {names}")
+    costs = _check_costs(cost_overrides)
+    show = True if progress is None else bool(progress)
+    choices = {w.name: search(w, chips, cost_overrides=costs, prices_usd=prices_usd, progress=show,
+                              **search_kwargs) for w in wls}
+    return FleetPlan(MappingProxyType(choices), MappingProxyType(costs))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# A learner's proposal, the SLO at which a choice flips, next-generation chips
+# ----------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FleetCheck:
+    candidates: Mapping[str, Candidate]
+    missing: tuple[str, ...]
+    capex_usd: float
+    monthly_usd: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and all(c.feasible for c in self.candidates.values())
+
+    def report(self) -> str:
+        lines = [("✓ " if c.feasible else "✗ ") + c.summary() for c in self.candidates.values()]
+        for m in self.missing:
+            lines.append(f"✗ {m}: no hardware proposed")
+        lines.append(f"total: capex ${self.capex_usd / 1e6:,.2f} M, ${self.monthly_usd / 1e3:,.1f} k per month")
+        return "\n".join(lines)
+
+
+_PROPOSAL_KEYS = {"chip", "batch", "replicas", "layout_multiplier", "microbatches"}
+
+
+def check_fleet(workloads, proposal: Mapping[str, Mapping], *, cost_overrides=None, prices_usd=None) -> FleetCheck:
+    """Verify a proposed fleet: ``proposal[workload] = {"chip", "batch", "replicas", "layout_multiplier"=1,
+    "microbatches"=1}``. Every SLO of every workload is evaluated; the cost is summed."""
+    if isinstance(workloads, Scenario):
+        if cost_overrides is None:
+            cost_overrides = dict(workloads.cost_overrides)
+        workloads = workloads.workloads
+    wls = {w.name: _check_workload(w) for w in workloads}
+    if not isinstance(proposal, Mapping):
+        raise LabsimError(f"proposal must map workload name -> settings dict, got {type(proposal).__name__}")
+    for k, v in proposal.items():
+        check_choice("proposal key", k, wls, what="workload")
+        if not isinstance(v, Mapping):
+            raise LabsimError(f"proposal[{k!r}] must be a dict with chip, batch, replicas, got {v!r}")
+        for key in v:
+            check_choice(f"proposal[{k!r}] key", key, _PROPOSAL_KEYS, what="setting")
+        if "chip" not in v or "replicas" not in v:
+            raise LabsimError(f"proposal[{k!r}] needs at least 'chip' and 'replicas'")
+    cands = {}
+    for k, v in proposal.items():
+        cands[k] = evaluate_candidate(wls[k], v["chip"], batch=v.get("batch", 1), replicas=v["replicas"],
+                                      layout_multiplier=v.get("layout_multiplier", 1),
+                                      microbatches=v.get("microbatches", 1), cost_overrides=cost_overrides,
+                                      prices_usd=prices_usd)
+    missing = tuple(k for k in wls if k not in proposal)
+    return FleetCheck(MappingProxyType(cands), missing, float(sum(c.capex_usd for c in cands.values())),
+                      float(sum(c.monthly_usd for c in cands.values())))
+
+
+def flip_slo(workload: Workload, metric: str, lo_s: float, hi_s: float, chips: Sequence | None = None, *,
+             tol_s: float = 1e-3, **search_kwargs) -> float | None:
+    """The SLO (seconds, between ``lo_s`` and ``hi_s``) at which the chosen memory kind changes ("sram" ↔ "hbm"):
+    the choice at ``hi_s`` holds for every SLO above the returned value. None if the kind is the same at both ends.
+    Infeasible counts as its own outcome. Bisection to ``tol_s``."""
+    wl = _check_workload(workload)
+    lo = check_positive("lo_s", lo_s, unit="s")
+    hi = check_number("hi_s", hi_s, lo=lo, lo_open=True, unit="s")
+    tol = check_positive("tol_s", tol_s, unit="s")
+
+    def kind(s):
+        b = search(with_slo(wl, metric, s), chips, **search_kwargs).best
+        return None if b is None else b.memory_kind
+
+    k_hi = kind(hi)
+    if kind(lo) == k_hi:
+        return None
+    while hi - lo > tol:
+        mid = (lo + hi) / 2
+        if kind(mid) == k_hi:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name: str | None = None,
+                 price_factor: float = 1.0, power_factor: float = 1.0) -> catalog.Chip:
+    """Register (replacing any earlier one) a hypothetical next-generation chip: ``base`` with ``memory_factor`` ×
+    its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', 001 Q10,
+    facts/seeds.md §1.13). Bandwidth, compute and system shape are unchanged [A]."""
+    c = _chip(base)
+    f = check_positive("memory_factor", memory_factor)
+    pf = check_positive("price_factor", price_factor)
+    wf = check_positive("power_factor", power_factor)
+    name = name or f"{c.name}-sram{f:g}x"
+    d: dict[str, Any] = {"name": name, "display_name": f"{c.display_name} with {f:g}× SRAM [A]", "vendor": c.vendor,
+                         "memory_kind": c.memory_kind, "memory_bytes": c.memory_bytes * f,
+                         "memory_bandwidth_bytes_per_s": c.memory_bandwidth_bytes_per_s,
+                         "peak_ops_per_s": dict(c.peak_ops_per_s), "extra": dict(c.extra)}
+    for k in ("clock_hz", "chips_per_node", "chips_per_rack", "sync_domain_chips", "link_bandwidth_bytes_per_s",
+              "link_latency_s"):
+        v = getattr(c, k)
+        if v is not None:
+            d[k] = v
+    if c.power_w is not None:
+        d["power_w"] = c.power_w * wf
+    if c.price_usd is not None:
+        d["price_usd"] = c.price_usd * pf
+    _speed_table.cache_clear()
+    return catalog.add_chip(d, replace=True)
+
+
+def verify_task_tail(workload: Workload, candidate: Candidate, *, n: int = 100_000, seed: int = 0) -> dict:
+    """Monte Carlo check of a candidate's task (or single-call) latency with chapter 5's machinery: one step =
+    a queue wait drawn from the M/M/N tail + prefill + output tokens × seconds/token × platform jitter + tool +
+    network, chained ``steps`` times (``latency.task``). Returns {"p99_s", "bound_s"} for comparison with the
+    union bound the optimiser uses (the bound must be ≥ the simulated P99)."""
+    wl = _check_workload(workload)
+    if not isinstance(candidate, Candidate):
+        raise LabsimError(f"candidate must be a fleet.Candidate (e.g. search(...).best), got {candidate!r}")
+    if candidate.workload != wl.name:
+        raise LabsimError(f"candidate is for workload {candidate.workload!r}, not {wl.name!r}")
+    c = _chip(candidate.chip)
+    plat = _platform(c)
+    t = _table(wl, c, (candidate.batch,), (candidate.layout_multiplier,), (candidate.microbatches,))
+    met = _metrics(wl, c, t, np.array([candidate.replicas]))
+    # queue wait: 0 with probability 1 − C (a free slot), else exponential with the M/M/N drain rate, stretched by
+    # the same (1 + C_s²)/2 correction the optimiser uses. Prefill stalls are left out of this check.
+    N = float(np.asarray(met["slots"]).ravel()[0])
+    S = float(np.asarray(met["service_s"]).ravel()[0])
+    lam = wl.requests_per_s
+    C = float(_erlang_c(np.array([N]), np.array([lam * S]))[0])
+    jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
+    cs2 = wl.output_tokens_cv ** 2 + jit.cv ** 2
+    mean_tail = (1 + cs2) / 2 / max(N / S - lam, 1e-300)
+    step = latency.agent_step(wl.output_tokens, 1.0 / candidate.seconds_per_token, ttft_s=candidate.prefill_s,
+                              decode_sigma=plat.decode_sigma, tool_s=wl.tool_s, network_s=wl.network_s, name=wl.name)
+    x = latency.task(step, wl.steps).sample(check_int("n", n, lo=100, hi=10_000_000), check_int("seed", seed, lo=0))
+    rng = np.random.default_rng(seed)
+    for _ in range(wl.steps):
+        x = x + np.where(rng.random(x.size) < C, rng.exponential(mean_tail, x.size), 0.0)
+    bound = [v for k, v in candidate.slo_values.items() if k == "task"]
+    return {"p99_s": float(np.quantile(x, 0.99, method="inverted_cdf")), "bound_s": bound[0] if bound else None,
+            "tails": latency.tails(x)}

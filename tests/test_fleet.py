@@ -1,0 +1,283 @@
+"""labsim.fleet: the optimiser is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad input."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labsim import LabsimError, catalog, fleet, latency
+
+SMALL = dict(batches=(1, 4, 16), layout_multipliers=(1, 2), microbatches=(1, 4))
+CHIPS = ["nvidia-h100-sxm", "groq-lpu-v1", "nvidia-b300"]
+
+
+def chat(rate=2.0, ttft=0.45, tpot=0.04):
+    return fleet.Workload("chat", "llama-3.1-8b", rate, prompt_tokens=500, output_tokens=200,
+                          slos=(fleet.SLO("ttft", ttft), fleet.SLO("tpot", tpot)), output_tokens_cv=0.3)
+
+
+def voice(slo_s=0.5):
+    return fleet.load_scenario("voice_agent").workloads[0].replace(
+        slos=(fleet.SLO("first_tokens", slo_s, tokens=20),))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# optimality: brute force on small grids
+@pytest.mark.parametrize("wl", [chat(), chat(rate=20.0, ttft=0.2, tpot=0.02),
+                                fleet.Workload("bg", "llama-3.1-8b", 5.0, 1000, 100)])
+def test_chosen_never_costlier_than_any_feasible_candidate(wl):
+    reps = list(range(1, 7))
+    choice = fleet.search(wl, CHIPS, replicas=reps, **SMALL)
+    feasible_costs = []
+    for chip in CHIPS:
+        mbs = SMALL["microbatches"] if catalog.chip(chip).memory_kind == "sram" else (1,)
+        for b in SMALL["batches"]:
+            for m in SMALL["layout_multipliers"]:
+                for mb in mbs:
+                    for r in reps:
+                        c = fleet.evaluate_candidate(wl, chip, batch=b, replicas=r, layout_multiplier=m,
+                                                     microbatches=mb)
+                        if c.feasible:
+                            feasible_costs.append(c.monthly_usd)
+    if not feasible_costs:
+        assert choice.best is None
+        return
+    assert choice.best is not None and choice.best.feasible
+    assert choice.best.monthly_usd <= min(feasible_costs) * (1 + 1e-9)
+    assert math.isclose(choice.best.monthly_usd, min(feasible_costs), rel_tol=1e-9)
+
+
+def test_auto_replicas_matches_or_beats_the_grid_and_is_minimal():
+    wl = chat(rate=20.0)
+    grid = fleet.search(wl, CHIPS, replicas=list(range(1, 31)), **SMALL)
+    auto = fleet.search(wl, CHIPS, **SMALL)
+    assert auto.best is not None and auto.best.feasible
+    assert auto.best.monthly_usd <= grid.best.monthly_usd * (1 + 1e-9)
+    b = auto.best
+    if b.replicas > 1:
+        fewer = fleet.evaluate_candidate(wl, b.chip, batch=b.batch, replicas=b.replicas - 1,
+                                         layout_multiplier=b.layout_multiplier, microbatches=b.microbatches)
+        assert not fewer.feasible
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# monotonicity
+def test_tightening_an_slo_never_lowers_cost():
+    costs = []
+    for s in (0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.12, 0.1, 0.05):
+        ch = fleet.search(voice(s), CHIPS)
+        costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+
+
+def test_tightening_tpot_never_lowers_cost():
+    costs = []
+    for s in (0.1, 0.05, 0.03, 0.02, 0.01, 0.005):
+        ch = fleet.search(chat(rate=10, tpot=s), CHIPS, **SMALL)
+        costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+
+
+def test_more_traffic_never_lowers_monthly_cost():
+    a = fleet.search(chat(rate=5), CHIPS, **SMALL).best.monthly_usd
+    b = fleet.search(chat(rate=50), CHIPS, **SMALL).best.monthly_usd
+    assert b >= a
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# infeasibility is explained
+def test_infeasible_workload_reports_which_slo_and_bound():
+    wl = fleet.load_scenario("coding_agent").workloads[0]
+    tight = fleet.with_slo(wl, "task", 0.2)
+    plan = fleet.optimise([tight], CHIPS, progress=False)
+    assert not plan.feasible
+    reason = plan.infeasible["coding"]
+    assert "task time" in reason and "missed" in reason
+    for chip in CHIPS:
+        assert chip in reason
+    assert "bound" in reason
+    assert "INFEASIBLE" in plan.choices["coding"].summary()
+
+
+def test_unpriced_and_untimed_chips_are_explained():
+    ch = fleet.search(chat(), ["nvidia-h200", "cerebras-cs3", "nvidia-h100-sxm"], **SMALL)
+    assert "price" in ch.per_chip["nvidia-h200"]
+    assert "cannot time" in ch.per_chip["cerebras-cs3"]
+    priced = fleet.search(chat(), ["nvidia-h200"], prices_usd={"nvidia-h200": 50_000}, **SMALL)
+    assert priced.best is not None and priced.best.chip == "nvidia-h200"
+
+
+def test_gpu_cannot_meet_the_coding_slo_but_lpu_can():
+    ch = fleet.search(fleet.load_scenario("coding_agent").workloads[0], CHIPS)
+    assert ch.best is not None and ch.best.memory_kind == "sram"
+    assert isinstance(ch.per_chip["nvidia-h100-sxm"], str) and "missed" in ch.per_chip["nvidia-h100-sxm"]
+
+
+def test_mixed_product_is_a_hybrid_fleet():
+    plan = fleet.optimise(fleet.load_scenario("mixed_product"), CHIPS, progress=False)
+    assert plan.feasible
+    kinds = {r["memory_kind"] for r in plan.rows()}
+    assert kinds == {"sram", "hbm"}
+    assert plan.capex_usd > 0 and plan.monthly_usd > 0 and plan.usd_per_mtok > 0
+    assert sum(plan.chips_by_type.values()) == sum(r["chips"] for r in plan.rows())
+    assert "blended" in plan.summary()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# queueing pieces agree with chapter 5
+def test_erlang_c_known_values_and_mm1():
+    c = fleet._erlang_c(np.array([1.0, 2.0, 10.0, 1000.0]), np.array([0.7, 1.0, 0.0, 500.0]))
+    assert c[0] == pytest.approx(0.7)
+    assert c[1] == pytest.approx(1 / 3)
+    assert c[2] == 0.0
+    assert c[3] < 1e-30
+    # large N near saturation stays finite and in (0, 1)
+    big = fleet._erlang_c(np.array([100_000.0]), np.array([99_500.0]))
+    assert 0 < big[0] < 1
+
+
+def test_single_slot_wait_matches_latency_mm1_quantile():
+    # one slot, exponential-like service: the optimiser's P99 TTFT − prefill must equal chapter 5's M/M/1 quantile
+    wl = fleet.Workload("x", "llama-3.1-8b", 1.0, prompt_tokens=100, output_tokens=100, output_tokens_cv=1.0,
+                        slos=(fleet.SLO("ttft", 100.0),))
+    c = fleet.evaluate_candidate(wl, "nvidia-h100-sxm", batch=1, replicas=1)
+    # the platform jitter adds a little variance: C_s^2 = 1 + cv_jit^2
+    cv_j = latency.lognormal(1.0, latency.platform("dedicated_gpu").decode_sigma).cv
+    S = c.prefill_s + 100 * c.seconds_per_token
+    rho = 1.0 * S
+    mm1 = latency.mm1_wait_quantile_s(rho, S, 0.99)
+    assert c.slo_values["ttft"] - c.prefill_s == pytest.approx(mm1 * (1 + 1 + cv_j ** 2) / 2 / 1.0, rel=1e-6)
+
+
+def test_poisson_ppf_matches_direct_sum():
+    mu = np.array([0.01, 0.5, 3.0, 40.0])
+    got = fleet._poisson_ppf(mu, 0.99, 2.326)
+    for m, k in zip(mu, got):
+        cdf = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k) + 1))
+        below = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k)))
+        assert cdf >= 0.99 and (k == 0 or below < 0.99)
+
+
+def test_union_bound_is_above_the_simulated_tail():
+    wl = fleet.load_scenario("coding_agent").workloads[0]
+    best = fleet.search(wl, CHIPS).best
+    v = fleet.verify_task_tail(wl, best, n=20_000, seed=1)
+    assert v["p99_s"] <= v["bound_s"] + 1e-9
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# scenarios, proposals, variants
+def test_bundled_scenarios_load_with_sources():
+    names = fleet.scenarios()
+    for n in ("voice_agent", "coding_agent", "batch_summarisation", "mixed_product"):
+        assert n in names
+    for n in names:
+        sc = fleet.load_scenario(n)
+        for w in sc.workloads:
+            assert w.sources, n
+            for s in w.slos:
+                assert s.source
+
+
+def test_scenario_without_source_is_rejected(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text('[[workload]]\nname = "a"\nmodel = "llama-3.1-8b"\narrival_rate_per_s = 1.0\n'
+                 'prompt_tokens = 10\noutput_tokens = 10\n[workload.sources]\nprompt_tokens = "[A]"\n'
+                 'output_tokens = "[A]"\n', encoding="utf-8")
+    with pytest.raises(LabsimError, match="arrival_rate_per_s has no source"):
+        fleet.load_scenario(p)
+
+
+def test_check_fleet_accepts_the_optimum_and_rejects_too_few_replicas():
+    sc = fleet.load_scenario("voice_agent")
+    best = fleet.search(sc.workloads[0], CHIPS).best
+    prop = {"voice": {"chip": best.chip, "batch": best.batch, "replicas": best.replicas,
+                      "layout_multiplier": best.layout_multiplier, "microbatches": best.microbatches}}
+    chk = fleet.check_fleet(sc, prop)
+    assert chk.ok and chk.monthly_usd == pytest.approx(best.monthly_usd)
+    bad = fleet.check_fleet(sc, {"voice": {"chip": "nvidia-h100-sxm", "batch": 128, "replicas": 1}})
+    assert not bad.ok and "✗" in bad.report()
+    assert not fleet.check_fleet(sc, {}).ok
+
+
+def test_sram_variant_and_electricity():
+    v = fleet.sram_variant("groq-lpu-v1", 4.0, name="test-lpu-4x")
+    assert v.memory_bytes == pytest.approx(4 * catalog.chip("groq-lpu-v1").memory_bytes)
+    wl = fleet.load_scenario("coding_agent").workloads[0]
+    base = fleet.search(wl, ["groq-lpu-v1"]).best
+    big = fleet.search(wl, ["test-lpu-4x"]).best
+    assert big.chips_per_replica < base.chips_per_replica
+    dear = fleet.search(wl, ["groq-lpu-v1"], cost_overrides={"electricity_usd_per_kwh": 0.174}).best
+    assert dear.monthly_usd > base.monthly_usd
+
+
+def test_flip_slo_finds_the_crossover():
+    s = fleet.flip_slo(voice(), "first_tokens", 0.05, 0.5, CHIPS, tol_s=0.005)
+    assert s is not None and 0.05 < s < 0.5
+    above = fleet.search(voice(s + 0.01), CHIPS).best
+    below = fleet.search(voice(s - 0.01), CHIPS).best
+    assert above.memory_kind != (None if below is None else below.memory_kind)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# bad input
+@pytest.mark.parametrize("make", [
+    lambda: fleet.Workload("a", "llama-3.1-8b", -1.0, 10, 10),
+    lambda: fleet.Workload("a", "llama-3.1-8b", 1.0, 10, 0),
+    lambda: fleet.Workload("a", "no-such-model", 1.0, 10, 10),
+    lambda: fleet.Workload("", "llama-3.1-8b", 1.0, 10, 10),
+    lambda: fleet.Workload("a", "llama-3.1-8b", 1.0, 10, 10, slos=("fast",)),
+    lambda: fleet.Workload("a", "llama-3.1-8b", 1.0, 10, 10, active_hours_per_day=0),
+    lambda: fleet.SLO("latency", 0.5),
+    lambda: fleet.SLO("ttft", -0.5),
+    lambda: fleet.SLO("ttft", 0.5, quantile=1.0),
+    lambda: fleet.SLO("first_tokens", 0.5),
+    lambda: fleet.search(chat(), ["no-such-chip"]),
+    lambda: fleet.search(chat(), []),
+    lambda: fleet.search(chat(), CHIPS, batches=(0,)),
+    lambda: fleet.search(chat(), CHIPS, cost_overrides={"capex_usd": 1}),
+    lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", batch=0),
+    lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", microbatches=4),
+    lambda: fleet.optimise([], CHIPS),
+    lambda: fleet.optimise([chat(), chat()], CHIPS),
+    lambda: fleet.check_fleet([chat()], {"nope": {"chip": "nvidia-h100-sxm", "replicas": 1}}),
+    lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm"}}),
+    lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm", "replicas": 1, "gpus": 3}}),
+    lambda: fleet.load_scenario("no_such_scenario"),
+    lambda: fleet.flip_slo(voice(), "first_tokens", 0.5, 0.1),
+    lambda: fleet.sram_variant("groq-lpu-v1", 0),
+    lambda: fleet.scale_rates([chat()], 0),
+    lambda: fleet.scale_rates(["chat"], 2.0),
+    lambda: fleet.with_slo("chat", "ttft", 0.1),
+    lambda: fleet.verify_task_tail(chat(), "a candidate"),
+    lambda: fleet.candidate_table(chat(), "nvidia-h100-sxm", replicas=[0, 1]),
+    lambda: fleet.prefill_seconds("llama-3.1-8b", "nvidia-h100-sxm", -5),
+])
+def test_bad_inputs_raise_labsim_error(make):
+    with pytest.raises(LabsimError):
+        make()
+
+
+def test_assumptions_are_named_and_tagged():
+    for a in fleet.ASSUMPTIONS.values():
+        assert a.status.startswith("[") and a.source
+    assert "idle_power_fraction" in fleet.assumptions_table()
+
+
+def test_erlang_c_matches_the_textbook_sum():
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        N = int(rng.integers(1, 60))
+        a = float(rng.uniform(0.01, 0.999)) * N
+        terms = [a ** k / math.factorial(k) for k in range(N)]
+        last = a ** N / math.factorial(N) * N / (N - a)
+        expect = last / (sum(terms) + last)
+        assert fleet._erlang_c(np.array([float(N)]), np.array([a]))[0] == pytest.approx(expect, rel=1e-9)
+
+
+def test_unpriced_or_unpowered_chips_in_grid_mode_and_scalar():
+    ch = fleet.search(chat(), ["nvidia-h200", "nvidia-h100-sxm"], replicas=[1, 2], **SMALL)
+    assert "price" in ch.per_chip["nvidia-h200"]
+    c = fleet.evaluate_candidate(chat(), "google-tpu-v7", batch=4, replicas=1)
+    assert not c.feasible and any("power" in f for f in c.failed)
