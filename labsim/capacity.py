@@ -28,6 +28,7 @@ import numpy as np
 
 from . import catalog
 from . import multichip as mc
+from .assumptions import Assumption, registry, table
 from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
 from .precision import PRECISIONS, bytes_per_element
 
@@ -41,15 +42,6 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------------------
 # Named assumptions (value, unit, status, source). Every default below comes from this table.
 # ----------------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Assumption:
-    name: str
-    value: object
-    unit: str
-    status: str   #: [P] primary, [S] secondary, [D] derived, [A] assumption
-    source: str
-
 
 _A = [
     Assumption("context_tokens", 4096, "tokens", "[A]",
@@ -102,16 +94,12 @@ _A = [
 ]
 
 #: name -> Assumption (value, unit, status, source). Shown by the notebook's closing note.
-ASSUMPTIONS: Mapping[str, Assumption] = MappingProxyType({a.name: a for a in _A})
+ASSUMPTIONS: Mapping[str, Assumption] = registry(_A)
 
 
 def assumptions_table() -> str:
     """A plain-text table of the default assumptions (name, value, status, source)."""
-    lines = [f"{'name':<28}{'value':<40}{'status':<9}source"]
-    for a in _A:
-        v = f"{a.value} {a.unit}".strip()
-        lines.append(f"{a.name:<28}{v[:39]:<40}{a.status:<9}{a.source}")
-    return "\n".join(lines)
+    return table(_A)
 
 
 #: names of the bounds :func:`decode_time` can report as dominant.

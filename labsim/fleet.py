@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from . import capacity, catalog, latency, tco
-from .capacity import Assumption
+from .assumptions import Assumption, registry, table
 from .errors import LabsimError, check_choice, check_int, check_number, check_positive
 
 __all__ = [
@@ -98,7 +98,7 @@ _A = [
 ]
 
 #: name -> Assumption(value, unit, status, source). Every default below comes from this table.
-ASSUMPTIONS: Mapping[str, Assumption] = MappingProxyType({a.name: a for a in _A})
+ASSUMPTIONS: Mapping[str, Assumption] = registry(_A)
 
 
 def _av(name):
@@ -107,11 +107,7 @@ def _av(name):
 
 def assumptions_table() -> str:
     """A plain-text table of the fleet assumptions (name, value, status, source)."""
-    lines = [f"{'name':<26}{'value':<34}{'status':<9}source"]
-    for a in _A:
-        v = f"{a.value} {a.unit}".strip()
-        lines.append(f"{a.name:<26}{v[:33]:<34}{a.status:<9}{a.source}")
-    return "\n".join(lines)
+    return table(_A)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -774,7 +774,6 @@ class _Scheduler:
         return p
 
     def _schedule_at(self, node: Node, q: int, t0: int) -> None:
-        g = self.g
         for t in range(t0, t0 + self.max_wait):
             mark = self.tab.mark()
             self._vias = []
@@ -1125,7 +1124,6 @@ def decoder_layer_graph(model: str | None = "llama-3.1-8b", geometry: Geometry |
     """
     dims = decoder_layer_dims(model, geometry)
     g = Graph(geometry, name)
-    vl = g.vl
     rng = np.random.default_rng(check_int("seed", seed, lo=0))
     H, F, hd, nh, nkv, ctx = dims["hidden"], dims["intermediate"], dims["head_dim"], dims["heads"], dims["kv_heads"], dims["context"]
 

@@ -436,7 +436,7 @@ def print_fig11(columns=None, file=None) -> list[Fig11Check]:
     by = {(ch.field, ch.column): ch for ch in checks}
     rows = fig11_printed()
     w_row, w_cell = 40, 26
-    print(f"Fig 11 (seed 001, via facts/seeds.md §1.9): printed | labsim.tco   (✗ = outside the printed rounding)",
+    print("Fig 11 (seed 001, via facts/seeds.md §1.9): printed | labsim.tco   (✗ = outside the printed rounding)",
           file=out)
     print(f"{'row':<{w_row}}" + "".join(f"{c:>{w_cell}}" for c in cols), file=out)
     for row in rows:
