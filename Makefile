@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 # The install is redone only when the pins (pyproject.toml) change; otherwise it is a no-op.
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+DEMO_PORT ?= 8866
 JOBS   ?= 2
 
 .PHONY: install lab test test-unit test-notebooks test-browser exercises strip bench demo clean help
@@ -42,6 +43,9 @@ test: install
 test-unit: install
 	$(BIN)/python -m pytest tests -q -m "not browser"
 
+test-browser: install
+	$(BIN)/python -m pytest tests/test_browser.py -m browser -q
+
 test-notebooks: install
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope notebooks solutions exercises --nbval-lax \
 	    --nbval-sanitize-with tests/nbval_sanitize.cfg -q
@@ -52,8 +56,13 @@ exercises: install
 strip: install
 	$(BIN)/python tools/strip_outputs.py notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
 
+# MAKE_TEST_SECONDS=… adds the measured `make test` time to the report.
 bench: install
-	$(BIN)/python benches/run_all.py
+	$(BIN)/python benches/run_all.py $(if $(MAKE_TEST_SECONDS),--make-test-seconds $(MAKE_TEST_SECONDS))
+
+# Lecturer dashboard: Voila renders the start tour (and any chapter) without code cells, on 127.0.0.1.
+demo: install
+	$(BIN)/python tools/demo.py --port $(DEMO_PORT)
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache
