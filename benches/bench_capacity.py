@@ -2,22 +2,15 @@
 and the latency of one scalar plan/decode call (what the widget pays)."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from labsim import capacity
 
+from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+
 N_CONFIGS = 200_000
 
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -30,8 +23,8 @@ def run() -> list[dict]:
                             ("llama-3.3-70b", "nvidia-b300", {"chips": np.full(N_CONFIGS, 8)}),
                             ("gpt-oss-120b", "groq-lpu-v1", {"chips": chips})]:
         capacity.plan_sweep(model, chip, context_tokens=ctx, batch=batch)     # warm
-        t_plan = _best_of(lambda: capacity.plan_sweep(model, chip, context_tokens=ctx, batch=batch))
-        t_dec = _best_of(lambda: capacity.decode_sweep(model, chip, context_tokens=ctx, batch=batch, **kw))
+        t_plan = best_of(lambda: capacity.plan_sweep(model, chip, context_tokens=ctx, batch=batch))
+        t_dec = best_of(lambda: capacity.decode_sweep(model, chip, context_tokens=ctx, batch=batch, **kw))
         rows.append({"name": f"capacity.plan_sweep {model} on {chip}", "value": N_CONFIGS / t_plan,
                      "unit": "configs/s", "note": f"{N_CONFIGS:.0e} (context, batch) pairs; {t_plan * 1e3:.0f} ms; "
                                                   "goal ≥ 1e5/s"})
@@ -39,8 +32,8 @@ def run() -> list[dict]:
                      "unit": "configs/s", "note": f"{N_CONFIGS:.0e} (chips, context, batch) triples; "
                                                   f"{t_dec * 1e3:.0f} ms; goal ≥ 1e5/s"})
     n = 200
-    t_p = _best_of(lambda: [capacity.plan("llama-3.3-70b", "groq-lpu-v1") for _ in range(n)]) / n
-    t_d = _best_of(lambda: [capacity.decode_time("llama-3.3-70b", "groq-lpu-v1") for _ in range(n)]) / n
+    t_p = best_of(lambda: [capacity.plan("llama-3.3-70b", "groq-lpu-v1") for _ in range(n)]) / n
+    t_d = best_of(lambda: [capacity.decode_time("llama-3.3-70b", "groq-lpu-v1") for _ in range(n)]) / n
     rows.append({"name": "capacity.plan scalar call", "value": t_p * 1e3, "unit": "ms/call",
                  "note": "Llama 3.3 70B on LPU, defaults"})
     rows.append({"name": "capacity.decode_time scalar call", "value": t_d * 1e3, "unit": "ms/call",

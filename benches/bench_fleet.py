@@ -2,24 +2,17 @@
 chapter-6 widget callback's latency."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from labsim import fleet
 from labsim.viz import ch06
 
+from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+
 CHIPS = list(ch06.WIDGET_CHIPS)
 GRID_REPLICAS = np.arange(1, 1001)
 
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -29,15 +22,15 @@ def run() -> list[dict]:
     # explicit grid: every config of one chip × 1,000 replica counts (speed tables cached after the first call)
     fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS)
     n_grid = fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS)["feasible"].size
-    t_grid = _best_of(lambda: fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS))
+    t_grid = best_of(lambda: fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS))
     # the optimiser: every workload of the mixed product over the priced chips (bisection on replicas)
     fleet.optimise(sc, CHIPS, progress=False)
     n_search = sum(c.candidates_evaluated for c in fleet.optimise(sc, CHIPS, progress=False).choices.values())
-    t_search = _best_of(lambda: fleet.optimise(sc, CHIPS, progress=False))
+    t_search = best_of(lambda: fleet.optimise(sc, CHIPS, progress=False))
     ch06.explore()
-    t_widget = _best_of(lambda: ch06.explore(rate_scale=1.3, voice_slo_ms=300.0), repeats=5)
+    t_widget = best_of(lambda: ch06.explore(rate_scale=1.3, voice_slo_ms=300.0), repeats=5)
     w = sc.workloads[1]
-    t_scalar = _best_of(lambda: fleet.evaluate_candidate(w, "groq-lpu-v1", batch=4, replicas=2,
+    t_scalar = best_of(lambda: fleet.evaluate_candidate(w, "groq-lpu-v1", batch=4, replicas=2,
                                                          layout_multiplier=2, microbatches=16), repeats=20)
     return [
         {"name": "fleet.candidate_table (grid)", "value": n_grid / t_grid, "unit": "candidates/s",

@@ -2,18 +2,11 @@
 Goal (issue 4): n = 100,000 GPU-model samples of a decoder layer in well under a second."""
 from __future__ import annotations
 
-import time
 
 from labsim import gpu, multichip
 
+from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
 
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -23,10 +16,10 @@ def run() -> list[dict]:
     n = 100_000
     rows = []
     for label, kw in [("isolated", {}), ("contention + clock variation", {"contention": True, "clock_variation": True})]:
-        t = _best_of(lambda: gpu.simulate(ks, n=n, seed=0, **kw))
+        t = best_of(lambda: gpu.simulate(ks, n=n, seed=0, **kw))
         rows.append({"name": f"gpu.simulate decoder layer ({len(ks)} kernels), {label}", "value": n / t,
                      "unit": "samples/s", "note": f"n = {n:,} in {t * 1e3:.0f} ms; goal: well under 1 s"})
-    t = _best_of(lambda: multichip.pipeline_latency_samples(2000, 1e-6, n=n, seed=0))
+    t = best_of(lambda: multichip.pipeline_latency_samples(2000, 1e-6, n=n, seed=0))
     rows.append({"name": "multichip.pipeline_latency_samples, 2,000 chips (3 domains)", "value": n / t,
                  "unit": "samples/s", "note": f"n = {n:,} in {t * 1e3:.0f} ms"})
     return rows

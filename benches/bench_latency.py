@@ -2,18 +2,11 @@
 customers per second in the Lindley queue, and the planner widget's callback time (goal < 100 ms)."""
 from __future__ import annotations
 
-import time
 
 from labsim import latency as L
 
+from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
 
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -31,11 +24,11 @@ def run() -> list[dict]:
                                                             fan_out=5),
     }
     for name, t in cases.items():
-        sec = _best_of(lambda: L.tails(t.sample(n, seed=0)))
+        sec = best_of(lambda: L.tails(t.sample(n, seed=0)))
         rows.append({"name": f"latency Monte Carlo: {name}", "value": n / sec, "unit": "tasks/s",
                      "note": f"1e6 tasks + P50/P90/P99/P99.9 in {sec:.2f} s; goal ≈ 1 s"})
     m = 1_000_000
-    sec = _best_of(lambda: L.simulate_queue(0.8, 1.0, 1.0, customers=m, seed=0))
+    sec = best_of(lambda: L.simulate_queue(0.8, 1.0, 1.0, customers=m, seed=0))
     rows.append({"name": "latency.simulate_queue (M/M/1, load 0.8)", "value": m / sec, "unit": "customers/s",
                  "note": f"1e6 customers + 10 % warm-up + tails in {sec * 1e3:.0f} ms"})
     for label, kw in {"deterministic": dict(),
@@ -45,7 +38,7 @@ def run() -> list[dict]:
                                                                            tool_s=5.0, slo_s=60.0)}.items():
         ch05.planner(**kw)
         k = 5
-        sec = _best_of(lambda: [ch05.planner(**kw) for _ in range(k)]) / k
+        sec = best_of(lambda: [ch05.planner(**kw) for _ in range(k)]) / k
         rows.append({"name": f"viz.ch05.planner callback ({label})", "value": sec * 1e3, "unit": "ms/call",
                      "note": "goal < 100 ms"})
     return rows

@@ -1,23 +1,16 @@
 """Benchmarks for labsim.tco: configurations priced per second (vectorised) and Monte Carlo samples per second."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
 from labsim import tco
 
+from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+
 N_CONFIGS = 1_000_000
 N_MC = 1_000_000
 
-
-def _best_of(fn, repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> list[dict]:
@@ -35,13 +28,13 @@ def run() -> list[dict]:
     )
     inputs = base.replace(**arrays)
     tco.evaluate(inputs)  # warm caches
-    t_eval = _best_of(lambda: tco.evaluate(inputs))
+    t_eval = best_of(lambda: tco.evaluate(inputs))
     dists = {"utilization": tco.Uniform(0.5, 1.0), "capex_usd": tco.LogNormal(2.52e6, 0.3),
              "electricity_usd_per_kwh": tco.Triangular(0.05, 0.087, 0.15), "pue": tco.Uniform(1.1, 1.5)}
-    t_mc = _best_of(lambda: tco.monte_carlo(base, dists, n_samples=N_MC, seed=0, progress=False))
+    t_mc = best_of(lambda: tco.monte_carlo(base, dists, n_samples=N_MC, seed=0, progress=False))
     scalar = tco.REPORT_FIG11["gpu-latency"]
     n_scalar = 2000
-    t_scalar = _best_of(lambda: [tco.evaluate(scalar) for _ in range(n_scalar)]) / n_scalar
+    t_scalar = best_of(lambda: [tco.evaluate(scalar) for _ in range(n_scalar)]) / n_scalar
     return [
         {"name": "tco.evaluate vectorised", "value": N_CONFIGS / t_eval, "unit": "configs/s",
          "note": f"{N_CONFIGS:.0e} configs, all 14 inputs arrays, validation included; {t_eval * 1e3:.0f} ms; goal ≥ 1e6/s"},

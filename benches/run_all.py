@@ -41,7 +41,7 @@ PY = sys.executable
 _BENCH_CHILD = r"""
 import importlib.util, json, math, sys
 out, path = sys.argv[1], sys.argv[2]
-sys.path.insert(0, str(__import__('pathlib').Path(path).resolve().parents[1]))
+sys.path[:0] = [str(__import__('pathlib').Path(path).resolve().parents[1]), str(__import__('pathlib').Path(path).resolve().parent)]
 spec = importlib.util.spec_from_file_location("bench_module", path)
 mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
