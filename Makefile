@@ -32,7 +32,7 @@ install: $(STAMP)
 lab: install
 	@echo "Starting JupyterLab on 127.0.0.1:$(PORT) — open the URL printed below (with its token)."
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser --ServerApp.root_dir="$(CURDIR)" \
-	    --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
+	    --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Unit + property tests, then every notebook under nbval (lax: only cells tagged NBVAL_CHECK_OUTPUT are
 # compared), in parallel; --dist loadscope keeps each notebook's cells on one kernel.

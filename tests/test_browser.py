@@ -516,3 +516,26 @@ def test_voila_binder_path(lab, page, course_copy, artifacts):
     how = _voila_check(page, f"{lab.base}/voila/render/notebooks/{chapter}?token={lab.token}",
                        artifacts / f"voila-binder-{Path(chapter).stem}", chapter)
     print(f"voila (server extension) {chapter}: {how}")
+
+
+def test_make_lab_serves_the_start_notebook(tmp_path):
+    """`make lab` (one of the README's two commands) starts JupyterLab on 127.0.0.1 at the start notebook and
+    prints its URL with a token. No browser needed; the install is already done, so this takes seconds."""
+    port = _free_port()
+    server = Server("make lab", ["make", "-s", "-C", str(ROOT), "lab", f"PORT={port}"], port, "",
+                    _jupyter_env(tmp_path), tmp_path / "make-lab.log")
+    try:
+        pattern = re.compile(rf"http://127\.0\.0\.1:{port}/lab/tree/notebooks/00_start_here\.ipynb\?token=(\w+)")
+        deadline, match = time.monotonic() + SERVER_START_S, None
+        while time.monotonic() < deadline and match is None:
+            assert server.proc.poll() is None, f"make lab exited:\n{server.log_tail()}"
+            match = pattern.search(server.log_path.read_text(errors="replace"))
+            time.sleep(0.3)
+        assert match, f"make lab printed no start-notebook URL:\n{server.log_tail()}"
+        with urllib.request.urlopen(match.group(0), timeout=10) as r:
+            assert r.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/notebooks/00_start_here.ipynb"
+                                    f"?content=0&token={match.group(1)}", timeout=10) as r:
+            assert json.loads(r.read())["type"] == "notebook"
+    finally:
+        server.stop()
