@@ -157,6 +157,42 @@ def _default_compute_precision(chip: catalog.Chip, precision: str) -> str:
 _PARTS = ("embedding", "lm_head", "attention", "dense_mlp", "routed_experts", "shared_experts", "router", "norms")
 
 
+def _keep_parts(keep_parts) -> tuple:
+    """Validate ``keep_parts`` (a parameter-group name or an iterable of them) → tuple of names."""
+    if keep_parts is None:
+        return ()
+    if isinstance(keep_parts, str):
+        keep_parts = (keep_parts,)
+    try:
+        parts = tuple(keep_parts)
+    except TypeError:
+        raise LabsimError(f"keep_parts must be a parameter-group name or a tuple of them, got {keep_parts!r}; "
+                          f"valid: {', '.join(_PARTS)}") from None
+    for p in parts:
+        check_choice("keep_parts", p, _PARTS, what="parameter group")
+    return parts
+
+
+def _whole(name: str, arr: np.ndarray, what: str) -> None:
+    """Raise if an array of counts holds a fractional value (names the index and the value)."""
+    frac = arr != np.floor(arr)
+    if np.any(frac):
+        idx = np.unravel_index(int(np.argmax(frac)), arr.shape) if arr.ndim else ()
+        where = f"[{', '.join(map(str, idx))}]" if arr.ndim else ""
+        raise LabsimError(f"{name}{where} = {float(arr[idx] if arr.ndim else arr):g} is out of range; allowed: "
+                          f"whole numbers of {what} (≥ 1)")
+
+
+def _broadcast(**arrays):
+    """np.broadcast_arrays with a LabsimError naming the arrays and their shapes when they do not fit."""
+    try:
+        return np.broadcast_arrays(*arrays.values())
+    except ValueError:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise LabsimError(f"array inputs must broadcast to one shape (equal lengths, or length 1); got {shapes}") \
+            from None
+
+
 def _weight_bytes(m: catalog.Model, precision: str, expert_precision, keep_parts, keep_precision) -> float:
     """Stored weight bytes: ``model.weight_bytes`` plus the extra bytes of parts kept at ``keep_precision``."""
     total = m.weight_bytes(precision, expert_precision)
@@ -291,9 +327,7 @@ def _resolve_plan_args(model, chip, precision, expert_precision, kv_precision, a
     if overhead is None:
         overhead = ASSUMPTIONS["reserved_fraction_sram" if c.memory_kind == "sram" else "reserved_fraction_hbm"].value
     overhead = check_number("overhead", overhead, lo=0.0, hi=1.0, hi_open=True)
-    keep_parts = tuple(keep_parts or ())
-    for p in keep_parts:
-        check_choice("keep_parts", p, _PARTS, what="parameter group")
+    keep_parts = _keep_parts(keep_parts)
     keep_precision = _prec("keep_precision", keep_precision)
     layout = check_choice("layout", layout, _LAYOUTS, what="layout")
     if price_usd_per_chip is None:
@@ -325,13 +359,14 @@ def plan_sweep(model, chip, *, context_tokens=None, batch=1, precision: str = "i
      layout, price, workspace_vectors) = _resolve_plan_args(
         model, chip, precision, expert_precision, kv_precision, activation_precision, logits_precision, overhead,
         keep_parts, keep_precision, layout, price_usd_per_chip, workspace_vectors)
+    if not isinstance(gpu_power_of_two, (bool, np.bool_)):
+        raise LabsimError(f"gpu_power_of_two must be True or False, got {gpu_power_of_two!r}")
     if context_tokens is None:
         context_tokens = ASSUMPTIONS["context_tokens"].value
     ctx = check_array("context_tokens", context_tokens, lo=0.0)
     b = check_array("batch", batch, lo=1.0)
-    if np.any(b != np.floor(b)):
-        raise LabsimError("batch must hold whole numbers of sequences (≥ 1)")
-    ctx, b = np.broadcast_arrays(ctx, b)
+    _whole("batch", b, "sequences")
+    ctx, b = _broadcast(context_tokens=ctx, batch=b)
     w = _weight_bytes(m, precision, expert_precision, keep_parts, keep_precision)
     kv = np.asarray(m.kv_cache_bytes(ctx, precision=kv_precision, batch=b), dtype=np.float64)
     act = b * _workspace_bytes_per_seq(m, ctx, act_p, logits_p, workspace_vectors)
@@ -441,7 +476,9 @@ class DecodeResult:
 
     def summary(self) -> str:
         parts = ", ".join(f"{k[:-2]} {v * 1e3:.3f} ms" for k, v in self.parts.items() if v > 0)
-        return (f"{self.model} on {self.chips} × {self.chip} (batch {self.batch}, {self.context_tokens} tokens): "
+        groups = f" in {self.tensor_parallel}-chip groups" if self.tensor_parallel < self.chips else ""
+        return (f"{self.model} on {self.chips} × {self.chip}{groups} (batch {self.batch}, "
+                f"{self.context_tokens} tokens): "
                 f"{self.seconds_per_token * 1e3:.3f} ms/token = {self.tokens_per_s:,.0f} tok/s per user; "
                 f"bound: {self.dominant_bound} [{parts}]")
 
@@ -670,9 +707,7 @@ def _decode_args(model, chip, precision, expert_precision, kv_precision, activat
                                     if c.memory_kind == "sram" and "macs_per_cycle_int8" in c.extra else None)
     elif mxm_feed_bytes_per_cycle is not None:
         mxm_feed_bytes_per_cycle = check_positive("mxm_feed_bytes_per_cycle", mxm_feed_bytes_per_cycle, unit="B")
-    keep_parts = tuple(keep_parts or ())
-    for p in keep_parts:
-        check_choice("keep_parts", p, _PARTS, what="parameter group")
+    keep_parts = _keep_parts(keep_parts)
     keep_precision = _prec("keep_precision", keep_precision)
     return (m, c, precision, expert_precision, kv_precision, activation_precision, compute_precision,
             bandwidth_efficiency, compute_efficiency, mxm_feed_bytes_per_cycle, keep_parts, keep_precision)
@@ -704,8 +739,7 @@ def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, preci
         context_tokens = ASSUMPTIONS["context_tokens"].value
     ctx = check_array("context_tokens", context_tokens, lo=0.0)
     b = check_array("batch", batch, lo=1.0)
-    if np.any(b != np.floor(b)):
-        raise LabsimError("batch must hold whole numbers of sequences (≥ 1)")
+    _whole("batch", b, "sequences")
     microbatches = check_int("microbatches", microbatches, lo=1, hi=100_000)
     need = plan_sweep(m, c, context_tokens=ctx, batch=b * microbatches, precision=precision,
                       expert_precision=expert_precision, kv_precision=kv_precision,
@@ -714,8 +748,8 @@ def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, preci
         n = need
     else:
         n = check_array("chips", chips, lo=1.0)
-        if np.any(n != np.floor(n)):
-            raise LabsimError("chips must hold whole numbers (≥ 1)")
+        _whole("chips", n, "chips")
+    _broadcast(chips=n, batch=b, context_tokens=ctx)
     if tensor_parallel is not None:
         tensor_parallel = check_int("tensor_parallel", tensor_parallel, lo=1, hi=1_000_000)
         if c.memory_kind == "sram" and tensor_parallel > (c.sync_domain_chips or 576):
@@ -834,16 +868,30 @@ def compute_bound_batch(model, chip, *, chips: int | None = None, context_tokens
 # roofline
 # ----------------------------------------------------------------------------------------------------------
 
+def _peak(c: catalog.Chip, precision: str, peak_ops_per_s) -> float:
+    """The chip's published dense peak at ``precision``, or the caller's ``peak_ops_per_s`` (inf = no compute roof)."""
+    if peak_ops_per_s is not None:
+        if peak_ops_per_s == math.inf:
+            return math.inf
+        return check_positive("peak_ops_per_s", peak_ops_per_s, unit="ops/s")
+    if not c.peak_ops_per_s:
+        raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog, so its roofline has no compute "
+                          "roof; pass peak_ops_per_s=<a sourced value> (or math.inf for the bandwidth slope only)")
+    return c.peak_ops(precision)
+
+
 def roofline(chip, intensity_flops_per_byte, precision: str = "int8", *, bandwidth_efficiency: float = 1.0,
-             compute_efficiency: float = 1.0):
+             compute_efficiency: float = 1.0, peak_ops_per_s: float | None = None):
     """Attainable ops/s = min(peak × compute_efficiency, intensity × bandwidth × bandwidth_efficiency).
 
     Vectorised over ``intensity_flops_per_byte`` (ops per byte moved from main memory, > 0). Williams, Waterman
-    & Patterson, CACM 2009. Returns a float for a scalar input, else an array.
+    & Patterson, CACM 2009. Returns a float for a scalar input, else an array. ``peak_ops_per_s`` overrides the
+    catalog peak (needed for a chip that publishes none, e.g. Cerebras CS-3; ``math.inf`` = bandwidth slope only).
     """
     c = _chip(chip)
     precision = _prec("precision", precision)
-    peak = c.peak_ops(precision) * check_fraction("compute_efficiency", compute_efficiency, allow_zero=False)
+    peak = _peak(c, precision, peak_ops_per_s) * check_fraction("compute_efficiency", compute_efficiency,
+                                                                allow_zero=False)
     bw = c.memory_bandwidth_bytes_per_s * check_fraction("bandwidth_efficiency", bandwidth_efficiency,
                                                          allow_zero=False)
     x = check_array("intensity_flops_per_byte", intensity_flops_per_byte, lo=0.0, lo_open=True)
@@ -851,10 +899,10 @@ def roofline(chip, intensity_flops_per_byte, precision: str = "int8", *, bandwid
     return float(out) if out.ndim == 0 else out
 
 
-def ridge_intensity(chip, precision: str = "int8") -> float:
-    """Intensity (ops/byte) where the roofline bends: peak ÷ bandwidth."""
+def ridge_intensity(chip, precision: str = "int8", *, peak_ops_per_s: float | None = None) -> float:
+    """Intensity (ops/byte) where the roofline bends: peak ÷ bandwidth (``peak_ops_per_s`` as in :func:`roofline`)."""
     c = _chip(chip)
-    return c.peak_ops(_prec("precision", precision)) / c.memory_bandwidth_bytes_per_s
+    return _peak(c, _prec("precision", precision), peak_ops_per_s) / c.memory_bandwidth_bytes_per_s
 
 
 def decode_intensity(model, precision: str = "int8", *, batch=1, context_tokens=None, kv_precision="fp16",
@@ -930,20 +978,28 @@ def reconcile_576(model="llama-3.3-70b", chip="groq-lpu-v1", *, context_tokens: 
     in FP16; (4) KV cache for ``batch`` sequences × ``context_tokens`` at ``kv_precision``; (5) activations and
     workspace (FP16, FP32 logits); (6) per-chip reserved memory (``overhead``); (7) layout granularity (whole
     chips per layer); (8) whole racks; (9) the full synchronous domain. Each row: ``step, chips`` (fractional
-    capacity count for 1–6, whole chips for 7–9), ``added`` (vs previous row), ``assumption``.
+    capacity count for 1–6, whole chips for 7–9), ``added`` (vs previous row), ``assumption`` and ``kind``
+    ("naive", "capacity", "rounding" for 8–9 — not a memory need — or "unexplained").
     The remaining gap to ``target_chips`` is reported in the last row as ``unexplained``.
     """
     m, c = _model(model), _chip(chip)
     if overhead is None:
         overhead = ASSUMPTIONS["reserved_fraction_sram"].value
+    overhead = check_number("overhead", overhead, lo=0.0, hi=1.0, hi_open=True)
+    context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=100_000_000)
+    batch = check_int("batch", batch, lo=1, hi=10_000_000)
+    kv_precision = _prec("kv_precision", kv_precision)
+    keep_parts = _keep_parts(keep_parts)
+    target_chips = check_int("target_chips", target_chips, lo=1, hi=10_000_000)
     usable = c.memory_bytes
     rows = []
 
-    def add(step, chips, assumption):
+    def add(step, chips, assumption, kind="capacity"):
         prev = rows[-1]["chips"] if rows else 0.0
-        rows.append({"step": step, "chips": float(chips), "added": float(chips) - prev, "assumption": assumption})
+        rows.append({"step": step, "chips": float(chips), "added": float(chips) - prev, "assumption": assumption,
+                     "kind": kind})
 
-    add("naive: 70 GB ÷ 230 MB", 70e9 / usable, "report's round numbers (001 Q2 §1)")
+    add("naive: 70 GB ÷ 230 MB", 70e9 / usable, "report's round numbers (001 Q2 §1)", kind="naive")
     w = m.weight_bytes("int8")
     add("exact INT8 weights", w / usable, f"{m.params_total() / 1e9:.2f} B parameters × 1 B")
     w2 = _weight_bytes(m, "int8", None, keep_parts, "fp16")
@@ -960,12 +1016,13 @@ def reconcile_576(model="llama-3.3-70b", chip="groq-lpu-v1", *, context_tokens: 
     add("layout: whole chips per layer", p.chips, "each of the layers on its own chips")
     per_rack = c.chips_per_rack or 72
     racks = math.ceil(p.chips / per_rack)
-    add(f"round up to whole racks of {per_rack}", racks * per_rack, f"{racks} racks")
+    add(f"round up to whole racks of {per_rack}", racks * per_rack, f"{racks} racks", kind="rounding")
     dom = c.sync_domain_chips or 576
-    add("use the whole synchronous domain", math.ceil(p.chips / dom) * dom, f"{dom}-chip RealScale domain")
+    add("use the whole synchronous domain", math.ceil(p.chips / dom) * dom, f"{dom}-chip RealScale domain",
+        kind="rounding")
     rows.append({"step": "unexplained by capacity (before rounding to racks/domain)",
                  "chips": float(target_chips - p.chips), "added": float("nan"),
-                 "assumption": f"{target_chips} − {p.chips}"})
+                 "assumption": f"{target_chips} − {p.chips}", "kind": "unexplained"})
     return rows
 
 

@@ -29,7 +29,7 @@ from .errors import LabsimError, check_array, check_choice, check_int, check_num
 __all__ = [
     "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
     "annuity_factor", "annuity_payment", "annuity_schedule", "cost_breakdown",
-    "implied_price_for_margin", "implied_margin", "api_prices", "api_margin_table",
+    "implied_price_for_margin", "implied_margin", "api_prices", "api_margin_table", "inputs_from_plan",
     "Fig11Check", "compare_fig11", "print_fig11", "fig11_printed",
     "Uniform", "Triangular", "LogNormal", "MonteCarloResult", "monte_carlo",
     "TornadoBar", "tornado", "default_ranges",
@@ -334,6 +334,10 @@ def api_margin_table(system: TcoInputs | None = None) -> list[dict[str, Any]]:
     576-chip domain, so the margins are illustrative, not Groq's.
     """
     base = REPORT_FIG11["groq-cost"] if system is None else system
+    if not isinstance(base, TcoInputs):
+        raise LabsimError(f"system must be a labsim.tco.TcoInputs (e.g. tco.REPORT_FIG11['groq-cost']), "
+                          f"got {type(base).__name__}")
+    validate(base)
     rows = []
     for m in api_prices():
         cost = evaluate(base.replace(tokens_per_s_per_user=float(m["speed_tokens_per_s"]))).usd_per_mtok
@@ -341,6 +345,45 @@ def api_margin_table(system: TcoInputs | None = None) -> list[dict[str, Any]]:
                      "output_usd_per_mtok": m["output_usd_per_mtok"], "at_cost_usd_per_mtok": cost,
                      "gross_margin": implied_margin(cost, m["output_usd_per_mtok"])})
     return rows
+
+
+def inputs_from_plan(plan, *, tokens_per_s_per_user, batch, pipeline_depth=1, system_power_kw=None,
+                     capex_usd=None, label: str | None = None, **shared) -> TcoInputs:
+    """Cost-model inputs for a deployment sized by chapter 3's ``labsim.capacity.plan`` — price any model on any chip.
+
+    The system is the plan's ``chips`` chips, run as one inference unit, bought for ``plan.capex_usd`` (chips ×
+    catalog price) unless ``capex_usd`` is given. ``system_power_kw`` defaults to chips × the catalog chip power
+    (**[A]**: chip power only — hosts, network and cooling fans are not counted; Fig 11's Groq rack works out at
+    230.4 kW / 576 = 0.4 kW per chip against the chip's 0.3 kW, so pass the system figure where one is known).
+    ``tokens_per_s_per_user``, ``batch`` and ``pipeline_depth`` are the serving point (chapter 3's
+    ``capacity.decode_time`` estimates the speed); ``shared`` overrides Fig 11's shared inputs (life, prices, …).
+    """
+    for attr in ("chips", "capex_usd", "chip", "model"):
+        if not hasattr(plan, attr):
+            raise LabsimError(f"plan must be a labsim.capacity.Plan (from capacity.plan), got {type(plan).__name__}")
+    chips = check_int("plan.chips", plan.chips, lo=1)
+    if capex_usd is None:
+        if plan.capex_usd is None:
+            raise LabsimError(f"the plan for {plan.chip} has no capex (the catalog has no published price for "
+                              "this chip); pass capex_usd=… here or price_usd_per_chip=… to capacity.plan")
+        capex_usd = plan.capex_usd
+    if system_power_kw is None:
+        from . import catalog
+
+        power_w = catalog.chip(plan.chip).power_w
+        if power_w is None:
+            raise LabsimError(f"the catalog has no published power for {plan.chip}; pass system_power_kw=…")
+        system_power_kw = chips * power_w / 1e3
+    inputs = TcoInputs(capex_usd=capex_usd, system_power_kw=system_power_kw, chips_per_system=chips,
+                       chips_per_unit=chips, tokens_per_s_per_user=tokens_per_s_per_user, batch=batch,
+                       pipeline_depth=pipeline_depth,
+                       label=label or f"{plan.model} on {chips} × {plan.chip} (capacity.plan)")
+    try:
+        inputs = inputs.replace(**shared)
+    except TypeError as exc:            # e.g. a shared value for a field that is not an input
+        raise LabsimError(str(exc)) from None
+    validate(inputs)
+    return inputs
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -435,7 +478,7 @@ def print_fig11(columns=None, file=None) -> list[Fig11Check]:
     checks = compare_fig11(cols)
     by = {(ch.field, ch.column): ch for ch in checks}
     rows = fig11_printed()
-    w_row, w_cell = 40, 26
+    w_row, w_cell = 40, 28
     print("Fig 11 (seed 001, via facts/seeds.md §1.9): printed | labsim.tco   (✗ = outside the printed rounding)",
           file=out)
     print(f"{'row':<{w_row}}" + "".join(f"{c:>{w_cell}}" for c in cols), file=out)

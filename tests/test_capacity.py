@@ -350,3 +350,62 @@ def test_hop_counts_any_topology_match_multichip():
         a = cap._pipeline_hop_counts(n, tp, q)
         b = cap._pipeline_hop_counts_loop(n, np.full(n.shape, tp), -(-n // tp), q)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+# ---------------------------------------------------------------- clear errors for the remaining inputs (audit)
+
+def test_mismatched_arrays_raise_labsim_error_naming_shapes():
+    with pytest.raises(LabsimError, match=r"chips \(3,\).*batch \(2,\)"):
+        cap.decode_sweep(L70, LPU, chips=np.array([400, 500, 600]), batch=np.array([1, 2]))
+    with pytest.raises(LabsimError, match=r"context_tokens \(3,\)"):
+        cap.plan_sweep(L70, LPU, context_tokens=np.array([0, 1, 2]), batch=np.array([1, 2]))
+
+
+def test_fractional_counts_name_index_and_value():
+    with pytest.raises(LabsimError, match=r"batch\[1\] = 2.5"):
+        cap.plan_sweep(L70, LPU, batch=np.array([1, 2.5]))
+    with pytest.raises(LabsimError, match=r"chips\[0\] = 400.5"):
+        cap.decode_sweep(L70, LPU, chips=np.array([400.5]))
+
+
+def test_keep_parts_single_name_and_bad_flags():
+    # a single name is one group, not its letters
+    a = cap.plan(L70, LPU, keep_parts="embedding")
+    b = cap.plan(L70, LPU, keep_parts=("embedding",))
+    assert a.weight_bytes == b.weight_bytes
+    with pytest.raises(LabsimError, match="keep_parts"):
+        cap.plan(L70, LPU, keep_parts=5)
+    with pytest.raises(LabsimError, match="gpu_power_of_two"):
+        cap.plan(L70, "nvidia-b300", gpu_power_of_two="no")
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(batch=0), "batch"), (dict(context_tokens=-1), "context_tokens"), (dict(overhead=2), "overhead"),
+    (dict(target_chips=0), "target_chips"), (dict(keep_parts=("wings",)), "keep_parts"),
+    (dict(kv_precision="fp12"), "kv_precision"),
+])
+def test_reconcile_bad_inputs(kwargs, word):
+    with pytest.raises(LabsimError, match=word):
+        cap.reconcile_576(**kwargs)
+
+
+def test_reconcile_rows_say_what_is_rounding():
+    rows = cap.reconcile_576()
+    kinds = [r["kind"] for r in rows]
+    assert kinds[0] == "naive" and kinds[-1] == "unexplained"
+    assert kinds[-3:-1] == ["rounding", "rounding"]
+    # the unexplained remainder is the claim minus the last memory (non-rounding) step
+    last_memory = [r for r in rows if r["kind"] == "capacity"][-1]["chips"]
+    assert rows[-1]["chips"] == pytest.approx(576 - last_memory)
+
+
+def test_roofline_chip_without_peak():
+    # Cerebras CS-3: no published peak in the catalog → a clear error, or the bandwidth slope when asked
+    with pytest.raises(LabsimError, match="peak_ops_per_s"):
+        cap.roofline("cerebras-cs3", 1.0)
+    # 21 PB/s × 2 ops/byte = 4.2e16 ops/s
+    assert cap.roofline("cerebras-cs3", 2.0, peak_ops_per_s=math.inf) == pytest.approx(4.2e16)
+    assert cap.roofline("cerebras-cs3", 1e6, peak_ops_per_s=1e17) == pytest.approx(1e17)
+    assert cap.ridge_intensity("cerebras-cs3", peak_ops_per_s=2.1e17) == pytest.approx(10.0)
+    with pytest.raises(LabsimError, match="peak_ops_per_s"):
+        cap.roofline(LPU, 1.0, peak_ops_per_s=-1)

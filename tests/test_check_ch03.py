@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from labsim import capacity, catalog
@@ -123,3 +124,49 @@ def test_audit_1t(capsys):
     assert ch03.claim_30m_holds(False)
     assert not ch03.claim_30m_holds(True)
     assert not ch03.claim_30m_holds("no")
+
+
+# ---- exercise 6: 48 resident sequences in one 576-chip domain ----
+
+def _sol_domain():
+    e = ch03.EX_DOMAIN
+    ctx = np.arange(0, 131_073, 256)
+    s = capacity.plan_sweep(e["model"], e["chip"], context_tokens=ctx, batch=48, precision="int8",
+                            kv_precision="fp16", keep_parts=("embedding", "lm_head"))
+    return int(ctx[s["chips"] <= 576].max())
+
+
+def test_max_context_one_domain(capsys):
+    good = _sol_domain()
+    # by hand: 576 × 207 MB = 119.2 GB usable; weights 72.7 GB (FP16 embedding + head) → ≈ 46 GB for KV +
+    # activations of 48 sequences ≈ 0.96 GB each ≈ 2,900 tokens at 327,680 B/token → a little under 3,000 tokens
+    assert 2_000 <= good <= 3_000 and good % 256 == 0
+    assert ch03.max_context_one_domain(good)
+    assert not ch03.max_context_one_domain(good + 256)            # first context that no longer fits
+    assert not ch03.max_context_one_domain(2 * good)              # INT8 KV cache (factor 2)
+    assert "INT8" in capsys.readouterr().out
+    assert not ch03.max_context_one_domain(good / 1000)           # k tokens instead of tokens
+    assert not ch03.max_context_one_domain(-good)
+    e = ch03.EX_DOMAIN
+    ctx = np.arange(0, 131_073, 256)
+    no_res = capacity.plan_sweep(e["model"], e["chip"], context_tokens=ctx, batch=48, overhead=0.0,
+                                 keep_parts=("embedding", "lm_head"))
+    assert not ch03.max_context_one_domain(int(ctx[no_res["chips"] <= 576].max()))   # forgot the reserve
+    assert "reserved" in capsys.readouterr().out
+    for stub in (..., None):
+        assert ch03.max_context_one_domain(stub) is False
+        assert NOT_ATTEMPTED in capsys.readouterr().out
+
+
+def test_weight_bytes_round_name_trap(capsys):
+    assert not ch03.weight_bytes(32e9)                             # "32B" from the name, not params_total()
+    assert "params_total" in capsys.readouterr().out
+
+
+def test_ex6_expected_not_printed(capsys):
+    for ans in (1.0, 100, 3.3e9):
+        ch03.max_context_one_domain(ans)
+    out = capsys.readouterr().out
+    v = _sol_domain()
+    for fmt in (f"{v:g}", f"{v:,.0f}", f"{v:.0f}"):
+        assert fmt not in out

@@ -257,6 +257,40 @@ def test_api_margin_table_assumption():
     assert llama["output_usd_per_mtok"] == 0.79 and llama["speed_tokens_per_s"] == 394
     assert llama["at_cost_usd_per_mtok"] == pytest.approx(1.9406 * 500 / 394, rel=1e-3)
     assert llama["gross_margin"] < 0
+    with pytest.raises(LabsimError, match="TcoInputs"):
+        tco.api_margin_table("groq-cost")
+
+
+def test_inputs_from_plan_prices_a_capacity_plan():
+    from labsim import capacity, catalog
+
+    plan = capacity.plan("llama-3.3-70b", "groq-lpu-v1", "int8", batch=48)
+    table = tco.REPORT_FIG11["groq-cost"]
+    inp = tco.inputs_from_plan(plan, tokens_per_s_per_user=500, batch=3, pipeline_depth=16,
+                               system_power_kw=plan.chips * 0.4)
+    assert inp.capex_usd == plan.capex_usd and inp.chips_per_system == inp.chips_per_unit == plan.chips
+    r, r_table = tco.evaluate(inp), tco.evaluate(table)
+    # same serving point and kW per chip as the table → hosting and capital scale with the chip count
+    assert r.monthly_hosting_usd == pytest.approx(r_table.monthly_hosting_usd * plan.chips / 576)
+    assert r.monthly_capital_usd == pytest.approx(tco.annuity_payment(plan.capex_usd))
+    # default power: chips × catalog chip power; shared inputs can be overridden
+    inp2 = tco.inputs_from_plan(plan, tokens_per_s_per_user=500, batch=3, life_years=3.0)
+    assert inp2.system_power_kw == pytest.approx(plan.chips * catalog.chip("groq-lpu-v1").power_w / 1e3)
+    assert inp2.life_years == 3.0
+
+
+def test_inputs_from_plan_errors():
+    from labsim import capacity
+
+    with pytest.raises(LabsimError, match="capex"):
+        tco.inputs_from_plan(capacity.plan("llama-3.1-8b", "nvidia-h200", "int8"), tokens_per_s_per_user=50, batch=8)
+    plan = capacity.plan("llama-3.1-8b", "nvidia-h100-sxm", "int8")
+    with pytest.raises(LabsimError, match="batch"):
+        tco.inputs_from_plan(plan, tokens_per_s_per_user=50, batch=0)
+    with pytest.raises(LabsimError, match="utilisation"):
+        tco.inputs_from_plan(plan, tokens_per_s_per_user=50, batch=8, utilisation=0.5)
+    with pytest.raises(LabsimError, match="Plan"):
+        tco.inputs_from_plan({"chips": 8}, tokens_per_s_per_user=50, batch=8)
 
 
 def test_warmup_runs():

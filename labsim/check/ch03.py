@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import capacity, catalog
 from ._core import check_bool, check_choice, check_number, not_attempted, say, unanswered
 
-__all__ = ["EX_WEIGHTS", "EX_KV", "EX_GPU", "EX_MOE", "EX_1T", "weight_bytes", "chips_with_kv",
-           "gpu_tokens_per_s", "why_tokens_fall", "moe_bound", "audit_1t_capex", "claim_30m_holds"]
+__all__ = ["EX_WEIGHTS", "EX_KV", "EX_GPU", "EX_MOE", "EX_1T", "EX_DOMAIN", "weight_bytes", "chips_with_kv",
+           "gpu_tokens_per_s", "why_tokens_fall", "moe_bound", "audit_1t_capex", "claim_30m_holds",
+           "max_context_one_domain"]
 
 #: Exercise 1: weight bytes of Qwen3 32B stored in FP8.
 EX_WEIGHTS = {"model": "qwen3-32b", "precision": "fp8"}
@@ -27,6 +30,11 @@ EX_MOE = {"model": "gpt-oss-120b", "chip": "groq-lpu-v1", "precision": "int8"}
 #: Exercise 5: the report's 1T-parameter example, Kimi K2 in INT8, weights only, at the report's ~US$5k per chip.
 EX_1T = {"model": "kimi-k2", "chip": "groq-lpu-v1", "precision": "int8", "price_usd_per_chip": 5000.0,
          "claimed_capex_usd": 30e6}
+#: Exercise 6: the largest context (a multiple of 256 tokens) at which Fig 11's 48 resident sequences of
+#: Llama 3.3 70B still fit in one 576-chip domain — capacity.plan defaults (10 % reserve [A], activations),
+#: INT8 weights with embedding and lm_head in FP16, FP16 KV cache.
+EX_DOMAIN = {"model": "llama-3.3-70b", "chip": "groq-lpu-v1", "precision": "int8", "kv_precision": "fp16",
+             "keep_parts": ("embedding", "lm_head"), "sequences": 48, "step_tokens": 256, "max_tokens": 131072}
 
 
 def _close(a, b, rtol):
@@ -41,7 +49,7 @@ def weight_bytes(answer_bytes) -> bool:
     m = catalog.model(EX_WEIGHTS["model"])
     expected = m.weight_bytes(EX_WEIGHTS["precision"])
     traps = [(m.weight_bytes("bf16"), "that is the BF16 size — FP8 stores one byte per parameter."),
-             (m.params_active(), "close — but check you used bytes per parameter for the asked precision.")]
+             (32e9, "that is the round number in the model's name — use the exact params_total().")]
     return check_number(answer_bytes, expected, traps=traps, rtol=5e-3,
                        hint="parameters (model.params_total()) × bytes per parameter (bytes_per_element).")
 
@@ -136,3 +144,33 @@ def claim_30m_holds(answer: bool) -> bool:
     return check_bool(answer, expected, hint="compare your capex with $30 M: is the gap within ±10 %?",
                       praise="Capacity alone gives noticeably less; the report itself calls its numbers "
                              "order-of-magnitude only.")
+
+
+def _domain_sweep(**over) -> int | None:
+    e = {**EX_DOMAIN, **over}
+    ctx = np.arange(0, e["max_tokens"] + 1, e["step_tokens"])
+    s = capacity.plan_sweep(e["model"], e["chip"], context_tokens=ctx, batch=e["sequences"],
+                            precision=e["precision"], kv_precision=e["kv_precision"], keep_parts=e["keep_parts"],
+                            **({"overhead": e["overhead"]} if "overhead" in e else {}))
+    dom = catalog.chip(e["chip"]).sync_domain_chips
+    ok = s["chips"] <= dom
+    return int(ctx[ok].max()) if ok.any() else None
+
+
+def max_context_one_domain(answer_tokens) -> bool:
+    """Exercise 6: largest context (multiple of 256) with EX_DOMAIN's 48 sequences inside one 576-chip domain."""
+    if unanswered(answer_tokens):
+        return not_attempted()
+    expected = _domain_sweep()
+    step = EX_DOMAIN["step_tokens"]
+    traps = [(_domain_sweep(overhead=0.0),
+              "that ignores the 10 % reserved per chip — keep plan()'s default overhead."),
+             (_domain_sweep(sequences=3), "that is for 3 sequences — Fig 11 keeps 3 × 16 = 48 in flight."),
+             (expected + step, "at that context the plan no longer fits (or you left the embedding and lm_head in "
+                               "INT8): take the largest context whose plan still has ≤ 576 chips."),
+             (_domain_sweep(kv_precision="int8"), "that is an INT8 KV cache — the exercise asks for FP16.")]
+    return check_number(answer_tokens, expected, traps=traps, rtol=0, atol=0.5,
+                        hint="sweep context_tokens = 0, 256, 512 … with capacity.plan_sweep(..., batch=48) and keep "
+                             "the largest context whose 'chips' is ≤ 576.",
+                        praise="Fig 11's 48 concurrent sequences fit one 576-chip domain only up to a few thousand "
+                               "tokens of context each; longer chats need fewer sequences or more chips.")

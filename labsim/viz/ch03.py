@@ -4,6 +4,7 @@
 * ``breakdown_bars`` — stacked memory breakdown (weights, KV cache, activations, reserved, unused) per plan.
 * ``reconcile_waterfall`` — from the naive ≈304 chips to the report's 576 (``capacity.reconcile_576``).
 * ``decode_bars`` — tokens/s per user for several models × chips, each bar labelled with its dominant bound.
+* ``batch_plot`` — total throughput vs batch, with the batch where compute takes over from memory.
 * ``roofline_plot`` — attainable ops/s vs arithmetic intensity for several chips, with decode/prefill points.
 * ``explore`` — the widget callback: (model, precision, context, batch, chip) → dict of plan + decode numbers
   (plain function, a few ms); ``explore_text`` formats it; ``make_capacity_widget()`` wraps it in ipywidgets.
@@ -15,7 +16,7 @@ import numpy as np
 from .. import capacity, catalog
 from ..errors import LabsimError, check_int
 
-__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "decode_bars", "roofline_plot",
+__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "decode_bars", "batch_plot", "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
 
 ROOFLINE_CHIPS = ("groq-lpu-v1", "nvidia-h100-sxm", "nvidia-b300", "google-tpu-v7", "cerebras-cs3")
@@ -34,158 +35,280 @@ def _fig(ax, figsize):
     return ax.figure, ax
 
 
+def _count(n: int, c: catalog.Chip) -> str:
+    unit = "GPU" if c.memory_kind == "hbm" else "chip"
+    return f"{n:,} {unit}{'s' if n != 1 else ''}"
+
+
 def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu: str = "nvidia-b300",
                      lpu: str = "groq-lpu-v1", context_tokens: int = 4096):
-    """Left: the model inside one GPU's HBM (one bar, to scale). Right: the same bytes as a grid of LPU chips."""
+    """Left: the model inside one GPU's HBM (one bar, to scale). Right: the same bytes as a grid of LPU chips,
+    one square per chip, 24 chips (3 nodes) per row so that every 3 rows are one 72-chip rack."""
     import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
 
     pg = capacity.plan(model, gpu, precision, context_tokens=context_tokens, gpu_power_of_two=False)
     pl = capacity.plan(model, lpu, precision, context_tokens=context_tokens)
-    g, lchip = catalog.chip(gpu), catalog.chip(lpu)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [1, 3]})
+    g, lchip, m = catalog.chip(gpu), catalog.chip(lpu), catalog.model(model)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 3]})
     cap_gb = g.memory_bytes / 1e9
-    a1.bar(0, cap_gb, color="#f2f2f2", edgecolor="k", width=0.6)
-    w, kv = pg.weight_bytes / 1e9, pg.kv_cache_bytes / 1e9
-    a1.bar(0, w, color=_PART_COLORS["weights"], width=0.6, label="weights")
-    a1.bar(0, kv, bottom=w, color=_PART_COLORS["kv_cache"], width=0.6, label="KV cache")
+    a1.bar(0, cap_gb, color="#f2f2f2", edgecolor="k", width=0.6, label="free HBM")
+    w, kv = pg.weight_bytes / 1e9, (pg.kv_cache_bytes + pg.activation_bytes) / 1e9
+    a1.bar(0, w, color=_PART_COLORS["weights"], width=0.6, label=f"weights {w:.0f} GB")
+    a1.bar(0, kv, bottom=w, color=_PART_COLORS["kv_cache"], width=0.6, label=f"KV cache + act. {kv:.1f} GB")
     a1.set_xticks([0])
     a1.set_xticklabels([f"1 × {g.display_name}\n{cap_gb:.0f} GB HBM"], fontsize=8)
-    a1.set_ylabel("GB")
-    a1.legend(fontsize=7, loc="upper right")
-    a1.set_title(f"{pg.total_bytes / 1e9:.0f} GB fits in {pg.chips} GPU", fontsize=9)
+    a1.set_ylabel("memory (GB)")
+    a1.set_ylim(0, cap_gb * 1.25)
+    a1.legend(fontsize=7, loc="upper center", ncol=1)
+    a1.set_title(f"{pg.total_bytes / 1e9:.0f} GB fit in {_count(pg.chips, g)}", fontsize=9)
     n = pl.chips
-    cols = int(np.ceil(np.sqrt(n * 2)))
+    per_rack = lchip.chips_per_rack or 72
+    per_node = lchip.chips_per_node or 8
+    cols = 3 * per_node if n <= 1500 and per_rack % (3 * per_node) == 0 else int(np.ceil(np.sqrt(n * 2)))
     rows = int(np.ceil(n / cols))
-    n_w = int(round(pl.weight_bytes / pl.total_bytes * n))
-    from matplotlib.colors import ListedColormap
-
-    grid = np.full(rows * cols, 0)                      # 0 = no chip, 1 = weights, 2 = KV cache and the rest
+    n_w = min(n, int(np.ceil(pl.weight_bytes / pl.usable_bytes_per_chip)))   # chips filled by weights
+    grid = np.zeros(rows * cols, dtype=int)             # 0 = no chip, 1 = weights, 2 = KV cache + activations
     grid[:n] = 2
     grid[:n_w] = 1
     cmap = ListedColormap(["white", _PART_COLORS["weights"], _PART_COLORS["kv_cache"]])
-    a2.imshow(grid.reshape(rows, cols), cmap=cmap, vmin=0, vmax=2, interpolation="nearest")
-    if n <= 2000:  # draw chip boundaries when they are visible
+    a2.imshow(grid.reshape(rows, cols), cmap=cmap, vmin=0, vmax=2, interpolation="nearest", aspect="equal")
+    if n <= 2000:  # chip boundaries, and rack boundaries when the grid is laid out by rack
         a2.set_xticks(np.arange(-0.5, cols, 1), minor=True)
         a2.set_yticks(np.arange(-0.5, rows, 1), minor=True)
         a2.grid(which="minor", color="white", linewidth=0.8)
         a2.tick_params(which="minor", length=0)
+        if cols == 3 * per_node:
+            rows_per_rack = per_rack // cols
+            for r in range(rows_per_rack, rows, rows_per_rack):
+                a2.axhline(r - 0.5, color="k", lw=1.2)
     a2.set_xticks([])
     a2.set_yticks([])
     for sp in a2.spines.values():
         sp.set_visible(False)
-    a2.set_title(f"the same model needs {n} × {lchip.display_name} ({lchip.memory_bytes / 1e6:.0f} MB each, "
-                 f"{pl.racks} racks)", fontsize=9)
-    fig.suptitle(f"{model} at {precision}, {context_tokens} tokens of context", fontsize=10)
+    handles = [Patch(color=_PART_COLORS["weights"], label=f"weights ({n_w} chips)"),
+               Patch(color=_PART_COLORS["kv_cache"], label=f"KV cache + activations ({n - n_w} chips)")]
+    if cols == 3 * per_node:
+        handles.append(plt.Line2D([], [], color="k", lw=1.2, label=f"rack boundary ({per_rack} chips)"))
+    a2.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, frameon=False)
+    a2.set_title(f"the same model needs {_count(n, lchip)} × {lchip.memory_bytes / 1e6:.0f} MB "
+                 f"({lchip.display_name}, {pl.usable_bytes_per_chip / 1e6:.0f} MB usable each [A]) = "
+                 f"{pl.racks} racks", fontsize=9)
+    fig.suptitle(f"{m.display_name} at {precision.upper()}, "
+                 f"{context_tokens:,} tokens of context, 1 sequence", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
     """Stacked bars of each plan's memory breakdown (``Plan.breakdown``); the chip count is printed on top."""
-    fig, ax = _fig(ax, (7, 4))
+    fig, ax = _fig(ax, (8, 4.2))
     scale = {"GB": 1e9, "MB": 1e6}[unit]
     labels = list(plans)
+    top = 0.0
     for i, lab in enumerate(labels):
         bottom = 0.0
         for part, val in plans[lab].breakdown.items():
             ax.bar(i, val / scale, bottom=bottom, color=_PART_COLORS[part], edgecolor="k", linewidth=0.3,
-                   label=part.replace("_", " ") if i == 0 else None)
+                   label=part.replace("_", " ").replace("kv", "KV") if i == 0 else None)
             bottom += val / scale
-        ax.text(i, bottom, f"{plans[lab].chips:,} chips", ha="center", va="bottom", fontsize=8)
+        top = max(top, bottom)
+        ax.text(i, bottom, _count(plans[lab].chips, catalog.chip(plans[lab].chip)), ha="center", va="bottom",
+                fontsize=8)
+    ax.set_ylim(0, top * 1.12)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylabel(f"memory ({unit})")
-    ax.legend(fontsize=7)
-    ax.set_title("Where the memory goes", fontsize=10)
+    ax.set_xlabel("chip, context tokens × sequences held at once", fontsize=8)
+    ax.set_ylabel(f"memory ({unit}, all chips of the plan)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("Where the memory goes (reserved = 10 % of every chip [A]; unused = rounding up to whole chips)",
+                 fontsize=9)
     fig.tight_layout()
     return fig
 
 
 def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: int = 576):
-    """Waterfall of ``capacity.reconcile_576`` rows: each assumption adds chips; the dashed line is the claim."""
-    rows = capacity.reconcile_576() if rows is None else rows
+    """Waterfall of ``capacity.reconcile_576`` rows: each assumption adds chips; the dashed line is the claim.
+
+    Memory steps are orange, steps that only round up (whole racks, the whole domain) are grey and hatched; the
+    bracket marks the chips that no memory need in the model explains.
+    """
+    from matplotlib.patches import Patch
+
+    rows = capacity.reconcile_576(target_chips=target_chips) if rows is None else rows
     steps = [r for r in rows if not np.isnan(r["added"])]
-    fig, ax = _fig(ax, (9, 4))
+    fig, ax = _fig(ax, (10, 4.6))
     prev = 0.0
+    last_memory = 0.0
+    colors = {"naive": "#4c72b0", "capacity": "#dd8452", "rounding": "#bdbdbd"}
     for i, r in enumerate(steps):
+        kind = r.get("kind", "capacity")
         base = 0.0 if i == 0 else prev
-        color = "#4c72b0" if i == 0 else ("#dd8452" if r["added"] >= 0 else "#55a868")
-        ax.bar(i, r["chips"] - base, bottom=base, color=color, edgecolor="k", linewidth=0.4)
+        ax.bar(i, r["chips"] - base, bottom=base, color=colors.get(kind, "#dd8452"), edgecolor="k", linewidth=0.4,
+               hatch="//" if kind == "rounding" else "")
         ax.text(i, r["chips"], f"{r['chips']:.0f}", ha="center", va="bottom", fontsize=8)
+        if kind != "rounding":
+            last_memory = r["chips"]
         prev = r["chips"]
     ax.axhline(target_chips, color="k", ls="--", lw=1)
-    ax.text(-0.4, target_chips, f"report: {target_chips}", va="bottom", ha="left", fontsize=8)
+    ax.text(len(steps) * 0.45, target_chips * 1.01, f"report: {target_chips} chips", va="bottom", ha="center",
+            fontsize=8)
+    # bracket: chips the memory steps do not explain
+    xb = len(steps) - 0.5
+    ax.annotate("", xy=(xb, last_memory), xytext=(xb, target_chips),
+                arrowprops=dict(arrowstyle="<->", color="#c44e52", lw=1.2))
+    ax.text(xb + 0.1, (last_memory + target_chips) / 2, f"{target_chips - last_memory:.0f} chips\nnot explained\n"
+            "by any memory need", color="#c44e52", fontsize=8, va="center", ha="left")
+    ax.set_xlim(-0.6, len(steps) + 1.3)
+    ax.set_ylim(0, target_chips * 1.15)
     ax.set_xticks(range(len(steps)))
     ax.set_xticklabels([s["step"].replace(" (", "\n(").replace(": ", ":\n") for s in steps], fontsize=7,
                        rotation=30, ha="right")
-    ax.set_ylabel("chips")
-    ax.set_title("From 70 GB ÷ 230 MB to 576 chips: what each assumption adds", fontsize=10)
+    ax.set_ylabel("chips (230 MB each)")
+    ax.legend(handles=[Patch(color=colors["naive"], label="naive 70 GB ÷ 230 MB"),
+                       Patch(color=colors["capacity"], label="memory the model needs"),
+                       Patch(facecolor=colors["rounding"], hatch="//", edgecolor="k",
+                             label="rounding up (racks, domain)")], fontsize=7, loc="upper left")
+    ax.set_title(f"From 70 GB ÷ 230 MB to {target_chips} chips: what each assumption adds", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+_HATCHES = ["", "//", ".."]
 
 
 def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=DECODE_CHIPS,
                 precision: str = "int8", context_tokens: int = 4096, batch: int = 1, ax=None):
-    """Grouped bars of tokens/s per user (log scale); each bar is labelled with its dominant bound."""
-    fig, ax = _fig(ax, (9, 4))
+    """Grouped bars of tokens/s per user (log scale); bar colour = dominant bound, hatch = chip; each bar is
+    labelled (vertically) with tokens/s, the dominant bound and the chip count."""
+    from matplotlib.patches import Patch
+
+    fig, ax = _fig(ax, (10, 5))
     width = 0.8 / len(chips)
+    top = 0.0
     for j, ch in enumerate(chips):
+        c = catalog.chip(ch)
         for i, m in enumerate(models):
             d = capacity.decode_time(m, ch, precision=precision, context_tokens=context_tokens, batch=batch)
             x = i + (j - (len(chips) - 1) / 2) * width
             ax.bar(x, d.tokens_per_s, width=width * 0.95, color=_BOUND_COLORS[d.dominant_bound],
-                   edgecolor="k", linewidth=0.4, hatch=["", "//", ".."][j % 3])
-            ax.text(x, d.tokens_per_s, f"{d.tokens_per_s:,.0f}\n{d.dominant_bound}\n{d.chips}×",
-                    ha="center", va="bottom", fontsize=6)
+                   edgecolor="k", linewidth=0.4, hatch=_HATCHES[j % 3])
+            ax.text(x, d.tokens_per_s * 1.08, f"{d.tokens_per_s:,.0f} · {d.dominant_bound} · {_count(d.chips, c)}",
+                    ha="center", va="bottom", fontsize=7, rotation=90)
+            top = max(top, d.tokens_per_s)
     ax.set_yscale("log")
     ax.set_xticks(range(len(models)))
     ax.set_xticklabels(models)
-    ax.set_ylabel("tokens/s per user (batch %d)" % batch)
-    ax.set_ylim(top=ax.get_ylim()[1] * 6)
-    from matplotlib.patches import Patch
-
-    handles = [Patch(facecolor="white", edgecolor="k", hatch=["", "//", ".."][j % 3],
+    ax.set_ylabel(f"tokens/s per user (batch {batch})")
+    ax.set_ylim(top=top * 200)
+    handles = [Patch(facecolor="white", edgecolor="k", hatch=_HATCHES[j % 3],
                      label=catalog.chip(ch).display_name) for j, ch in enumerate(chips)]
-    handles += [Patch(color=c, label=b) for b, c in _BOUND_COLORS.items()]
-    ax.legend(handles=handles, fontsize=6, ncol=2, loc="upper right")
-    ax.set_title(f"Decode speed at {precision}, {context_tokens} tokens, and what bounds it", fontsize=10)
+    handles += [Patch(color=c, label=f"bound: {b}") for b, c in _BOUND_COLORS.items()]
+    ax.legend(handles=handles, fontsize=7, ncol=2, loc="upper left")
+    ax.set_title(f"Decode speed at {precision.upper()} weights, {context_tokens:,} tokens of context, and the bound "
+                 "that sets it (chips = what plan() needs)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts=(0, 4096, 32768),
+               max_batch: int = 1024, chips: int = 1, precision: str = "int8", ax=None):
+    """Total decode throughput vs batch on ``chips`` × ``chip`` for several contexts.
+
+    Solid where the batch's KV caches fit in the chips' memory (``decode_sweep(...)["fits"]``), dotted beyond (a
+    batch that would need more memory); ● marks where the compute bound takes over from memory
+    (``capacity.compute_bound_batch``), × where memory is full.
+    """
+    fig, ax = _fig(ax, (9, 4.6))
+    max_batch = check_int("max_batch", max_batch, lo=2, hi=65536)
+    b = np.arange(1, max_batch + 1, dtype=np.float64)
+    for ctx in contexts:
+        s = capacity.decode_sweep(model, chip, chips=chips, batch=b, context_tokens=ctx, precision=precision)
+        thr = s["throughput_tokens_per_s"]
+        fits = np.asarray(s["fits"], dtype=bool)
+        n_fit = int(fits.sum()) if fits[0] else 0           # fits is monotone: batches 1 … n_fit fit
+        (line,) = ax.plot(b[:n_fit], thr[:n_fit], lw=1.8, label=f"context {ctx:,} tokens")
+        if n_fit < len(b):
+            ax.plot(b[max(n_fit - 1, 0):], thr[max(n_fit - 1, 0):], ls=":", lw=1, color=line.get_color())
+        hit = (s["parts"]["compute_s"] >= s["parts"]["memory_s"]) & fits
+        if hit.any():
+            k = int(np.argmax(hit))
+            ax.plot(b[k], thr[k], "o", color=line.get_color(), ms=7)
+            ax.annotate(f"compute-bound from batch {int(b[k])}", (b[k], thr[k]), textcoords="offset points",
+                        xytext=(8, -14), fontsize=8, color=line.get_color())
+        if 0 < n_fit < len(b):
+            k = n_fit - 1
+            ax.plot(b[k], thr[k], "x", color=line.get_color(), ms=9, mew=2)
+            ax.annotate(f"memory full at batch {n_fit}" + ("" if hit.any() else " (still memory-bound)"),
+                        (b[k], thr[k]), textcoords="offset points", xytext=(6, 6), fontsize=8,
+                        color=line.get_color())
+        elif n_fit == len(b) and not hit.any():
+            ax.text(b[-1], thr[-1], f"  still memory-bound\n  at batch {max_batch}", fontsize=8,
+                    color=line.get_color(), va="center")
+    ax.set_xscale("log", base=2)
+    ticks = [t for t in 4 ** np.arange(0, 9) if t <= max_batch]
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.set_xlabel("batch (sequences decoded together)")
+    ax.set_ylabel("total throughput (tokens/s)")
+    ax.set_xlim(1, max_batch * 12)
+    ax.plot([], [], ls=":", color="grey", label="KV caches no longer fit in memory")
+    ax.legend(fontsize=8, loc="upper left")
+    c = catalog.chip(chip)
+    ax.set_title(f"{model}, {precision.upper()}, on {chips} × {c.display_name}: batching pays until compute "
+                 "catches up\n— or until the KV caches fill the memory", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+_STYLES = ["-", "--", "-.", (0, (5, 1, 1, 1)), ":"]
 
 
 def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | None = "llama-3.3-70b", ax=None,
                   intensity=None):
     """Rooflines (log–log) for ``chips``; ``model``'s decode (batch 1 and 64) and prefill points on each.
 
-    A chip without a published peak (Cerebras CS-3 in the catalog) is drawn as its bandwidth slope only.
+    A chip without a published peak (Cerebras CS-3 in the catalog) is drawn as its bandwidth slope only
+    (``capacity.roofline(..., peak_ops_per_s=math.inf)``).
     """
-    fig, ax = _fig(ax, (8, 4.5))
+    import math
+
+    fig, ax = _fig(ax, (9, 5))
     x = np.logspace(-1, 4.5, 200) if intensity is None else np.asarray(intensity, dtype=float)
     top = max((max(catalog.chip(ch).peak_ops_per_s.values()) for ch in chips if catalog.chip(ch).peak_ops_per_s),
               default=None)
-    for ch in chips:
+    for k, ch in enumerate(chips):
         c = catalog.chip(ch)
         if not c.peak_ops_per_s:
-            y = x * c.memory_bandwidth_bytes_per_s
-            ax.plot(x, y, ls=":", label=f"{c.display_name}: bandwidth only (no published peak)")
+            ax.plot(x, capacity.roofline(c, x, peak_ops_per_s=math.inf), ls=":", lw=1.5,
+                    label=f"{c.display_name}: {c.memory_bandwidth_bytes_per_s / 1e15:g} PB/s slope only "
+                          "(no published peak)")
             continue
         p = capacity.compute_precision_for(c, precision)
-        (line,) = ax.plot(x, capacity.roofline(c, x, p), label=f"{c.display_name} ({p})")
+        (line,) = ax.plot(x, capacity.roofline(c, x, p), ls=_STYLES[k % len(_STYLES)], lw=1.6,
+                          label=f"{c.display_name}: {c.peak_ops(p) / 1e15:.2f} P ops/s ({p.upper()}), "
+                                f"{c.memory_bandwidth_bytes_per_s / 1e12:g} TB/s")
         if model is not None:
             for b, mk in ((1, "o"), (64, "s")):
                 xi = capacity.decode_intensity(model, precision, batch=b)
-                ax.plot(xi, capacity.roofline(c, xi, p), mk, color=line.get_color(), ms=5)
+                ax.plot(xi, capacity.roofline(c, xi, p), mk, color=line.get_color(), ms=6, mec="k", mew=0.5)
             xp = capacity.prefill_intensity(model, precision)
-            ax.plot(xp, capacity.roofline(c, xp, p), "^", color=line.get_color(), ms=6)
+            ax.plot(xp, capacity.roofline(c, xp, p), "^", color=line.get_color(), ms=7, mec="k", mew=0.5)
     ax.set_xscale("log")
     ax.set_yscale("log")
     if top is not None:
         ax.set_ylim(top=top * 5)
-    ax.set_xlabel("arithmetic intensity (ops per byte from main memory)")
-    ax.set_ylabel("attainable ops/s")
-    ax.legend(fontsize=7, loc="lower right")
-    t = "Roofline" + (f" — {model}: ● decode batch 1, ■ decode batch 64, ▲ prefill 2,048 tokens" if model else "")
-    ax.set_title(t, fontsize=9)
+    ax.set_xlabel("arithmetic intensity (ops per byte read from main memory)")
+    ax.set_ylabel("attainable ops/s (dense peak at the listed precision)")
+    first = ax.legend(fontsize=7, loc="lower right")
+    if model is not None:
+        mk = [ax.plot([], [], m, color="grey", mec="k", mew=0.5, label=lab)[0]
+              for m, lab in (("o", "decode, batch 1"), ("s", "decode, batch 64"), ("^", "prefill, 2,048 tokens"))]
+        ax.add_artist(first)
+        ax.legend(handles=mk, fontsize=7, loc="upper left", title=model, title_fontsize=7)
+    ax.set_title(f"Roofline at {precision.upper()} weights (compute at the chip's nearest published precision)",
+                 fontsize=9)
     ax.grid(True, which="major", alpha=0.3)
     fig.tight_layout()
     return fig

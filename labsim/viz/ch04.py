@@ -3,9 +3,11 @@
 * ``waterfall`` — capex and hosting turned into $/M tokens, one bar per cost source (labsim.tco.cost_breakdown).
 * ``breakdown_bars`` — the same split for several systems side by side (the four Fig 11 columns).
 * ``annuity_plot`` — interest vs principal month by month, against straight-line C/n.
+* ``utilization_plot`` — $/M tokens vs utilization, applied to power only or to power and tokens.
 * ``tornado_plot`` / ``mc_histogram`` — sensitivity (labsim.tco.tornado / monte_carlo).
 * ``explore`` — the widget's callback: shared Fig 11 inputs → $/M tokens and J/token for all four columns
-  (a plain function returning a dict, < 1 ms); ``make_tco_widget()`` wraps it in ipywidgets.
+  (a plain function returning a dict, < 1 ms); ``ExploreView`` draws its stacked bars (static parts drawn once,
+  only the bars, the x axis and the totals redrawn per move); ``make_tco_widget()`` wraps both in ipywidgets.
 """
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ import numpy as np
 from .. import tco
 from ..errors import check_array, check_number, check_positive
 
-__all__ = ["waterfall", "breakdown_bars", "annuity_plot", "tornado_plot", "mc_histogram", "explore",
-           "explore_text", "make_tco_widget"]
+__all__ = ["waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
+           "explore", "explore_text", "ExploreView", "make_tco_widget"]
 
 _COLORS = {"capital: principal (month 1)": "#4c72b0", "capital: interest (month 1)": "#8da0cb",
            "electricity × utilization × PUE": "#dd8452", "colocation": "#c9a66b"}
@@ -53,7 +55,8 @@ def waterfall(inputs: tco.TcoInputs, ax=None, title: str | None = None):
 def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
     """Stacked horizontal bars of the $/M tokens split for several systems (default: the four Fig 11 columns)."""
     systems = tco.REPORT_FIG11 if systems is None else systems
-    fig, ax = _ax(ax, (7, 3))
+    fig, ax = _ax(ax, (7.5, 3.4))
+    total_max = 0.0
     for i, (name, inp) in enumerate(systems.items()):
         left = 0.0
         for part, val in tco.cost_breakdown(inp).items():
@@ -61,11 +64,14 @@ def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
                     label=part if i == 0 else None)
             left += val
         ax.text(left, i, f" {left:.2f}", va="center", fontsize=8)
+        total_max = max(total_max, left)
     ax.set_yticks(range(len(systems)))
     ax.set_yticklabels(list(systems))
     ax.invert_yaxis()
+    ax.set_xlim(0, total_max * 1.1)
     ax.set_xlabel("USD per million tokens")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Where the cost of a token goes (Fig 11 inputs, labsim.tco)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -81,15 +87,41 @@ def annuity_plot(capex_usd: float = 350_000, cost_of_capital: float = 0.18, life
     ax.plot(1, s["principal_usd"][0], "ro", label="month 1 principal = report's 'amortised capex'")
     ax.set_xlabel("month")
     ax.set_ylabel("USD per month")
-    ax.set_title(f"Annuity on ${capex_usd:,.0f} at {cost_of_capital:.0%}/year over {life_years:g} years", fontsize=10)
-    ax.legend(fontsize=7, loc="center right")
+    ax.set_xlim(0, m[-1] + 1)
+    ax.set_title(f"Annuity on {capex_usd:,.0f} USD at {cost_of_capital:.0%}/year over {life_years:g} years: "
+                 f"level payment {s['payment_usd'][0]:,.0f} USD/month", fontsize=10)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def utilization_plot(columns=("gpu-throughput", "groq-cost"), ax=None):
+    """$/M tokens vs utilization for Fig 11 columns: utilization on the power bill only (the report's choice,
+    solid) or on power and token output (dashed). One vectorised ``tco.evaluate`` per curve."""
+    u = np.linspace(0.1, 1.0, 91)
+    fig, ax = _ax(ax, (7, 3.6))
+    for i, col in enumerate(columns):
+        inp = tco.REPORT_FIG11[col]
+        color = f"C{i}"
+        ax.plot(u, tco.evaluate(inp.replace(utilization=u)).usd_per_mtok, color=color,
+                label=f"{col}: utilization on power only")
+        ax.plot(u, tco.evaluate(inp.replace(utilization=u, utilization_derates_tokens=True)).usd_per_mtok, "--",
+                color=color, label=f"{col}: on power and tokens")
+    ax.axvline(float(tco.REPORT_FIG11[columns[0]].utilization), color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("utilization (fraction of the month the system is busy)")
+    ax.set_ylabel("USD per million tokens (log)")
+    ax.set_yscale("log")
+    ax.set_title("Where utilization enters: the power bill, or also the token output?", fontsize=10)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig
 
 
 def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per million tokens"):
     """Horizontal tornado: each input's low/high end moves the output from the base value."""
-    fig, ax = _ax(ax, (7, 0.45 * len(bars) + 1.2))
+    from matplotlib.patches import Patch
+
+    fig, ax = _ax(ax, (7.5, 0.45 * len(bars) + 1.6))
     base = bars[0].base_output if bars else 0.0
     for i, b in enumerate(bars):
         ax.barh(i, b.output_at_low - base, left=base, color="#4c72b0")
@@ -99,21 +131,25 @@ def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per milli
     ax.set_yticklabels([f"{b.field}  [{b.low_input:.3g} … {b.high_input:.3g}]" for b in bars], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(unit)
-    ax.set_title("one-at-a-time sensitivity (blue: input at low end, orange: at high end)", fontsize=9)
+    ax.set_title(f"One-at-a-time sensitivity around the base case ({base:.2f})", fontsize=10)
+    ax.legend(handles=[Patch(color="#4c72b0", label="input at the low end of its range"),
+                       Patch(color="#dd8452", label="input at the high end"),
+                       Patch(color="k", label=f"base case: {base:.2f}")], fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
 
 
 def mc_histogram(mc: tco.MonteCarloResult, ax=None, bins: int = 120, unit: str = "USD per million tokens"):
-    """Histogram of Monte Carlo samples with the 5th, 50th and 95th percentiles marked."""
+    """Histogram of all Monte Carlo samples with the 5th, 50th and 95th percentiles marked (in the legend)."""
     fig, ax = _ax(ax)
     ax.hist(mc.samples, bins=bins, density=True, color="#8da0cb")
+    styles = {5: ":", 50: "-", 95: "--"}
     for p, v in mc.percentiles((5, 50, 95)).items():
-        ax.axvline(v, color="k", ls=":" if p != 50 else "-", lw=1)
-        ax.text(v, ax.get_ylim()[1] * 0.95, f"P{p:g}\n{v:.2f}", ha="center", va="top", fontsize=8)
+        ax.axvline(v, color="k", ls=styles.get(p, "-."), lw=1, label=f"P{p:g} = {v:.2f}")
     ax.set_xlabel(unit)
-    ax.set_ylabel("density")
+    ax.set_ylabel("probability density")
     ax.set_title(f"Monte Carlo, {mc.samples.size:,} samples, seed {mc.seed}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -154,33 +190,92 @@ def explore_text(result: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+class ExploreView:
+    """The widget's picture: stacked $/M-token bars per system, drawn fast enough for a slider.
+
+    The figure is built once (not through pyplot). Everything that does not move — legend, system names, axes
+    frame — is rendered once into a cached background; each ``update(result)`` restores it, draws only the bars,
+    the x axis (its scale follows the data) and the totals, and encodes a PNG. Same picture, a fraction of a
+    full redraw.
+    """
+
+    def __init__(self, systems=None, figsize=(7.2, 3.2), dpi: int = 100):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+
+        self.systems = list(tco.COLUMNS if systems is None else systems)
+        self.parts = list(_COLORS)
+        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        ax = self.ax = self.fig.add_axes((0.19, 0.17, 0.77, 0.62))
+        n = len(self.systems)
+        self.rects = [[ax.barh(i, 1.0, left=0.0, color=_COLORS[p], edgecolor="k", linewidth=0.4,
+                               animated=True)[0] for p in self.parts] for i in range(n)]
+        self.totals = [ax.text(0.0, i, "", va="center", fontsize=8, animated=True) for i in range(n)]
+        ax.set_ylim(n - 0.5, -0.5)
+        ax.set_yticks(range(n))
+        ax.set_yticklabels(self.systems)
+        ax.set_xlabel("USD per million tokens")
+        ax.xaxis.set_animated(True)
+        self.fig.legend(handles=[Patch(facecolor=_COLORS[p], edgecolor="k", linewidth=0.4, label=p)
+                                 for p in self.parts], loc="upper center", ncol=2, fontsize=7, frameon=False)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def update(self, result: dict[str, dict]) -> bytes:
+        """Move the bars to an ``explore`` result; return the picture as PNG bytes."""
+        import io
+
+        from PIL import Image
+
+        xmax = 0.0
+        for i, c in enumerate(self.systems):
+            left = 0.0
+            for rect, p in zip(self.rects[i], self.parts):
+                val = result[c]["breakdown"][p]
+                rect.set_x(left)
+                rect.set_width(val)
+                left += val
+            self.totals[i].set_position((left, i))
+            self.totals[i].set_text(f" {left:.2f}")
+            xmax = max(xmax, left)
+        self.ax.set_xlim(0.0, xmax * 1.15 if xmax > 0 else 1.0)
+        self.canvas.restore_region(self._background)
+        for row in self.rects:
+            for rect in row:
+                self.ax.draw_artist(rect)
+        for t in self.totals:
+            self.ax.draw_artist(t)
+        self.ax.draw_artist(self.ax.xaxis)
+        w, h = self.canvas.get_width_height()
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", (w, h), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(
+            buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
 def make_tco_widget():
-    """Sliders over the shared Fig 11 inputs; shows the table and stacked $/M bars for the four columns."""
+    """Sliders over the shared Fig 11 inputs; shows the table and stacked $/M bars for the four columns.
+
+    Each move calls ``explore`` (one vectorised ``tco.evaluate``) and ``ExploreView.update`` (bars, x axis and
+    totals redrawn on a cached background) — well under 100 ms per move.
+    """
     import ipywidgets as W
-    import matplotlib.pyplot as plt
+
+    view = ExploreView()
+    image = W.Image(format="png", layout=W.Layout(width="720px"))
 
     def show(electricity_usd_per_kwh, utilization, pue, cost_of_capital, life_years, colocation_usd_per_kw_month,
              groq_batch, utilization_derates_tokens):
         r = explore(electricity_usd_per_kwh, utilization, pue, cost_of_capital, life_years,
                     colocation_usd_per_kw_month, groq_batch, utilization_derates_tokens)
         print(explore_text(r))
-        fig, ax = plt.subplots(figsize=(7, 2.8))
-        for i, (c, row) in enumerate(r.items()):
-            left = 0.0
-            for part, val in row["breakdown"].items():
-                ax.barh(i, val, left=left, color=_COLORS[part], label=part if i == 0 else None)
-                left += val
-        ax.set_yticks(range(len(r)))
-        ax.set_yticklabels(list(r))
-        ax.invert_yaxis()
-        ax.set_xlabel("USD per million tokens")
-        ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        plt.show()
+        image.value = view.update(r)
 
     style = {"description_width": "190px"}
     lay = W.Layout(width="480px")
-    return W.interactive(
+    w = W.interactive(
         show,
         electricity_usd_per_kwh=W.FloatSlider(value=0.087, min=0.02, max=0.30, step=0.005, readout_format=".3f",
                                               description="electricity $/kWh", style=style, layout=lay),
@@ -196,3 +291,6 @@ def make_tco_widget():
         groq_batch=W.IntSlider(value=3, min=1, max=32, description="Groq batch per stage", style=style, layout=lay),
         utilization_derates_tokens=W.Checkbox(value=False, description="utilization also derates tokens"),
     )
+    w.children = (*w.children, image)
+    w.view = view          # for tests and for the curious: the figure behind the picture
+    return w
