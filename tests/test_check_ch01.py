@@ -133,3 +133,18 @@ def test_not_attempted(checker, capsys):
             ...  # YOUR CODE HERE
         assert checker(stub) is False
         assert "not attempted" in capsys.readouterr().out
+
+
+def test_audit_traps(capsys):
+    g = Geometry.faithful()
+    s = _hop()
+    assert not ch01.hop_latency(s / g.clock_hz * 1e9)
+    assert "nanoseconds" in capsys.readouterr().out
+    assert not ch01.peak_tops(2 * macs_per_cycle(g) / 4 * 1e9 / 1e12)
+    assert "FP16" in capsys.readouterr().out
+    assert not ch01.hbm_ratio(1 / _ratio())
+    assert "GPU ÷ TSP" in capsys.readouterr().out
+    for ok in (ch01.hop_latency(s), ch01.hbm_ratio(_ratio())):
+        assert ok
+    out = capsys.readouterr().out
+    assert str(s) not in out and f"{_ratio():.2f}" not in out

@@ -547,3 +547,70 @@ def test_max_cycles_guard_and_shared_weights():
     q.mxm_install(0, "MXM_E1", W.copy())
     from labsim.tsp import sim
     assert sim._encode(q, MINI, None)["wts"].shape[0] == 1
+
+
+# --- audit additions: the full journey, fault attributes, input validation --------------------------------
+@pytest.mark.parametrize("gname", ["mini", "faithful"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_journey_mem_vxm_mxm_vxm_mem_matches_numpy(gname, seed):
+    from labsim.tsp import journey_program, reference_journey
+    g = getattr(Geometry, gname)()
+    p, mem, W, a, b, s_in, s_out = journey_program(g, seed=seed)
+    res = simulate(p, memory=mem)
+    assert np.array_equal(res.read("MEM_E3", 1, 0), reference_journey(W, a, b, s_in, s_out))
+    # the value visits MEM → VXM → MXM → VXM → MEM, in that order
+    names = res.trace.op_names()
+    kinds = [n.split("_")[0] for n in names if n != "MXM_INSTALL"]
+    assert kinds[:4] == ["MEM", "VXM", "MXM", "MEM"] and kinds[-1] == "MEM" and "VXM_ADD" in names
+    assert res.trace.labels[names.index("VXM_REQUANT")] == "a→int8"
+    # the requantized activation is what the MXM read
+    k_mv = names.index("MXM_MATVEC")
+    assert names[res.trace.src_a[k_mv]] == "VXM_REQUANT"
+
+
+def test_journey_one_cycle_early_matvec_faults():
+    from labsim.tsp import journey_program
+    p, mem, *_ = journey_program(MINI)
+    k = p.find(op="MXM_MATVEC")
+    with pytest.raises(TimingFault) as ei:
+        simulate(p.replace(k, cycle=p.instructions[k].cycle - 1), memory=mem)
+    assert ei.value.kind in ("empty_read", "mxm_not_ready") and ei.value.slice == "MXM_E0"
+
+
+def test_out_of_range_fault_carries_attributes():
+    with pytest.raises(TimingFault) as ei:
+        Program(MINI).mem_read(3, "MEM_W0", 0, 0, "E9")
+    e = ei.value
+    assert (e.kind, e.cycle, e.slice, e.stream, e.instructions) == ("out_of_range", 3, "MEM_W0", "E9", (0,))
+    with pytest.raises(TimingFault) as ei:
+        Program(MINI).mem_read(2, "MEM_E1", 0, 999, "W1")
+    assert ei.value.kind == "out_of_range" and ei.value.stream is None and "address = 999" in str(ei.value)
+    # a bad scale or shift is a plain input error, not a timing fault
+    with pytest.raises(LabsimError) as ei:
+        Program(MINI).requantize(0, "E0", 0, "E1")
+    assert not isinstance(ei.value, TimingFault) and "scale" in str(ei.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: total_sram_bytes("faithful"), lambda: macs_per_cycle(None), lambda: sram_bytes_per_cycle(3),
+    lambda: stream_bytes_per_cycle("mini"), lambda: peak_int8_ops_per_s("faithful"),
+    lambda: Geometry.mini(lanes_per_superlane=10**6), lambda: Geometry.mini(name=3),
+    lambda: demo_program(MINI, seed=-1), lambda: demo_program(MINI, seed="x"), lambda: demo_program(42),
+    lambda: reference_demo(None, None, None, None), lambda: reference_demo(np.eye(4, dtype=np.int8),
+                                                                           np.ones(3, dtype=np.int8),
+                                                                           np.ones(4, dtype=np.int32), 0.5),
+    lambda: labsim.tsp.Trace.from_dict({}), lambda: labsim.tsp.Trace.from_dict([1]),
+    lambda: labsim.tsp.parameter_table("mini"),
+])
+def test_bad_inputs_raise_labsim_error(call):
+    with pytest.raises(LabsimError):
+        call()
+
+
+def test_trace_roundtrip_and_labels_not_in_golden_dict():
+    p, mem, *_ = demo_program(MINI)
+    tr = simulate(p, memory=mem).trace
+    d = tr.to_dict()
+    assert "labels" not in d
+    assert labsim.tsp.Trace.from_dict(d).to_dict() == d
+    assert tr.labels[list(tr.op_names()).index("VXM_ADD")] == "+b"

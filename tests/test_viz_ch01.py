@@ -1,7 +1,6 @@
 """Chapter 1 plots and the timing widget's callback."""
 from __future__ import annotations
 
-import time
 
 import matplotlib
 import pytest
@@ -13,11 +12,9 @@ from labsim.tsp import Geometry, demo_program, simulate  # noqa: E402
 from labsim.viz import ch01  # noqa: E402
 
 
-def test_timing_check_ok_and_fast():
-    ch01.timing_check()
-    t0 = time.perf_counter()
+def test_timing_check_ok():
+    # Callback speed (< 100 ms per move) is measured by benches/run_all.py, not asserted here.
     r = ch01.timing_check(0, 0)
-    assert time.perf_counter() - t0 < 0.1
     assert r["ok"] and "✓" in r["text"] and "equals NumPy" in r["text"]
     assert r["cycles"] == r["result"].cycles
 
@@ -65,3 +62,51 @@ def test_figures_draw():
 def test_make_widget_builds():
     w = ch01.make_timing_widget()
     assert w is not None
+
+
+def test_timing_check_reports_fault_location():
+    r = ch01.timing_check(issue_shift=-1)
+    assert r["fault"] == {"kind": "empty_read", "cycle": r["program"].instructions[4].cycle, "slice": "VXM",
+                          "stream": "W0"}
+    assert ch01.timing_check()["fault"] is None
+    with pytest.raises(LabsimError):
+        ch01.timing_check(seed="x")
+
+
+def test_timing_frame_draws_success_and_failure():
+    view = ch01.TimingView("mini")
+    ok = ch01.timing_frame(0, 0, view)
+    bad = ch01.timing_frame(1, 0, view)
+    for r in (ok, bad):
+        assert r["png"][:8] == b"\x89PNG\r\n\x1a\n" and len(r["png"]) > 10_000
+    assert ok["ok"] and not bad["ok"] and ok["png"] != bad["png"]
+    # the same setting redraws the same picture (the blitted background is restored each time)
+    assert ch01.timing_frame(0, 0, view)["png"] == ok["png"]
+    with pytest.raises(LabsimError):
+        view.render(42)
+    with pytest.raises(LabsimError):
+        ch01.timing_frame(0, 0, view="mini")
+
+
+def test_widget_updates_image_on_slider_move():
+    w = ch01.make_timing_widget()
+    s_issue, _, text, image = w.children
+    before = image.value
+    s_issue.value = -1
+    assert "TimingFault" in text.value and image.value != before
+    s_issue.value = 0
+    assert "✓" in text.value and image.value == before
+
+
+def test_journey_plots():
+    import matplotlib.pyplot as plt
+    from labsim.tsp import journey_program
+    p, mem, *_ = journey_program(Geometry.mini())
+    res = simulate(p, memory=mem)
+    fig, ax = ch01.spacetime(res)
+    texts = [t.get_text() for t in ax.texts]
+    assert any("requant (a→int8) → E1" == t for t in texts) and ax.get_legend() is not None
+    plt.close(fig)
+    fig, ax = ch01.stagger(res)
+    assert len(ax.lines) == len(p.instructions)
+    plt.close(fig)

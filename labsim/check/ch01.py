@@ -11,8 +11,8 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError
-from ..tsp import (Geometry, Program, demo_program, peak_int8_ops_per_s, reference_demo, simulate,
-                   sram_bytes_per_cycle)
+from ..tsp import (Geometry, Program, demo_program, peak_fp16_flops_per_s, peak_int8_ops_per_s, reference_demo,
+                   simulate, sram_bytes_per_cycle, total_sram_bytes)
 from ._core import check_choice, check_number, not_attempted, say, unanswered
 
 __all__ = ["EX_HOP", "EX_TOPS", "EX_CLAIM", "hop_latency", "peak_tops", "broken_program", "fixed_program",
@@ -47,6 +47,8 @@ def hop_latency(answer_cycle) -> bool:
         (expected - 1, "one cycle too few: count every slice boundary between the two slices."),
         (g.delay("MEM_READ") + hops + (g.superlanes - 1), "the stagger does not delay superlane 0 — the question "
                                                           "is about superlane 0."),
+        (expected / g.clock_hz * 1e9, "that looks like nanoseconds — the question asks for a cycle number."),
+        (expected / g.clock_hz, "that looks like seconds — the question asks for a cycle number."),
     ]
     return check_number(answer_cycle, expected, traps=traps, rtol=1e-9,
                        hint="find both slice indices with Geometry.slice_index, then add the MEM read delay.")
@@ -61,6 +63,8 @@ def peak_tops(answer_tops) -> bool:
         (peak_int8_ops_per_s(g, g.clock_hz) / 1e12, "that is at the 900 MHz shipping clock — the exercise asks "
                                                     "for the paper's 1 GHz."),
         (peak_int8_ops_per_s(g, 1.25e9) / 1e12, "that is at the 1.25 GHz marketing clock — use 1 GHz."),
+        (peak_fp16_flops_per_s(g, EX_TOPS["clock_hz"]) / 1e12,
+         "your answer is 4× too small: that is the FP16 rate (¼ of the INT8 MAC rate), the exercise asks for INT8."),
     ]
     return check_number(answer_tops, expected, traps=traps, rtol=2e-3,
                        hint="MACs per cycle = planes × 320 × 320; 2 ops per MAC; × clock; ÷ 10¹².")
@@ -163,6 +167,9 @@ def hbm_ratio(answer_ratio) -> bool:
                                                  "900 MHz."),
         (2 * g.streams_per_direction * g.vector_len * g.clock_hz / gpu_bw,
          "that is the stream-register bandwidth, not the SRAM ports."),
+        (1 / expected, "that is GPU ÷ TSP — the claim compares the TSP's bandwidth with the GPU's (TSP ÷ GPU)."),
+        (total_sram_bytes(g) * g.clock_hz / gpu_bw, "that multiplies the SRAM *capacity* by the clock — bandwidth "
+                                                     "is the bytes all banks deliver per cycle."),
     ]
     return check_number(answer_ratio, expected, traps=traps, rtol=5e-3,
                        hint="SRAM bytes/cycle = 2 hemispheres × 44 slices × 2 banks × 320 B.")

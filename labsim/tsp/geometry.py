@@ -87,12 +87,17 @@ class Geometry:
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str):
+            raise LabsimError(f"name must be a string, got {self.name!r} ({type(self.name).__name__})")
         check_positive("clock_hz", self.clock_hz, unit="Hz")
         for f in _INT_FIELDS:
             check_int(f, getattr(self, f), lo=1)
         if self.mxm_planes % 2:
             raise LabsimError(f"mxm_planes = {self.mxm_planes} must be even (planes sit in two hemispheres)")
         check_int("superlanes", self.superlanes, lo=1, hi=64)
+        check_int("lanes_per_superlane", self.lanes_per_superlane, lo=1, hi=64)
+        check_int("mem_words_per_bank", self.mem_words_per_bank, lo=1, hi=2**20)
+        check_int("vxm_alus_per_lane", self.vxm_alus_per_lane, lo=1, hi=256)
         check_int("streams_per_direction", self.streams_per_direction, lo=1, hi=256)
         check_int("mem_slices_per_hemisphere", self.mem_slices_per_hemisphere, lo=1, hi=512)
         check_int("mem_banks_per_slice", self.mem_banks_per_slice, lo=1, hi=16)
@@ -222,28 +227,40 @@ def _layout(g: Geometry):
 
 # --- derived quantities -----------------------------------------------------------------------------------
 
+def _check_geometry(g) -> Geometry:
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"g must be a labsim.tsp.Geometry (e.g. Geometry.faithful()), got {g!r} "
+                          f"({type(g).__name__})")
+    return g
+
+
 def _clock(g: Geometry, clock_hz) -> float:
+    _check_geometry(g)
     return g.clock_hz if clock_hz is None else check_positive("clock_hz", clock_hz, unit="Hz")
 
 
 def total_sram_bytes(g: Geometry) -> int:
     """On-chip SRAM: 2 hemispheres × MEM slices × banks × addresses × vector bytes (faithful: 220 MiB)."""
+    _check_geometry(g)
     return 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * g.mem_words_per_bank * g.vector_len
 
 
 def sram_bytes_per_cycle(g: Geometry) -> int:
     """Peak SRAM port bandwidth: every bank of every MEM slice delivers one vector per cycle
     (ISCA 2020 Eq. 2: 2 × 44 × 2 × 320 B = 56,320 B/cycle)."""
+    _check_geometry(g)
     return 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * g.vector_len
 
 
 def stream_bytes_per_cycle(g: Geometry) -> int:
     """Stream-register bandwidth: 2 directions × streams × 1 B × lanes (ISCA 2020 Eq. 1: 20,480 B/cycle)."""
+    _check_geometry(g)
     return 2 * g.streams_per_direction * g.vector_len
 
 
 def macs_per_cycle(g: Geometry) -> int:
     """INT8 multiply-accumulates per cycle: planes × vector_len² (faithful: 4 × 320² = 409,600)."""
+    _check_geometry(g)
     return g.mxm_planes * g.vector_len ** 2
 
 
@@ -293,5 +310,6 @@ _PARAM_SOURCES = {
 
 def parameter_table(g: Geometry) -> list[dict]:
     """Every geometry/timing field with its value and status/source (facts/tsp.md §11), for notebooks."""
+    _check_geometry(g)
     return [{"field": f, "value": getattr(g, f), "source": _PARAM_SOURCES[f], "assumption": f in ASSUMED_FIELDS}
             for f in _PARAM_SOURCES]

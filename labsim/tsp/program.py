@@ -311,6 +311,9 @@ def mem_key(g: Geometry, slice, bank, address) -> tuple[str, int, int]:
     return name, bank, address
 
 
+_ID_WORDS = {"stream", "bank", "address", "cycle", "slice", "link"}
+
+
 def validate_instruction(g: Geometry, ins: Instruction, index: int) -> Instruction:
     """Check an instruction against a geometry; returns a normalised copy. Raises LabsimError naming it."""
     if not isinstance(ins, Instruction):
@@ -371,8 +374,19 @@ def validate_instruction(g: Geometry, ins: Instruction, index: int) -> Instructi
             vals, dt = as_vector(data, "data", g.vector_len)
             data = vals.astype(DTYPES[dt][1])
     except LabsimError as exc:
-        # an address / stream / bank out of range is a timing fault (issue 3); other mistakes are plain errors
-        cls = TimingFault if (isinstance(exc, TimingFault) or "out of range" in str(exc)) else LabsimError
-        raise cls(f"{where}: {exc}") from None
+        # an id out of range (stream, bank, address, cycle, slice, link) is a timing fault (issue 3); other
+        # mistakes (wrong type, bad shape, a bad scale or shift) are plain LabsimErrors
+        text = str(exc)
+        first = text.split(" ", 1)[0]
+        if isinstance(exc, TimingFault) or ("out of range" in text and first in _ID_WORDS):
+            fault = TimingFault(f"{where}: {text}")
+            fault.kind = "out_of_range"
+            fault.cycle = ins.cycle if isinstance(ins.cycle, (int, np.integer)) else None
+            fault.slice = ins.slice if isinstance(ins.slice, str) else None
+            m = re.match(r"^stream ([EW]\d+) is out of range", text)
+            fault.stream = m.group(1) if m else None
+            fault.instructions = (index,)
+            raise fault from None
+        raise LabsimError(f"{where}: {text}") from None
     return Instruction(cycle=cycle, slice=sname, op=op, srcs=srcs, dst=dst, bank=bank, address=address,
                        imm=imm, data=data, label=str(ins.label))

@@ -288,6 +288,7 @@ class Trace:
     superlanes: int
     stagger: int
     slice_names: tuple = ()
+    labels: tuple = ()       # each instruction's label (for plots; not part of to_dict / the golden trace)
 
     def segments(self):
         """Yield (dir, stream, slice_start, cycle_start, cycle_end, row): each stream value's world-line."""
@@ -309,8 +310,18 @@ class Trace:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Trace":
-        arrs = {k: np.asarray(d[k], dtype=np.int64) for k in
-                ("index", "cycle", "slice", "op", "done_cycle", "out_dir", "out_stream", "src_a", "src_b", "seg_end")}
+        keys = ("index", "cycle", "slice", "op", "done_cycle", "out_dir", "out_stream", "src_a", "src_b", "seg_end")
+        if not isinstance(d, dict):
+            raise LabsimError(f"Trace.from_dict needs a dict (from Trace.to_dict), got {type(d).__name__}")
+        missing = [k for k in keys + ("n_slices", "hop_cycles", "superlanes", "stagger") if k not in d]
+        if missing:
+            raise LabsimError(f"Trace.from_dict: missing keys {missing}; pass what Trace.to_dict() returned")
+        try:
+            arrs = {k: np.asarray(d[k], dtype=np.int64) for k in keys}
+        except (TypeError, ValueError):
+            raise LabsimError("Trace.from_dict: every column must be a list of integers") from None
+        if len({a.shape for a in arrs.values()}) != 1 or arrs["index"].ndim != 1:
+            raise LabsimError("Trace.from_dict: the columns must be 1-D lists of the same length")
         return cls(**arrs, n_slices=d["n_slices"], hop_cycles=d["hop_cycles"], superlanes=d["superlanes"],
                    stagger=d["stagger"], slice_names=tuple(d.get("slice_names", ())))
 
@@ -471,10 +482,7 @@ def simulate(program: Program, geometry: Geometry | None = None, memory: dict | 
         for j, ins in enumerate(program.instructions):
             if ok.get(id(ins)) is ins:
                 continue
-            try:
-                validate_instruction(g, ins, j)
-            except LabsimError as exc:
-                raise TimingFault(str(exc)) from None
+            validate_instruction(g, ins, j)   # TimingFault for ids out of range, LabsimError otherwise
     enc = _encode(program, g, memory)
     if enc["t_end"] + 1 > max_cycles:
         raise LabsimError(f"the program runs to cycle {enc['t_end']}, beyond max_cycles = {max_cycles:,}; "
@@ -516,7 +524,8 @@ def simulate(program: Program, geometry: Geometry | None = None, memory: dict | 
                   slice=tab[:, C_SL].copy(), op=tab[:, C_OP].copy(), done_cycle=tab[:, C_DONE].copy(),
                   out_dir=tab[:, C_ODIR].copy(), out_stream=tab[:, C_OSTR].copy(), src_a=src_a, src_b=src_b,
                   seg_end=seg_end, n_slices=g.n_slices, hop_cycles=g.stream_hop_cycles, superlanes=g.superlanes,
-                  stagger=g.instr_stagger_cycles_per_superlane, slice_names=g.slice_names)
+                  stagger=g.instr_stagger_cycles_per_superlane, slice_names=g.slice_names,
+                  labels=tuple(r.label for r in enc["recs"]))
     return Result(memory=out_mem, cycles=t0 + stagger if n else 0, cycles_superlane0=t0, trace=trace, sent=sent,
                   slice_cycles=g.n_slices * t0, geometry=g)
 

@@ -7,7 +7,8 @@
 * ``stagger`` — when one instruction executes on each superlane (one superlane per cycle).
 * ``timing_check`` — the widget's callback: move the VXM add's issue cycle or the bias read's slice in the
   demo program and get the simulator's verdict (a plain function returning a dict, a few ms);
-  ``make_timing_widget()`` wraps it in ipywidgets.
+  ``timing_frame`` adds the PNG of its space–time plot, drawn by a ``TimingView`` (blitting, a few ms);
+  ``make_timing_widget()`` wraps both in ipywidgets.
 """
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from ..tsp import Geometry, Result, Trace, demo_program, simulate
 from ..tsp.sim import Result as _Result
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "floorplan", "gpu_sm_grid", "floorplan_vs_gpu",
-           "spacetime", "stagger",
-           "timing_check", "make_timing_widget"]
+           "spacetime", "stagger", "timing_check", "timing_frame", "TimingView", "make_timing_widget"]
 
 SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#8172b2", "MEM": "#4c72b0", "VXM": "#55a868"}
 _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#8172b2", "C2C": "#7f7f7f",
@@ -47,25 +47,42 @@ def _geometry(g) -> Geometry:
 
 def floorplan(geometry=None, ax=None, title: str | None = None):
     """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
-    from matplotlib.patches import Patch, Rectangle
+    from matplotlib.patches import Patch
+    from matplotlib.transforms import blended_transform_factory
 
     g = _geometry(geometry)
-    fig, ax = _ax(ax, (9, 3.2))
-    for i, kind in enumerate(g.slice_types):
-        for s in range(g.superlanes):
-            ax.add_patch(Rectangle((i, s), 0.9, 0.85, color=SLICE_COLORS[kind], lw=0))
-    ax.set_xlim(-0.5, g.n_slices + 0.5)
-    ax.set_ylim(-0.5, g.superlanes + 0.5)
-    ax.set_xlabel("slice index (west → east); streams flow horizontally")
-    ax.set_ylabel("superlane (instructions flow ↑)")
-    ax.annotate("", xy=(g.n_slices * 0.62, g.superlanes + 0.25), xytext=(g.n_slices * 0.38, g.superlanes + 0.25),
-                arrowprops=dict(arrowstyle="<->", color="k"), annotation_clip=False)
-    ax.set_title(title or f"TSP floorplan ({g.name}): {g.n_slices} slices × {g.superlanes} superlanes, "
-                          f"{g.vector_len}-byte vectors", fontsize=10)
+    fig, ax = _ax(ax, (9, 3.4))
+    kinds = list(SLICE_COLORS)
+    codes = np.array([[kinds.index(k) for k in g.slice_types]] * g.superlanes)
+    from matplotlib.colors import ListedColormap
+    ax.imshow(codes, cmap=ListedColormap([SLICE_COLORS[k] for k in kinds]), vmin=-0.5, vmax=len(kinds) - 0.5,
+              origin="lower", aspect="auto", interpolation="nearest",
+              extent=(-0.5, g.n_slices - 0.5, -0.5, g.superlanes - 0.5))
+    # thin white grid: one cell = one tile (16 lanes of one slice in one superlane)
+    ax.vlines(np.arange(g.n_slices + 1) - 0.5, -0.5, g.superlanes - 0.5, color="white", lw=0.4)
+    ax.hlines(np.arange(g.superlanes + 1) - 0.5, -0.5, g.n_slices - 0.5, color="white", lw=0.6)
+    ax.set_xlim(-0.5, g.n_slices - 0.5)
+    ax.set_ylim(-0.5, g.superlanes - 0.5)
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("slice index (0 = west edge → east); vectors flow east or west along the streams, "
+                  "one slice per hop", fontsize=8)
+    ax.set_ylabel("superlane (instructions\nflow north ↑, 1 per cycle)", fontsize=8)
+    # name the groups above the plot
+    tr = blended_transform_factory(ax.transData, ax.transAxes)
+    n_mem = g.mem_slices_per_hemisphere
+    half = g.mxm_planes // 2
+    v = g.vxm_index
+    groups = [(half / 2 + 0.5, "C2C·MXM·SXM"), ((v - 1 + v - n_mem) / 2, f"MEM × {n_mem} (west hemisphere)"),
+              (v, "VXM"), ((v + 1 + v + n_mem) / 2, f"MEM × {n_mem} (east hemisphere)"),
+              (g.n_slices - 1 - half / 2 - 0.5, "SXM·MXM·C2C")]
+    for x, text in groups:
+        ax.text(x, 1.02, text, transform=tr, ha="center", va="bottom", fontsize=7.5)
+    ax.set_title(title or f"TSP floorplan ({g.name}): {g.n_slices} slices × {g.superlanes} superlanes of "
+                          f"{g.lanes_per_superlane} lanes = {g.vector_len}-byte vectors", fontsize=10, pad=16)
     counts = {k: g.slice_types.count(k) for k in SLICE_COLORS}
     ax.legend(handles=[Patch(color=c, label=f"{k} ×{counts[k]}") for k, c in SLICE_COLORS.items()],
-              loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=5, fontsize=8, frameon=False)
-    ax.set_aspect("auto")
+              loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=5, fontsize=8, frameon=False)
     return fig, ax
 
 
@@ -76,7 +93,7 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     from matplotlib.patches import Rectangle
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
-    fig, ax = _ax(ax, (5, 3.2))
+    fig, ax = _ax(ax, (5, 3.4))
     cols = int(np.ceil(np.sqrt(n_sms * 2)))
     rows = int(np.ceil(n_sms / cols))
     half = rows // 2
@@ -96,7 +113,9 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     ax.set_ylim(-0.3, rows + 1.6)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(title or f"GPU (schematic): {n_sms} SMs + caches + HBM", fontsize=10)
+    ax.set_xlabel("green square = one SM: its own warp schedulers, registers, L1;\n"
+                  "grey = HBM stacks off the die (not to scale)", fontsize=8)
+    ax.set_title(title or f"GPU (schematic): {n_sms} SMs + caches + HBM", fontsize=10, pad=16)
     return fig, ax
 
 
@@ -104,7 +123,7 @@ def floorplan_vs_gpu(geometry=None, n_sms: int = 132):
     """The TSP floorplan next to a GPU's SM grid (one figure, two panels)."""
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.6), gridspec_kw={"width_ratios": [2.2, 1]})
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.9), gridspec_kw={"width_ratios": [2.2, 1]})
     floorplan(geometry, ax=a1)
     gpu_sm_grid(n_sms, ax=a2)
     fig.tight_layout()
@@ -119,43 +138,102 @@ def _trace_of(x) -> Trace:
     raise LabsimError(f"expected a simulate() Result or its Trace, got {type(x).__name__}")
 
 
+_SHORT = {"MEM_READ": "read", "MEM_WRITE": "write", "VXM_ADD": "add", "VXM_MUL": "mul", "VXM_MAX": "max",
+          "VXM_RELU": "relu", "VXM_REQUANT": "requant", "MXM_INSTALL": "install", "MXM_MATVEC": "matvec",
+          "SXM_SHIFT": "shift", "SXM_PERMUTE": "permute", "C2C_SEND": "send", "C2C_RECV": "receive", "NOP": "nop"}
+
+
+def _op_text(op: str, label: str, out: str | None) -> str:
+    short = _SHORT.get(op, op.lower())
+    text = label if label and short in label.lower() else (f"{short} ({label})" if label else short)
+    return text + (f" → {out}" if out else "")
+
+
+def _schedule(source, g: Geometry | None = None) -> dict:
+    """What a space–time plot draws, from a simulated Trace or (planned, not simulated) from a Program:
+    instructions (slice, issue, done, op, text) and stream world-lines (dir, stream, slice, start, end, op)."""
+    if isinstance(source, (Result, _Result, Trace)):
+        tr = _trace_of(source)
+        ops = tr.op_names()
+        labels = tr.labels or ("",) * len(ops)
+        outs = [None if tr.out_dir[r] < 0 else f"{'E' if tr.out_dir[r] == 0 else 'W'}{tr.out_stream[r]}"
+                for r in range(len(ops))]
+        ins = [(int(tr.slice[r]), int(tr.cycle[r]), int(tr.done_cycle[r]), ops[r], _op_text(ops[r], labels[r],
+                                                                                           outs[r]))
+               for r in range(len(ops))]
+        segs = [(d, s, sl, c0, c1, ops[r]) for d, s, sl, c0, c1, r in tr.segments()]
+        names = tr.slice_names or tuple(str(i) for i in range(tr.n_slices))
+        return dict(ins=ins, segs=segs, n_slices=tr.n_slices, hop=tr.hop_cycles, names=names)
+    g = source.geometry if g is None else g
+    n_pos = (g.n_slices - 1) * g.stream_hop_cycles + 1
+    ins, segs = [], []
+    for r in sorted(source.instructions, key=lambda r: r.cycle):
+        sl = g.slice_index(r.slice)
+        done = r.cycle + g.delay(r.op)
+        out = str(r.dst) if r.dst is not None else None
+        ins.append((sl, r.cycle, done, r.op, _op_text(r.op, r.label, out)))
+        if r.dst is not None:
+            d = 0 if r.dst.direction == "E" else 1
+            x = sl * g.stream_hop_cycles if d == 0 else (g.n_slices - 1 - sl) * g.stream_hop_cycles
+            segs.append((d, r.dst.index, sl, done, done + n_pos - x, r.op))
+    return dict(ins=ins, segs=segs, n_slices=g.n_slices, hop=g.stream_hop_cycles, names=g.slice_names)
+
+
+def _draw_schedule(ax, sch: dict, animated: bool = False, label_ops: bool = True) -> list:
+    """Draw world-lines, issue dots and labels of a _schedule on ax; returns the artists created."""
+    arts = []
+    n = sch["n_slices"]
+    for d, s, sl, c0, c1, op in sch["segs"]:
+        step = 1 if d == 0 else -1
+        n_hops = (c1 - 1 - c0) // sch["hop"]
+        end_sl = min(max(sl + step * n_hops, 0), n - 1)
+        off = ((s % 4) - 1.5) * 0.15 * (1 if d == 0 else -1)   # parallel values stay distinguishable
+        arts += ax.plot([sl + off, end_sl + off], [c0, c0 + abs(end_sl - sl) * sch["hop"]],
+                        color=_OP_COLORS.get(op.split("_")[0], "k"), lw=1.6, alpha=0.85, animated=animated)
+    for sl, c, done, op, text in sch["ins"]:
+        col = _OP_COLORS.get(op.split("_")[0], "k")
+        arts += ax.plot([sl, sl], [c, done], ":", color=col, lw=1, animated=animated)
+        arts += ax.plot(sl, c, "o", color=col, ms=6, mec="k", mew=0.5, animated=animated)
+        if label_ops:
+            right = sl < n * 0.75
+            arts.append(ax.annotate(text, (sl, c), xytext=(5 if right else -5, 0), textcoords="offset points",
+                                    fontsize=7, va="center", ha="left" if right else "right", animated=animated))
+    return arts
+
+
+def _spacetime_frame(ax, names, n_slices: int, top: int, title: str):
+    """The static part of a space–time plot: unit stripes, slice names, axes labels, legend."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
+
+    kinds = [nm.split("_")[0] for nm in names]
+    strip = np.array([[to_rgba(SLICE_COLORS.get(k, "#eeeeee"), 0.10) for k in kinds]])
+    ax.imshow(strip, aspect="auto", extent=(-0.5, n_slices - 0.5, top, -1), interpolation="nearest", zorder=0)
+    ax.set_xlim(-0.5, n_slices - 0.5)
+    ax.set_ylim(top, -1)
+    step = max(1, n_slices // 25)
+    ax.set_xticks(range(0, n_slices, step))
+    ax.set_xticklabels([names[i] for i in range(0, n_slices, step)], rotation=90, fontsize=7)
+    ax.set_xlabel("slice (west → east)", fontsize=8)
+    ax.set_ylabel("cycle (superlane 0), time runs down", fontsize=8)
+    ax.set_title(title, fontsize=9)
+    handles = [Line2D([], [], color=_OP_COLORS[k], lw=2, label=f"{k} result") for k in ("MEM", "VXM", "MXM", "SXM")]
+    handles += [Line2D([], [], marker="o", color="w", mfc="#888888", mec="k", ms=6, label="instruction issues"),
+                Line2D([], [], ls=":", color="#555555", label="functional delay")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+
+
 def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True):
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
-    instruction is a dot at (its slice, its issue cycle), coloured by unit."""
-    tr = _trace_of(result)
-    fig, ax = _ax(ax, (9, 5))
-    names = tr.slice_names or tuple(str(i) for i in range(tr.n_slices))
-    kinds = [n.split("_")[0] for n in names]
-    for i, k in enumerate(kinds):  # background stripes by slice type
-        ax.axvspan(i - 0.5, i + 0.5, color=SLICE_COLORS.get(k, "#eeeeee"), alpha=0.08, lw=0)
-    ops = tr.op_names()
-    for d, s, sl, c0, c1, r in tr.segments():
-        step = 1 if d == 0 else -1
-        n_hops = (c1 - 1 - c0) // tr.hop_cycles
-        end_sl = sl + step * n_hops
-        end_sl = min(max(end_sl, 0), tr.n_slices - 1)
-        kind = ops[r].split("_")[0]
-        ax.plot([sl, end_sl], [c0, c0 + abs(end_sl - sl) * tr.hop_cycles], color=_OP_COLORS.get(kind, "k"),
-                lw=1.6, alpha=0.8)
-        ax.text(sl + 0.3 * step, c0 - 0.6, f"{'E' if d == 0 else 'W'}{s}", fontsize=6, color="#444444")
-    for r in range(len(tr.cycle)):
-        kind = ops[r].split("_")[0]
-        ax.plot([tr.slice[r]] * 2, [tr.cycle[r], tr.done_cycle[r]], ":", color=_OP_COLORS.get(kind, "k"), lw=1)
-        ax.plot(tr.slice[r], tr.cycle[r], "o", color=_OP_COLORS.get(kind, "k"), ms=6, mec="k", mew=0.5)
-        # a read: mark where operand values were picked up
-        if label_ops:
-            ax.annotate(ops[r].replace("_", " ").lower(), (tr.slice[r], tr.cycle[r]), xytext=(4, 2),
-                        textcoords="offset points", fontsize=7)
-    ax.set_xlim(-0.5, tr.n_slices - 0.5)
-    top = int(max(tr.seg_end.max(initial=0), tr.done_cycle.max(initial=0))) + 1
-    ax.set_ylim(top, -1)
-    step = max(1, tr.n_slices // 25)
-    ax.set_xticks(range(0, tr.n_slices, step))
-    ax.set_xticklabels([names[i] for i in range(0, tr.n_slices, step)], rotation=90, fontsize=7)
-    ax.set_ylabel("cycle (superlane 0)")
-    ax.set_title(title or "space–time: dot = issue, dotted = functional delay, line = a stream value moving",
-                 fontsize=10)
+    instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
+    sch = _schedule(_trace_of(result))
+    fig, ax = _ax(ax, (10, 5))
+    top = max([c1 for *_, c1, _ in sch["segs"]] + [done for _, _, done, _, _ in sch["ins"]] + [0]) + 1
+    _spacetime_frame(ax, sch["names"], sch["n_slices"], top,
+                     title or "space–time: dot = issue, dotted = functional delay, slanted line = a value moving "
+                              "one slice per hop")
+    _draw_schedule(ax, sch, label_ops=label_ops)
     fig.tight_layout()
     return fig, ax
 
@@ -163,21 +241,28 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
 def stagger(result, row: int | None = None, ax=None):
     """Cycle on which instruction ``row`` (default: every instruction) executes on each superlane: superlane k
     runs superlane 0's schedule k × stagger cycles later (ISCA 2020 §II-C)."""
+    import matplotlib.pyplot as plt
+
     tr = _trace_of(result)
-    fig, ax = _ax(ax, (7, 3.2))
-    rows = range(len(tr.cycle)) if row is None else [check_int("row", row, lo=0, hi=len(tr.cycle) - 1)]
+    fig, ax = _ax(ax, (9, 3.4))
+    rows = list(range(len(tr.cycle))) if row is None else [check_int("row", row, lo=0, hi=len(tr.cycle) - 1)]
     ops = tr.op_names()
+    labels = tr.labels or ("",) * len(ops)
     k = np.arange(tr.superlanes)
-    for r in rows:
-        kind = ops[r].split("_")[0]
-        ax.plot(tr.cycle[r] + k * tr.stagger, k, "-o", ms=3, color=_OP_COLORS.get(kind, "k"),
-                label=ops[r].replace("_", " ").lower())
-    ax.set_xlabel("cycle")
-    ax.set_ylabel("superlane")
-    ax.set_title(f"instruction stagger: {tr.stagger} cycle per superlane, "
-                 f"{(tr.superlanes - 1) * tr.stagger} cycles from superlane 0 to {tr.superlanes - 1}", fontsize=10)
-    if len(list(rows)) <= 10:
-        ax.legend(fontsize=7, loc="lower right")
+    colors = plt.get_cmap("tab10").colors
+    seen: dict = {}
+    for j, r in enumerate(rows):
+        dup = seen.get(int(tr.cycle[r]), 0)      # instructions issued on the same cycle share a line: draw the
+        seen[int(tr.cycle[r])] = dup + 1          # first one wide and pale, the others dashed on top of it
+        ax.plot(tr.cycle[r] + k * tr.stagger, k, "--" if dup else "-", marker="o", ms=2.5,
+                lw=1.3 if dup else (3.5 if len(rows) > 1 else 1.4), alpha=1.0 if dup else 0.75, color=colors[j % 10],
+                label=f"{_op_text(ops[r], labels[r], None)} (issued on cycle {tr.cycle[r]})")
+    ax.set_xlabel("cycle on which superlane k executes the instruction", fontsize=8)
+    ax.set_ylabel("superlane k", fontsize=8)
+    ax.set_title(f"instruction stagger: {tr.stagger} cycle per superlane → superlane {tr.superlanes - 1} runs each "
+                 f"instruction {(tr.superlanes - 1) * tr.stagger} cycles after superlane 0", fontsize=9)
+    if len(rows) <= 12:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     return fig, ax
 
@@ -185,12 +270,14 @@ def stagger(result, row: int | None = None, ax=None):
 def timing_check(issue_shift: int = 0, bias_slice_shift: int = 0, geometry: str = "mini", seed: int = 0) -> dict:
     """Widget callback. Take the demo program (MEM→MXM→VXM→MEM: y = requant(relu(W·x + b))), issue its VXM add
     ``issue_shift`` cycles later (negative: earlier) and move the bias read ``bias_slice_shift`` MEM slices
-    east (keeping its cycle), then simulate. Returns {"ok", "text", "cycles", "result", "program"}; on a timing
-    fault ``text`` is the simulator's own message and ``result`` is None."""
+    east (keeping its cycle), then simulate. Returns {"ok", "text", "cycles", "result", "program", "fault"}; on a
+    timing fault ``text`` is the simulator's own message, ``result`` is None and ``fault`` is
+    {"kind", "cycle", "slice", "stream"} (None when the run succeeds)."""
     g = _geometry(geometry)
     issue_shift = check_int("issue_shift", issue_shift, lo=-20, hi=20)
     bias_slice_shift = check_int("bias_slice_shift", bias_slice_shift, lo=-2, hi=g.mem_slices_per_hemisphere - 3)
-    p, mem, W, x, b, scale = demo_program(g, seed=seed)
+    seed = check_int("seed", seed, lo=0)
+    p, mem, W, x, b, scale = _demo_cached(g, seed)
     k_add = p.find(op="VXM_ADD")
     k_b = p.find(label="b")
     if issue_shift:
@@ -205,39 +292,120 @@ def timing_check(issue_shift: int = 0, bias_slice_shift: int = 0, geometry: str 
     try:
         res = simulate(p, g, memory=mem)
     except TimingFault as exc:
+        fault = {"kind": getattr(exc, "kind", None), "cycle": getattr(exc, "cycle", None),
+                 "slice": getattr(exc, "slice", None), "stream": getattr(exc, "stream", None)}
         return {"ok": False, "text": f"{setting}\n✗ TimingFault: {exc}", "cycles": None, "result": None,
-                "program": p}
+                "program": p, "fault": fault}
     from ..tsp import reference_demo
     match = bool(np.array_equal(res.read("MEM_E3", 1, 0), reference_demo(W, x, b, scale)))
     text = (f"{setting}\n✓ runs in {res.cycles} cycles ({res.cycles_superlane0} on superlane 0 + "
             f"{res.cycles - res.cycles_superlane0} of stagger) = {res.cycles / g.clock_hz * 1e9:.0f} ns at "
             f"{g.clock_hz / 1e6:g} MHz; output {'equals' if match else 'DIFFERS from'} NumPy.")
-    return {"ok": True, "text": text, "cycles": res.cycles, "result": res, "program": p}
+    return {"ok": True, "text": text, "cycles": res.cycles, "result": res, "program": p, "fault": None}
+
+
+_DEMO_CACHE: dict = {}
+
+
+def _demo_cached(g: Geometry, seed: int):
+    """demo_program(g, seed), built once per (geometry, seed): the widget moves sliders over the same program."""
+    key = (g, seed)
+    if key not in _DEMO_CACHE:
+        if len(_DEMO_CACHE) > 16:
+            _DEMO_CACHE.clear()
+        _DEMO_CACHE[key] = demo_program(g, seed=seed)
+    p, mem, *rest = _DEMO_CACHE[key]
+    return (p.copy(), dict(mem), *rest)
+
+
+class TimingView:
+    """The widget's picture: a space–time plot of the (possibly broken) program, redrawn in a few ms.
+
+    The frame (unit stripes, slice names, axes, legend) is drawn once; each update restores it and draws only the
+    instructions and world-lines (Agg blitting), then encodes a PNG. A successful run shows the simulator's
+    trace; a failed one shows the planned schedule with the fault marked ✗ at its slice and cycle.
+    """
+
+    def __init__(self, geometry="mini", dpi: int = 90):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.geometry = _geometry(geometry)
+        base = timing_check(0, 0, self.geometry)
+        sch = _schedule(base["result"])
+        self.top = max(c1 for *_, c1, _ in sch["segs"]) + 8        # room for the widest slider setting
+        self.fig = Figure(figsize=(9, 4.6), dpi=check_int("dpi", dpi, lo=40, hi=200))
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.ax = self.fig.add_axes((0.07, 0.22, 0.74, 0.70))
+        _spacetime_frame(self.ax, sch["names"], sch["n_slices"], self.top,
+                         "space–time of the widget's program: dot = issue, line = a value moving")
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+
+    def render(self, check: dict) -> bytes:
+        """PNG bytes of the space–time plot for one :func:`timing_check` result."""
+        if not isinstance(check, dict) or "program" not in check:
+            raise LabsimError("render() takes the dict returned by timing_check()")
+        self.canvas.restore_region(self._background)
+        sch = _schedule(check["result"]) if check["ok"] else _schedule(check["program"], self.geometry)
+        arts = _draw_schedule(self.ax, sch, animated=True)
+        f = check.get("fault")
+        if f and f.get("cycle") is not None and f.get("slice"):
+            x = self.geometry.slice_index(f["slice"])
+            arts += self.ax.plot(x, f["cycle"], "x", color="red", ms=14, mew=3, animated=True)
+            arts.append(self.ax.annotate(f"✗ {f['kind']}" + (f" on {f['stream']}" if f.get("stream") else ""),
+                                         (x, f["cycle"]), xytext=(-12, 12), textcoords="offset points",
+                                         ha="right", fontsize=8, color="red", weight="bold", animated=True))
+        for a in arts:
+            self.ax.draw_artist(a)
+        for a in arts:
+            a.remove()
+        from PIL import Image
+        import io
+        buf = io.BytesIO()
+        Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def timing_frame(issue_shift: int = 0, bias_slice_shift: int = 0, view: TimingView | None = None) -> dict:
+    """What one slider move computes: :func:`timing_check` plus the PNG of its space–time plot (``"png"``)."""
+    view = TimingView() if view is None else view
+    if not isinstance(view, TimingView):
+        raise LabsimError(f"view must be a TimingView, got {type(view).__name__}")
+    r = timing_check(issue_shift, bias_slice_shift, view.geometry)
+    r["png"] = view.render(r)
+    return r
 
 
 def make_timing_widget(geometry: str = "mini"):
-    """Sliders for the VXM add's issue cycle and the bias read's slice; prints the verdict, draws the run."""
+    """Sliders for the VXM add's issue cycle and the bias read's slice; shows the verdict and the space–time plot
+    (a :class:`TimingView`, redrawn by blitting so a slider move answers in well under 100 ms)."""
+    import html
+
     import ipywidgets as W
-    import matplotlib.pyplot as plt
 
-    def show(issue_shift, bias_slice_shift):
-        r = timing_check(issue_shift, bias_slice_shift, geometry)
-        print(r["text"])
-        if r["ok"]:
-            fig, ax = spacetime(r["result"])
-            fig.set_size_inches(8, 4)
-            plt.show()
-
+    view = TimingView(geometry)
+    g = view.geometry
     style = {"description_width": "200px"}
     lay = W.Layout(width="520px")
-    g = _geometry(geometry)
-    return W.interactive(
-        show,
-        issue_shift=W.IntSlider(value=0, min=-5, max=5, description="VXM add issue shift (cycles)", style=style,
-                                layout=lay),
-        bias_slice_shift=W.IntSlider(value=0, min=-2, max=g.mem_slices_per_hemisphere - 3,
-                                     description="bias read: MEM slices east", style=style, layout=lay),
-    )
+    s_issue = W.IntSlider(value=0, min=-5, max=5, description="VXM add issue shift (cycles)", style=style,
+                          layout=lay)
+    s_bias = W.IntSlider(value=0, min=-2, max=g.mem_slices_per_hemisphere - 3,
+                         description="bias read: MEM slices east", style=style, layout=lay)
+    text = W.HTML()
+    image = W.Image(format="png")
+
+    def update(_change=None):
+        r = timing_frame(s_issue.value, s_bias.value, view)
+        color = "#1a7f37" if r["ok"] else "#b00020"
+        text.value = (f"<pre style='white-space: pre-wrap; color: {color}; font-size: 12px'>"
+                      f"{html.escape(r['text'])}</pre>")
+        image.value = r["png"]
+
+    s_issue.observe(update, names="value")
+    s_bias.observe(update, names="value")
+    update()
+    return W.VBox([s_issue, s_bias, text, image])
 
 
 def derived_vs_published(geometry=None) -> list[dict]:
@@ -264,7 +432,8 @@ def derived_vs_published(geometry=None) -> list[dict]:
          "published": chip.memory_bandwidth_bytes_per_s,
          "published_text": f"{chip.memory_bandwidth_bytes_per_s / 1e12:.0f} TB/s",
          "source": src.get("memory_bandwidth_bytes_per_s", ""),
-         "why": "80 TB/s is a product headline with no published derivation; the paper's Eq. 2 gives ~56 at 1 GHz"},
+         "why": f"{chip.memory_bandwidth_bytes_per_s / 1e12:.0f} TB/s is a product headline with no published "
+                f"derivation; the paper's Eq. 2 gives {sram_bytes_per_cycle(g) * 1e9 / 1e12:.0f} at 1 GHz"},
         {"quantity": "stream-register bandwidth", "derived": stream_bytes_per_cycle(g) * g.clock_hz, "unit": "B/s",
          "derived_text": f"{stream_bytes_per_cycle(g):,} B/cycle → "
                          f"{stream_bytes_per_cycle(g) * g.clock_hz / 1e12:.1f} TB/s",
@@ -272,18 +441,21 @@ def derived_vs_published(geometry=None) -> list[dict]:
          "why": "not in the product brief"},
         {"quantity": "INT8 MACs per cycle", "derived": macs_per_cycle(g), "unit": "MAC/cycle",
          "derived_text": f"{macs_per_cycle(g):,}", "published": None, "published_text": "409,600 (paper)",
-         "source": "ISCA 2020 §III-D", "why": "4 planes × 320 × 320"},
+         "source": "ISCA 2020 §III-D", "why": f"{g.mxm_planes} planes × {g.vector_len} × {g.vector_len}"},
         {"quantity": "peak INT8", "derived": peak_int8_ops_per_s(g), "unit": "ops/s",
          "derived_text": f"{peak_int8_ops_per_s(g) / 1e12:,.0f} TOPS @ {g.clock_hz / 1e9:g} GHz "
                          f"({peak_int8_ops_per_s(g, 1e9) / 1e12:,.0f} @ 1 GHz, "
                          f"{peak_int8_ops_per_s(g, 1.25e9) / 1e12:,.0f} @ 1.25 GHz)",
          "published": chip.peak_ops("int8"), "published_text": f"{chip.peak_ops('int8') / 1e12:,.0f} TOPS",
          "source": src.get("peak_ops_per_s.int8", ""),
-         "why": "737 from the MAC count; the ~2 % gap is not explained in the sources"},
+         "why": f"brief is {chip.peak_ops('int8') / peak_int8_ops_per_s(g) - 1:+.1%} vs the MAC count; "
+                f"the sources do not explain the gap"},
         {"quantity": "peak FP16", "derived": peak_fp16_flops_per_s(g), "unit": "FLOP/s",
          "derived_text": f"{peak_fp16_flops_per_s(g) / 1e12:,.0f} TFLOPS @ {g.clock_hz / 1e9:g} GHz",
          "published": chip.peak_ops("fp16"), "published_text": f"{chip.peak_ops('fp16') / 1e12:,.0f} TFLOPS",
-         "source": src.get("peak_ops_per_s.fp16", ""), "why": "1/4 of the INT8 MAC rate; ~2 % gap unexplained"},
+         "source": src.get("peak_ops_per_s.fp16", ""),
+         "why": f"1/4 of the INT8 MAC rate; brief is {chip.peak_ops('fp16') / peak_fp16_flops_per_s(g) - 1:+.1%}, "
+                f"unexplained"},
     ]
 
 
