@@ -220,6 +220,9 @@ def kernels_from_graph(graph, *, bytes_per_element: float = 1.0) -> list[Kernel]
     ``bytes_per_element`` (1 = int8, as on the TSP).
     """
     e = check_positive("bytes_per_element", bytes_per_element, unit="B")
+    from .schedule import Graph
+    if not isinstance(graph, Graph):
+        raise LabsimError(f"graph must be a labsim.schedule.Graph, got {type(graph).__name__}")
     groups: dict[str, list[float]] = {}
     for n in graph.nodes:
         if n.op in ("load", "weights", "store", "send", "recv"):
@@ -241,7 +244,10 @@ def kernels_from_graph(graph, *, bytes_per_element: float = 1.0) -> list[Kernel]
 def _kernels(kernels) -> list[Kernel]:
     if isinstance(kernels, Kernel):
         kernels = [kernels]
-    ks = list(kernels)
+    try:
+        ks = list(kernels)
+    except TypeError:
+        raise LabsimError(f"kernels must be a sequence of gpu.Kernel, got {type(kernels).__name__}") from None
     if not ks:
         raise LabsimError("kernels must be a non-empty sequence of gpu.Kernel")
     for i, k in enumerate(ks):
@@ -410,8 +416,18 @@ def percentiles(samples) -> dict[str, float]:
     vals = np.percentile(x, [q for _, q in _PCTS])
     out = {k: float(v) for (k, _), v in zip(_PCTS, vals)}
     out["mean"] = float(x.mean())
-    out["p99_over_p50"] = out["p99"] / out["p50"] if out["p50"] > 0 else float("nan")
+    out["p99_over_p50"] = _ratio(out["p99"], out["p50"])
     return out
+
+
+def _ratio(p99: float, p50: float) -> float:
+    """P99/P50; 1 when every quantile is the same number (identical runs, even all zero); an error when P50 ≤ 0
+    but P99 differs (a ratio to zero or a negative median is meaningless for latencies)."""
+    if p50 > 0:
+        return p99 / p50
+    if p99 == p50:
+        return 1.0
+    raise LabsimError(f"samples: P50 = {p50:g} ≤ 0 while P99 = {p99:g}; P99/P50 needs a positive median")
 
 
 def _warmup() -> None:

@@ -34,12 +34,17 @@ __all__ = [
     "HOP_SOURCES", "hop_latency_s", "network_diameter_hops", "domains_needed", "crosses_cliff", "pipeline_hops",
     "pipeline_latency_s", "pipeline_latency_samples", "pipeline_latency_percentiles", "cliff_curve",
     "transfer_time_s", "allreduce_time_s", "tp_allreduce_time_per_layer_s", "percentiles", "ISCA22_MAX_CHIPS",
+    "MAX_PIPELINE_CHIPS",
 ]
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
 #: Largest published system (ISCA 2022 abstract: up to 10,440 TSPs), facts/tsp.md §6.3.
 ISCA22_MAX_CHIPS = 10_440
+
+#: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
+#: published system, and small enough that counting boundaries and sampling stay fast (no runaway calls).
+MAX_PIPELINE_CHIPS = 1_000_000
 
 #: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6); ``"isca22"`` =
 #: ~260 cycles per hop at 900 MHz ≈ 0.29 µs ([D]/[A] facts/tsp.md §11.2). They disagree by ~2×; both are shown.
@@ -211,7 +216,7 @@ def pipeline_hops(n_chips: int, *, params: RealScaleParams | None = None) -> dic
     Returns ``{"boundaries", "intra_node", "inter_node", "inter_rack", "c2c_hops", "ethernet_crossings", "domains"}``.
     """
     p = _params(params)
-    n = check_int("n_chips", n_chips, lo=1)
+    n = check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
     j = np.arange(1, n, dtype=np.int64)          # boundary j sits between chip j-1 and chip j
     local = j % p.sync_domain_chips
     eth = local == 0
@@ -240,7 +245,7 @@ def pipeline_latency_s(n_chips: int, per_stage_s: float, *, hop_source: str = "f
     or :func:`pipeline_latency_percentiles` for the distribution.
     """
     p = _params(params)
-    check_int("n_chips", n_chips, lo=1)
+    check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
     per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
     eth = ethernet_preset(ethernet)
     fixed, k = _fixed_part_s(n_chips, per, hop_source, p)
@@ -270,7 +275,7 @@ def pipeline_latency_samples(n_chips: int, per_stage_s: float, *, n: int = 10_00
     Ethernet latency drawn from the preset (an [A] distribution). Same seed → same samples.
     """
     p = _params(params)
-    check_int("n_chips", n_chips, lo=1)
+    check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
     per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
     n = check_int("n", n, lo=1, hi=50_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
@@ -291,8 +296,18 @@ def percentiles(samples) -> dict[str, float]:
     vals = np.percentile(x, list(_PCTS.values()))
     out = {k: float(v) for k, v in zip(_PCTS, vals)}
     out["mean"] = float(x.mean())
-    out["p99_over_p50"] = out["p99"] / out["p50"] if out["p50"] > 0 else float("nan")
+    out["p99_over_p50"] = _ratio(out["p99"], out["p50"])
     return out
+
+
+def _ratio(p99: float, p50: float) -> float:
+    """P99/P50; 1 when every quantile is the same number (identical runs, even all zero); an error when P50 ≤ 0
+    but P99 differs (a ratio to zero or a negative median is meaningless for latencies)."""
+    if p50 > 0:
+        return p99 / p50
+    if p99 == p50:
+        return 1.0
+    raise LabsimError(f"samples: P50 = {p50:g} ≤ 0 while P99 = {p99:g}; P99/P50 needs a positive median")
 
 
 def pipeline_latency_percentiles(n_chips: int, per_stage_s: float, *, n: int = 10_000, seed: int = 0,
@@ -313,8 +328,13 @@ def cliff_curve(n_chips, per_stage_s: float, *, n_samples: int = 20_000, seed: i
     Returns arrays ``n_chips, p50_s, p99_s, p99_over_p50, domains``. Below the domain size P99/P50 = 1 exactly
     and latency grows smoothly (one stage + a few hops per chip); above it the Ethernet jitter appears.
     """
-    chips = check_array("n_chips", n_chips, lo=1.0)
-    chips = np.atleast_1d(chips).astype(np.int64)
+    chips = np.atleast_1d(check_array("n_chips", n_chips, lo=1.0, hi=MAX_PIPELINE_CHIPS))
+    if chips.size == 0:
+        raise LabsimError("n_chips must hold at least one chip count")
+    if np.any(chips != np.rint(chips)):
+        bad = float(chips[np.argmax(chips != np.rint(chips))])
+        raise LabsimError(f"n_chips must hold whole chip counts, got {bad:g}")
+    chips = chips.astype(np.int64)
     p = _params(params)
     n_samples = check_int("n_samples", n_samples, lo=100, hi=10_000_000)
     p50 = np.empty(chips.size)

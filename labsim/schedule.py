@@ -262,10 +262,16 @@ class Graph:
         return [n.id for n in self.nodes if n.op == "store"]
 
 
+def _check_graph(graph) -> None:
+    if not isinstance(graph, Graph):
+        raise LabsimError(f"graph must be a labsim.schedule.Graph, got {type(graph).__name__}")
+
+
 # ------------------------------------------------------------------------------------------- NumPy reference
 def evaluate(graph: Graph) -> dict[int, np.ndarray]:
     """Reference values of every vector node in NumPy (same arithmetic as the simulator); stores map to the
     value they store. Returns ``{node id: vector}``."""
+    _check_graph(graph)
     val: dict[int, np.ndarray] = {}
     for n in graph.nodes:
         if n.op in ("load", "recv"):
@@ -303,6 +309,7 @@ def critical_path(graph: Graph) -> tuple[int, list[int]]:
 
     This is a lower bound on any schedule's length (before the superlane stagger) on an unloaded chip.
     """
+    _check_graph(graph)
     g = graph.geometry
     n = len(graph.nodes)
     if n == 0:
@@ -954,6 +961,8 @@ def naive_schedule(graph: Graph, **kw) -> Schedule:
 def simulate_schedule(sched: Schedule):
     """Run the schedule's program on the cycle simulator. Returns ``(result, values)`` where ``values`` maps
     every store node — and every node whose value was kept in MEM — to the simulated vector."""
+    if not isinstance(sched, Schedule):
+        raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
     res = _tsp_simulate(sched.program, sched.graph.geometry)
     vals = {}
     for nid, (sl, bank, addr) in {**sched.homes, **sched.outputs}.items():

@@ -80,3 +80,26 @@ def test_cliff_claim():
     assert not ch02.cliff_claim(True)
     assert not ch02.cliff_claim("no")
     assert not ch02.cliff_claim(...)
+
+
+def test_more_typical_slips(per_stage_s, capsys):
+    # exercise 1: adding every node's latency (not the longest chain) is wrong
+    g = S.example_graph()
+    assert not ch02.critical_path(sum(S.node_latency(g, n.id) for n in g.nodes))
+    # exercise 3: a negative P99 (sign slip) fails
+    s = ch02.ex_p99_samples()
+    p50, p99 = np.percentile(s, [50, 99])
+    assert not ch02.p99_from_samples(-p99 * 1e6, p99 / p50)
+    # exercise 5: the ISCA-2022-based hop (≈ 0.29 µs) or 1.2 µs per hop is not the report's Fig 6 rate
+    isca = mc.pipeline_latency_s(16, per_stage_s, hop_source="isca22") * 1e6
+    assert not ch02.pipeline_16(isca, True, per_stage_s)
+    assert not ch02.pipeline_16((16 * per_stage_s + 16 * 1.2e-6) * 1e6, True, per_stage_s)
+    # exercise 2: a function that breaks only on the big graph gives feedback, not a traceback
+    def brittle(gr):
+        if len(gr.nodes) > 100:
+            raise RuntimeError("too big")
+        return S.asap_start_cycles(gr)
+    assert not ch02.asap_scheduler(brittle)
+    out = capsys.readouterr().out
+    exp = mc.pipeline_latency_s(16, per_stage_s) * 1e6
+    assert f"{exp:.2f}" not in out and f"{p99 * 1e6:.1f}" not in out

@@ -83,3 +83,13 @@ def test_kernels_from_graph_same_op_sequence():
     assert graph < eager                       # tiny kernels: launch-bound, a CUDA graph helps
     with pytest.raises(LabsimError):
         gpu.kernels_from_graph(schedule.Graph())
+
+
+def test_more_bad_inputs_and_degenerate_ratio():
+    with pytest.raises(LabsimError):
+        gpu.simulate(5, n=10)                                   # not a sequence: a clear error, not a TypeError
+    with pytest.raises(LabsimError):
+        gpu.kernels_from_graph("not a graph")
+    assert gpu.percentiles([0.0, 0.0])["p99_over_p50"] == 1.0  # identical runs: ratio 1, never NaN
+    with pytest.raises(LabsimError):
+        gpu.percentiles(np.r_[np.zeros(90), np.ones(10)])       # zero median, non-zero P99: undefined

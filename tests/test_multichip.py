@@ -75,3 +75,20 @@ def test_bad_inputs():
                 lambda: mc.EthernetJitter(0.0, 0.1, 0.0, 0.0)):
         with pytest.raises(LabsimError):
             bad()
+
+
+def test_chip_counts_bounded_and_whole():
+    with pytest.raises(LabsimError):
+        mc.pipeline_hops(mc.MAX_PIPELINE_CHIPS + 1)            # no runaway arrays
+    with pytest.raises(LabsimError):
+        mc.pipeline_latency_samples(10**9, 1e-6, n=10)          # no runaway sampling loop
+    with pytest.raises(LabsimError):
+        mc.cliff_curve([8, 577.5], 1e-6, n_samples=100)        # chip counts are whole numbers
+    with pytest.raises(LabsimError):
+        mc.cliff_curve([], 1e-6, n_samples=100)
+    assert mc.pipeline_hops(mc.MAX_PIPELINE_CHIPS)["domains"] == -(-mc.MAX_PIPELINE_CHIPS // 576)
+
+
+def test_zero_latency_pipeline_ratio_is_one_not_nan():
+    p = mc.pipeline_latency_percentiles(1, 0.0, n=100)
+    assert p["p50"] == 0.0 and p["p99_over_p50"] == 1.0

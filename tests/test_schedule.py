@@ -141,3 +141,10 @@ def test_bad_inputs():
         S.schedule(gr, "fancy")
     with pytest.raises(LabsimError):
         S.schedule("not a graph")
+
+
+def test_wrong_types_give_labsim_errors():
+    for bad in (lambda: S.critical_path("x"), lambda: S.evaluate("x"), lambda: S.simulate_schedule("x"),
+                lambda: S.analytic_cycles("x")):
+        with pytest.raises(LabsimError):
+            bad()
