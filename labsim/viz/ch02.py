@@ -336,12 +336,17 @@ class ReservationView:
         return _png(self.canvas)
 
 
-def make_reservation_widget(sched: Schedule):
+def make_reservation_widget(sched: Schedule | None = None):
     """A slider over cycles that fills the reservation table step by step (picture: :class:`ReservationView`).
+
+    ``sched`` defaults to the list schedule of the chapter's small example graph (``schedule.example_graph()``).
 
     Wired with ``observe`` (no output area to clear and refill): a move redraws the picture and nothing else.
     """
     import ipywidgets as W
+    if sched is None:
+        from .. import schedule as _schedule
+        sched = _schedule.list_schedule(_schedule.example_graph())
     if not isinstance(sched, Schedule):
         raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
     last = max(i.cycle for i in sched.program.instructions)
