@@ -354,3 +354,62 @@ def test_empirical_shared_across_stages_is_stored_once():
 
 def test_warmup_runs():
     L._warmup()
+
+
+# ------------------------------------------------------------------------------------------------ sampler internals
+def test_ziggurat_normal_is_standard_normal():
+    """The lognormal draws use a ziggurat N(0, 1) (faster than numba's polar method): check it is exactly normal —
+    chi-square over 200 bins, both tails beyond the ziggurat's base r, moments, no lag-1 correlation, seeded."""
+    from statistics import NormalDist
+    n = 2_000_000
+    z = L._normals(n, 7)
+    assert np.array_equal(z, L._normals(n, 7)) and not np.array_equal(z[:100], L._normals(100, 8))
+    edges = np.concatenate(([-np.inf], np.linspace(-4.5, 4.5, 201), [np.inf]))
+    cdf = np.array([0.0 if e == -np.inf else 1.0 if e == np.inf else NormalDist().cdf(e) for e in edges])
+    expected = np.diff(cdf) * n
+    counts = np.histogram(z, bins=edges)[0]
+    df = len(expected) - 1
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert chi2 < df + 5 * math.sqrt(2 * df)                       # ≈ 5 s.d. of the chi-square
+    r = 3.6541528853610088                                         # base of the 256-layer ziggurat
+    p_tail = 2 * (1 - NormalDist().cdf(r))
+    assert np.mean(np.abs(z) > r) == pytest.approx(p_tail, abs=_binom_tol(p_tail, n, 5))
+    assert (z > 4.5).any() and (z < -4.5).any()                    # the exact tail is reached on both sides
+    assert abs(z.mean()) < 5 / math.sqrt(n) and abs(z.var() - 1) < 5 * math.sqrt(2 / n)
+    assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 5 / math.sqrt(n)
+
+
+def test_fixed_components_folded_without_changing_draws():
+    """Task.sample folds fixed components into one constant per stage; the random draws stay the same, so the
+    samples equal the random-only task plus the constants (also under a session multiplier on prefill)."""
+    rnd = L.lognormal(0.5, 0.4)
+    mixed = L.Step((L.Component("queue", L.const(0.05), category="queue"), L.Component("x", rnd),
+                    L.Component("prefill", L.lognormal(0.2, 0.0), category="prefill"),
+                    L.Component("y", L.exponential(0.1)), L.Component("net", L.const(0.03), category="network")))
+    only = L.Step((L.Component("x", rnd), L.Component("y", L.exponential(0.1))))
+    a = L.task(mixed, steps=3, fan_out=2).sample(10_000, seed=4)
+    b = L.task(only, steps=3, fan_out=2).sample(10_000, seed=4)
+    np.testing.assert_allclose(a, b + 3 * (0.05 + 0.2 + 0.03), rtol=1e-12)
+    c = L.task(mixed, steps=3, fan_out=2, session=L.const(2.0)).sample(10_000, seed=4)
+    np.testing.assert_allclose(c, b + 3 * (0.05 + 2 * 0.2 + 0.03), rtol=1e-12)
+
+
+def test_chip_step_and_plan_on_chip_use_chapter_3():
+    pytest.importorskip("labsim.capacity")
+    speed = L.decode_speed("llama-3.3-70b", "groq-lpu-v1")
+    ttft = L.prefill_seconds("llama-3.3-70b", "groq-lpu-v1", 2000)
+    assert speed > 0 and ttft > 0
+    s = L.chip_step("llama-3.3-70b", "groq-lpu-v1", 2000, prompt_tokens=2000, network_s=0.05)
+    assert s.median_sum_s == pytest.approx(ttft + 2000 / speed + 0.05)
+    p = L.plan_on_chip(0.2, "llama-3.3-70b", "groq-lpu-v1", prompt_tokens=500, usd_per_mtok=1.94)
+    fixed = L.prefill_seconds("llama-3.3-70b", "groq-lpu-v1", 500)
+    assert p.max_reasoning_tokens == L.max_reasoning_tokens(0.2, speed, fixed_s=fixed)
+    assert p.cost_per_task_usd == pytest.approx(p.max_reasoning_tokens * 1.94e-6)
+    gpu = L.plan_on_chip(0.2, "llama-3.3-70b", "nvidia-h100-sxm", prompt_tokens=500)
+    assert gpu.max_reasoning_tokens < p.max_reasoning_tokens
+    with pytest.raises(LabsimError, match="plan_budget"):
+        L.plan_on_chip(1.0, "llama-3.3-70b", "groq-lpu-v1", ttft_s=0.1)
+    with pytest.raises(LabsimError, match="prompt_tokens"):
+        L.chip_step("llama-3.3-70b", "groq-lpu-v1", 10, prompt_tokens=-5)
+    with pytest.raises(LabsimError):
+        L.plan_on_chip(1.0, "llama-3.3-70b", "no-such-chip")

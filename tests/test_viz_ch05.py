@@ -53,3 +53,26 @@ def test_make_planner_widget():
     pytest.importorskip("ipywidgets")
     w = ch05.make_planner_widget()
     assert w.children
+
+
+def test_planner_bar_svg_draws_components_and_slo_share():
+    r = ch05.planner(reasoning_tokens=300, decode_tokens_per_s=420, steps=10, tool_s=0.5, slo_s=10.0)
+    svg = ch05.planner_bar_svg(r)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<rect") >= 4 + 4                       # four segments + four legend swatches
+    assert "SLO ÷ steps = 1,000 ms" in svg                   # 10 s over 10 steps
+    total_ms = (0.1 + 300 / 420 + 0.5 + 0.05) * 1e3
+    assert f"{total_ms:,.0f} ms" in svg
+    long = ch05.planner(reasoning_tokens=20_000, decode_tokens_per_s=30, slo_s=1.5)
+    assert "666.8 s" in ch05.planner_bar_svg(long)          # ≥ 10 s shown in seconds
+
+
+def test_planner_widget_observes_controls():
+    pytest.importorskip("ipywidgets")
+    w = ch05.make_planner_widget()
+    text = w.children[-2]
+    assert "meets" in text.value
+    w.controls["decode_tokens_per_s"].value = 30.0          # 2,000 tokens at 30 tok/s: over a minute
+    assert "misses" in text.value and "66.8 s" in w.children[-1].value
+    r = w.show(**{k: c.value for k, c in w.controls.items()})
+    assert not r["meets_slo"] and r["steps"] == 1

@@ -7,7 +7,8 @@
   Pollaczek–Khinchine).
 * ``batching_plot`` — throughput–latency curves from ``labsim.latency.batching_curve``.
 * ``planner`` — the widget's callback (numbers in → dict out: pass/fail, quantile latency, largest budget, $/task);
-  ``planner_text`` formats it; ``make_planner_widget()`` wraps it in ipywidgets.
+  ``planner_text`` formats it, ``planner_bar_svg`` draws one median step as SVG (no matplotlib, so a move redraws in
+  microseconds); ``make_planner_widget()`` wires them to ipywidgets with ``observe``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from .. import latency as L
 from ..errors import check_choice, check_int, check_number, check_positive
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
-           "batching_plot", "planner", "planner_text", "PLANNER_PRESETS", "make_planner_widget"]
+           "batching_plot", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
+           "make_planner_widget"]
 
 _CAT_COLORS = {"queue": "#c44e52", "prefill": "#dd8452", "decode": "#4c72b0", "tool": "#8c8c8c",
                "network": "#55a868", "speech": "#8172b3", "other": "#b0b0b0"}
@@ -33,6 +35,15 @@ def _ax(ax, figsize=(8, 3.5)):
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
+
+
+def _wrap2(name: str) -> str:
+    """Split a label into two lines of about equal length at a space (or after ' / ')."""
+    words = name.replace(" / ", "/ ").split(" ")
+    if len(words) < 2:
+        return name
+    best = min(range(1, len(words)), key=lambda k: abs(len(" ".join(words[:k])) - len(" ".join(words[k:]))))
+    return " ".join(words[:best]) + "\n" + " ".join(words[best:])
 
 
 def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscreen_agent_step"), ax=None,
@@ -61,16 +72,18 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
             left += sec
         longest = max(longest, left)
         ax.text(left, i, f"  {left * 1e3:,.0f} ms", va="center", fontsize=8)
+    top = max(longest * 1.15, max(table[n].seconds for n in names) * 1.05 if names else 0)
+    px_per_s = fig.get_figwidth() * fig.dpi * 0.7 / max(top, 1e-9)   # the axes take ≈ 70 % of the width
+    char_px = 6.5 * 0.6 * fig.dpi / 72                                   # ≈ width of one 6.5 pt character
     for i, (label, step) in enumerate(steps.items()):
         left = 0.0
         for name, sec, cat in step.breakdown():
             if sec <= 0:
                 continue
-            if sec > 0.06 * max(longest, 1e-9):
-                ax.text(left + sec / 2, i, name.replace(" / ", "/\n", 1) if len(name) > 14 else name,
-                        ha="center", va="center", fontsize=6.5, color="white")
+            text = _wrap2(name) if len(name) > 14 else name
+            if max(map(len, text.split("\n"))) * char_px <= sec * px_per_s - 4:   # label only where it fits
+                ax.text(left + sec / 2, i, text, ha="center", va="center", fontsize=6.5, color="white")
             left += sec
-    top = max(longest * 1.15, max(table[n].seconds for n in names) * 1.05 if names else 0)
     for j, n in enumerate(sorted(names, key=lambda n: table[n].seconds)):
         t = table[n]
         if t.seconds <= top:
@@ -140,8 +153,12 @@ def hardware_tails_plot(data: dict, ax=None):
         ax.plot(d["steps"], d["p99_s"] / d["p50_s"], "o-", label=d["display_name"])
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xscale("log")
+    steps = next(iter(data.values()))["steps"] if data else []
+    ax.set_xticks(list(steps), [str(k) for k in steps])
+    ax.minorticks_off()
     ax.set_xlabel("steps in the chain (k)")
     ax.set_ylabel("task P99 / P50")
+    ax.set_title("how far the tail sits from the median (1 = no tail)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -178,11 +195,16 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
         axes[0].plot(d["load"], d["mean_wait_s"] / service_mean_s, "o", color=line.get_color(), ms=4)
         axes[1].plot(d["load"], d["p99_wait_s"] / service_mean_s, "o-", color=line.get_color(), ms=4)
     axes[0].set_title("mean wait: dots simulated, lines P–K", fontsize=9)
-    axes[1].set_title("P99 wait (simulated)", fontsize=9)
+    axes[1].set_title("P99 wait (simulated; colours as left)", fontsize=9)
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     for a in axes:
         a.set_xlabel("load ρ = arrival rate × service time")
         a.set_ylabel("wait / mean service time")
         a.set_yscale("log")
+        a.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        a.yaxis.set_minor_formatter(NullFormatter())
         a.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -257,7 +279,7 @@ def planner(reasoning_tokens=2000, decode_tokens_per_s=1600.0, tool_s=0.0, steps
             "decode_tokens_per_s": speed, "usd_per_mtok": price, "hardware": label,
             "breakdown_s": {"time to first token": ttft, "reasoning tokens": reasoning_tokens / speed,
                             "tool call": tool, "network": network_s},
-            "median_step_s": median_step, "samples": n}
+            "median_step_s": median_step, "samples": n, "steps": steps, "fan_out": fan_out}
 
 
 def planner_text(r: dict) -> str:
@@ -273,40 +295,88 @@ def planner_text(r: dict) -> str:
             f"(${r['cost_per_task_usd'] * 1000:.2f} per 1,000 tasks)")
 
 
-def make_planner_widget():
-    """Sliders: tokens, speed, tool latency, steps, fan-out, SLO, jitter, price, hardware preset →
-    pass/fail, the largest budget and $/task, plus a stacked bar of one median step."""
-    import ipywidgets as W
-    import matplotlib.pyplot as plt
+def _nice_step(span: float) -> float:
+    raw = span / 5 if span > 0 else 1.0
+    mag = 10 ** np.floor(np.log10(raw))
+    return float(min((m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw), default=10 * mag))
 
-    def show(preset, reasoning_tokens, decode_tokens_per_s, ttft_s, tool_s, network_s, steps, fan_out, slo_s,
-             quantile, jitter_sigma, usd_per_mtok):
-        r = planner(reasoning_tokens, decode_tokens_per_s, tool_s, steps, fan_out, slo_s, ttft_s, network_s,
-                    jitter_sigma, quantile, usd_per_mtok, preset)
-        print(planner_text(r))
-        fig, ax = plt.subplots(figsize=(8, 1.6))
-        left = 0.0
-        colors = ["#dd8452", "#4c72b0", "#8c8c8c", "#55a868"]
-        for (name, sec), c in zip(r["breakdown_s"].items(), colors):
-            ax.barh(0, sec, left=left, color=c, label=name)
-            left += sec
-        ax.axvline(slo_s / steps, color="k", ls="--", lw=1, label="SLO ÷ steps")
-        ax.set_yticks([])
-        ax.set_xlabel("seconds (one median step)")
-        ax.legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.5))
-        fig.tight_layout()
-        plt.show()
+
+def _ms_or_s(sec: float) -> str:
+    return f"{sec * 1e3:,.0f} ms" if sec < 10 else f"{sec:,.1f} s"
+
+
+def planner_bar_svg(r: dict, width: int = 720) -> str:
+    """The widget's picture, as an SVG string (no matplotlib, so a slider move redraws in well under 1 ms): one
+    median step stacked by component, the SLO share per step (SLO ÷ steps) as a dashed line, a seconds axis."""
+    parts = [(k, float(v)) for k, v in r["breakdown_s"].items()]
+    per_step = r["slo_s"] / r["steps"]
+    total = sum(v for _, v in parts)
+    top = max(total, per_step, 1e-3) * 1.08
+    step = _nice_step(top)
+    x0, x1, y0, bar_h = 10, width - 80, 28, 26      # 80 px on the right for the total's label
+    sx = (x1 - x0) / top
+    colors = {"time to first token": "#dd8452", "reasoning tokens": "#4c72b0", "tool call": "#8c8c8c",
+              "network": "#55a868"}
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="118" font-family="sans-serif" '
+           f'font-size="11">']
+    left = x0
+    for name, sec in parts:
+        w = sec * sx
+        if w > 0:
+            out.append(f'<rect x="{left:.1f}" y="{y0}" width="{w:.1f}" height="{bar_h}" '
+                       f'fill="{colors.get(name, "#b0b0b0")}" stroke="white"><title>{name}: {sec * 1e3:,.0f} ms'
+                       f'</title></rect>')
+        left += w
+    xs = x0 + per_step * sx
+    out.append(f'<line x1="{xs:.1f}" x2="{xs:.1f}" y1="{y0 - 12}" y2="{y0 + bar_h + 4}" stroke="black" '
+               f'stroke-dasharray="4,3"/>')
+    anchor = "end" if xs > x0 + 0.7 * (x1 - x0) else "start"
+    out.append(f'<text x="{xs + (-3 if anchor == "end" else 3):.1f}" y="{y0 - 4}" text-anchor="{anchor}">'
+               f'SLO ÷ steps = {_ms_or_s(per_step)}</text>')
+    out.append(f'<text x="{left + 4:.1f}" y="{y0 + 17}" font-weight="bold" stroke="white" stroke-width="3" '
+               f'paint-order="stroke">{_ms_or_s(total)}</text>')
+    ya = y0 + bar_h + 4
+    out.append(f'<line x1="{x0}" x2="{x1}" y1="{ya}" y2="{ya}" stroke="#444"/>')
+    t = 0.0
+    while t <= top + 1e-12:
+        xt = x0 + t * sx
+        out.append(f'<line x1="{xt:.1f}" x2="{xt:.1f}" y1="{ya}" y2="{ya + 4}" stroke="#444"/>'
+                   f'<text x="{xt:.1f}" y="{ya + 15}" text-anchor="middle">{t:g}</text>')
+        t += step
+    out.append(f'<text x="{(x0 + x1) / 2:.0f}" y="{ya + 29}" text-anchor="middle">seconds (one median step; '
+               f'each segment is a component)</text>')
+    lx = x0
+    for name, _ in parts:
+        out.append(f'<rect x="{lx}" y="{ya + 37}" width="10" height="10" fill="{colors.get(name, "#b0b0b0")}"/>'
+                   f'<text x="{lx + 14}" y="{ya + 46}">{name}</text>')
+        lx += 30 + 7 * len(name)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def make_planner_widget():
+    """Controls: hardware preset, tokens, speed, TTFT, tool, network, steps, fan-out, SLO, percentile, jitter,
+    price → pass/fail, the largest budget and $/task (``planner_text``) and a stacked bar of one median step
+    (``planner_bar_svg``). Wired with ``observe``: a move recomputes ``planner`` and rewrites two HTML strings —
+    no output area to clear and no figure to render, so it answers in milliseconds."""
+    import html
+
+    import ipywidgets as W
 
     style = {"description_width": "170px"}
     lay = W.Layout(width="470px")
-    return W.interactive(
-        show,
+    controls = dict(
         preset=W.Dropdown(options=list(PLANNER_PRESETS), value="custom", description="hardware (Fig 11)",
                           style=style, layout=lay),
         reasoning_tokens=W.IntSlider(value=2000, min=0, max=20_000, step=100, description="reasoning tokens/step",
                                      style=style, layout=lay),
-        decode_tokens_per_s=W.FloatLogSlider(value=1600, base=10, min=1, max=4, step=0.05,
-                                             description="decode tok/s per user", style=style, layout=lay),
+        # named speeds (not a log slider, whose steps would snap 1,600 to 1,585): Fig 11's 30, 420 and 500 tok/s,
+        # chapter 3's ≈ 40 / 210 / 410, the report's 1,600
+        decode_tokens_per_s=W.SelectionSlider(options=[10.0, 20.0, 30.0, 40.0, 50.0, 100.0, 200.0, 300.0, 420.0,
+                                                       500.0, 800.0, 1000.0, 1600.0, 2000.0, 3000.0, 5000.0,
+                                                       10000.0],
+                                              value=1600.0, description="decode tok/s per user", style=style,
+                                              layout=lay),
         ttft_s=W.FloatSlider(value=0.1, min=0.0, max=2.0, step=0.05, description="time to first token (s)",
                              style=style, layout=lay),
         tool_s=W.FloatSlider(value=0.0, min=0.0, max=5.0, step=0.05, description="tool call (s)", style=style,
@@ -323,3 +393,21 @@ def make_planner_widget():
         usd_per_mtok=W.FloatSlider(value=2.0, min=0.1, max=20.0, step=0.1, description="$ per M tokens",
                                    style=style, layout=lay),
     )
+    text = W.HTML()
+    picture = W.HTML()
+
+    def show(**kw):
+        r = planner(**kw)
+        text.value = f"<pre style='margin:0'>{html.escape(planner_text(r))}</pre>"
+        picture.value = planner_bar_svg(r)
+        return r
+
+    def on_change(_=None):
+        show(**{k: c.value for k, c in controls.items()})
+
+    for c in controls.values():
+        c.observe(on_change, names="value")
+    on_change()
+    box = W.VBox([*controls.values(), text, picture])
+    box.show, box.controls = show, controls      # the callback and its controls (tests, timing, the curious)
+    return box
