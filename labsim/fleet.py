@@ -14,7 +14,7 @@ layout (chips per replica = ``layout_multiplier`` × the chips chapter 3 says th
 * prices it with chapter 4 (:func:`labsim.tco.evaluate`: annuity capex + power × PUE + colocation);
 
 and keeps, per workload, the cheapest candidate that meets every SLO. The search is vectorised: one
-``decode_sweep`` per (chip, microbatches) covers every batch × layout, and a vectorised bisection finds the fewest
+``decode_sweep`` per (chip, microbatches) covers every batch × layout, and a vectorised 16-ary search finds the fewest
 replicas that meet the SLOs for all configurations at once. Every non-catalog number is a named [A] assumption in
 :data:`ASSUMPTIONS`. Equations and limits: ``docs/design/fleet.md``.
 
@@ -46,7 +46,7 @@ __all__ = [
     "ASSUMPTIONS", "assumptions_table", "METRICS", "SLO", "Workload", "Scenario", "scenarios", "load_scenario",
     "Candidate", "Choice", "FleetPlan", "evaluate_candidate", "candidate_table", "search", "optimise",
     "check_fleet", "FleetCheck", "flip_slo", "sram_variant", "with_slo", "scale_rates", "prefill_seconds",
-    "verify_task_tail",
+    "verify_task_tail", "workload_from_task", "fastest", "clear_cache",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "fleet"
@@ -242,6 +242,54 @@ def scale_rates(workloads: Sequence[Workload], factor: float) -> list[Workload]:
     return [_check_workload(w).replace(arrival_rate_per_s=w.arrival_rate_per_s * f) for w in workloads]
 
 
+def workload_from_task(name: str, model: str, arrival_rate_per_s: float, task, *, prompt_tokens: int | None = None,
+                       slos: Sequence[SLO] = (), **fields) -> Workload:
+    """A :class:`Workload` from a chapter-5 agent task (``latency.task(latency.agent_step(...), k)``) or one step.
+
+    The task supplies what does not depend on the hardware: the number of steps, output tokens per step, and the
+    tool and network time per step (numbers or distributions). What depends on the hardware — queue, prefill,
+    decode speed and jitter, stalls — the fleet computes for every candidate, so those components of the task
+    are ignored. ``prompt_tokens`` defaults to the step's prefill token count (``agent_step(prompt_tokens=…)``).
+    Fan-out stages are refused (each step here is one LLM call). ``fields``: any other Workload field."""
+    if isinstance(task, latency.Step):
+        task = latency.task(task)
+    if not isinstance(task, latency.Task):
+        raise LabsimError(f"task must be a chapter-5 latency.Task or latency.Step, got {type(task).__name__}")
+    steps = task.stages
+    if any(st.fan_out != 1 for st in steps):
+        raise LabsimError("task has fan-out stages (fan_out > 1); fleet workloads are chains of single LLM calls")
+
+    def parts(step):
+        comps = step.components
+        dec = [c for c in comps if c.category == "decode"]
+        if len(dec) != 1:
+            raise LabsimError(f"step {step.name!r} needs exactly one decode component (build it with "
+                              f"latency.agent_step), found {len(dec)}")
+        pre = [c for c in comps if c.category == "prefill" and c.scale > 1]
+        tool = [c.dist for c in comps if c.category == "tool"]
+        net = [c.dist for c in comps if c.category == "network"]
+        return (int(round(dec[0].scale)), int(round(pre[0].scale)) if pre else None,
+                tool[0] if len(tool) == 1 else 0.0, net[0] if len(net) == 1 else 0.0)
+
+    first = parts(steps[0].step)
+    for st in steps[1:]:
+        p = parts(st.step)
+        if p[:2] != first[:2] or latency.as_dist(p[2]).params != latency.as_dist(first[2]).params \
+                or latency.as_dist(p[3]).params != latency.as_dist(first[3]).params:
+            raise LabsimError("the task's steps differ; fleet workloads repeat one step (latency.task(step, k))")
+    out_tokens, task_prompt, tool_s, network_s = first
+    if prompt_tokens is None:
+        if task_prompt is None:
+            raise LabsimError("the task's steps give no prompt token count (ttft_s was given); pass prompt_tokens")
+        prompt_tokens = task_prompt
+    taken = {"prompt_tokens", "output_tokens", "slos", "steps", "tool_s", "network_s"}
+    valid = {f.name for f in dataclasses.fields(Workload)} - taken - {"name", "model", "arrival_rate_per_s"}
+    for k in fields:
+        check_choice("field", k, sorted(valid), what="Workload field (the task sets the others)")
+    return Workload(name, model, arrival_rate_per_s, prompt_tokens=prompt_tokens, output_tokens=out_tokens,
+                    slos=tuple(slos), steps=len(steps), tool_s=tool_s, network_s=network_s, **fields)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Scenario files
 # ----------------------------------------------------------------------------------------------------------------
@@ -271,6 +319,16 @@ def load_scenario(name_or_path) -> Scenario:
         path = Path(name_or_path)
     else:
         path = DATA_DIR / f"{check_choice('scenario', name_or_path, scenarios(), what='scenario')}.toml"
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise LabsimError(f"cannot read scenario {str(path)!r}: {exc}") from None
+    return _load_scenario(str(path.resolve()), st.st_mtime_ns, st.st_size)   # re-read when the file changes
+
+
+@lru_cache(maxsize=64)
+def _load_scenario(path_str: str, mtime_ns: int, size: int) -> Scenario:
+    path = Path(path_str)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -313,14 +371,25 @@ def load_scenario(name_or_path) -> Scenario:
 # ----------------------------------------------------------------------------------------------------------------
 # numba kernels: Erlang C and Poisson quantiles (vectorised over candidates)
 # ----------------------------------------------------------------------------------------------------------------
-@numba.njit(cache=True)
-def _erlang_c(servers, offered):
+def _erlang_c(servers, offered, floor: float = 0.0):
     """P(wait > 0) in an M/M/N queue (Erlang C) for arrays of N and offered load a = λ·E[S].
 
-    B(N, a) = pmf(N)/cdf(N) of Poisson(a), summed downward from N in ratio to pmf(N) (k/a per step) with
-    rescaling, so N up to millions neither overflows nor loops far; C = B / (1 − ρ(1 − B)), ρ = a/N."""
+    ``floor`` > 0: where a rigorous upper bound on C is below ``floor`` the result is 0 instead of the exact tiny
+    value (the optimiser only asks whether C exceeds 1 − q', so it passes a floor below every 1 − q')."""
+    return _erlang_c_kernel(np.asarray(servers, dtype=np.float64), np.asarray(offered, dtype=np.float64),
+                            float(floor))
+
+
+@numba.njit(cache=True)
+def _erlang_c_kernel(servers, offered, floor):
+    """Erlang C: B(N, a) = pmf(N)/cdf(N) of Poisson(a), summed downward from N in ratio to pmf(N) (k/a per step)
+    with rescaling, so N up to millions neither overflows nor loops far; C = B / (1 − ρ(1 − B)), ρ = a/N.
+
+    Skip (return 0) when C ≤ 2·pmf(N)/(1 − ρ) < floor: C ≤ B/(1 − ρ), and cdf(N) ≥ 1/2 once N ≥ a + 1 (a Poisson
+    median lies below a + 1/3), so B ≤ 2·pmf(N), with log pmf(N) = N·ln a − a − lgamma(N + 1)."""
     n = servers.shape[0]
     out = np.empty(n)
+    log_floor = math.log(floor) if floor > 0.0 else -math.inf
     for i in range(n):
         N = servers[i]
         a = offered[i]
@@ -332,6 +401,10 @@ def _erlang_c(servers, offered):
             continue
         if N - a > 40.0 * math.sqrt(a) + 60.0:
             out[i] = 0.0          # P(all busy) < e^-400
+            continue
+        if N >= a + 1.0 and math.log(2.0) + N * math.log(a) - a - math.lgamma(N + 1.0) \
+                - math.log(1.0 - a / N) < log_floor:
+            out[i] = 0.0          # C below the caller's floor
             continue
         s = 1.0
         t = 1.0
@@ -380,7 +453,7 @@ def _poisson_ppf(mu, q, z):
 
 def _warmup() -> None:
     """Compile (or load from cache) the two kernels on tiny inputs."""
-    _erlang_c(np.array([1.0, 4.0]), np.array([0.5, 3.0]))
+    _erlang_c(np.array([1.0, 4.0]), np.array([0.5, 3.0]), 1e-3)
     _poisson_ppf(np.array([0.5, 600.0]), 0.99, 2.33)
 
 
@@ -408,11 +481,11 @@ def prefill_seconds(model, chip, prompt_tokens, *, chips=None, precision: str = 
 
 
 @lru_cache(maxsize=256)
-def _speed_table(model_name: str, chip: catalog.Chip, precision: str, ctx: int, prompt: int,
+def _speed_table(m: catalog.Model, chip: catalog.Chip, precision: str, ctx: int, prompt: int,
                  batches: tuple, mults: tuple, micros: tuple):
     """Per configuration (multiplier × batch × microbatches), flattened: chips per replica, seconds per token,
-    prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers."""
-    m = catalog.model(model_name)
+    prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers. Keyed on the Model
+    and Chip objects, so a chip or model re-registered with ``replace=True`` gets a fresh table."""
     base = capacity.plan(m, chip, precision, context_tokens=ctx).chips
     B = np.asarray(batches, dtype=np.float64)
     M = np.asarray(mults, dtype=np.float64)
@@ -438,6 +511,8 @@ def _speed_table(model_name: str, chip: catalog.Chip, precision: str, ctx: int, 
         rows["bound"].append(np.asarray(d["dominant_bound"]).ravel())
         rows["domains"].append(dom.ravel())
     out = {k: np.concatenate(v) for k, v in rows.items()}
+    out["slots"] = out["batch"] * out["micro"]          # sequences in flight per replica
+    out["multi"] = out["slots"] > 1                      # a prefill stalls the other sequences
     out["base_chips"] = base
     for v in out.values():
         if isinstance(v, np.ndarray):
@@ -464,78 +539,110 @@ def _platform(chip: catalog.Chip) -> latency.Platform:
     return latency.platform(_av("platform_sram" if chip.memory_kind == "sram" else "platform_hbm"))
 
 
+def _slo_key(s: SLO) -> str:
+    return s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+
+
+@dataclass(frozen=True)
+class _Consts:
+    """Everything :func:`_metrics` needs from a workload on one memory kind that does not depend on the
+    configuration or the replicas: rates, the jitter distribution, and per SLO its union-bound quantile q' with the
+    jitter / tool / network quantiles at q'. Computed once per (workload, memory kind), not once per search
+    round (the gamma quantiles, for instance, need a Monte Carlo)."""
+    lam: float
+    n_out: float
+    cs2: float
+    jit: latency.Dist
+    slos: tuple          # (key, metric, seconds·(1 + 1e-12), q', z(q'), jitter_q', network (and tool) at q', tokens)
+    background: bool
+    c_floor: float       # half the smallest 1 − q': an Erlang C below it cannot make any wait quantile positive
+
+
+@lru_cache(maxsize=256)
+def _consts(wl: Workload, memory_kind: str) -> _Consts:
+    plat = latency.platform(_av("platform_sram" if memory_kind == "sram" else "platform_hbm"))
+    jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
+    tool_r, net_r = _random(wl.tool_s), _random(wl.network_s)
+    specs = []
+    for s in wl.slos:
+        if s.metric == "ttft":
+            qq = 1 - (1 - s.quantile) / (1 + net_r)
+            fixed = _dist_q(wl.network_s, qq)
+        elif s.metric == "tpot":
+            qq = 1 - (1 - s.quantile) / 2
+            fixed = 0.0
+        elif s.metric == "first_tokens":
+            qq = 1 - (1 - s.quantile) / (3 + net_r)
+            fixed = _dist_q(wl.network_s, qq)
+        else:  # task: union bound over every random term of every step
+            qq = 1 - (1 - s.quantile) / (wl.steps * (3 + tool_r + net_r))
+            fixed = (_dist_q(wl.tool_s, qq), _dist_q(wl.network_s, qq))
+        specs.append((_slo_key(s), s.metric, s.seconds * (1 + 1e-12), qq, _NORMAL.inv_cdf(min(qq, 1 - 1e-12)),
+                       jit.quantile(qq), fixed, s.tokens))
+    c_floor = 0.5 * min([1.0 - sp[3] for sp in specs] + [1.0])
+    return _Consts(wl.requests_per_s, float(wl.output_tokens), wl.output_tokens_cv ** 2 + jit.cv ** 2, jit,
+                   tuple(specs), wl.background, c_floor)
+
+
 def _metrics(wl: Workload, chip: catalog.Chip, t: dict, replicas: np.ndarray) -> dict:
     """All SLO metrics and loads for configuration arrays ``t`` (broadcast with ``replicas``)."""
-    r = replicas.astype(np.float64)
-    lam = wl.requests_per_s
-    c = t["batch"] * t["micro"]                      # slots per replica
-    N = c * r
+    k = _consts(wl, chip.memory_kind)
+    r = np.asarray(replicas, dtype=np.float64)
+    lam = k.lam
+    N = t["slots"] * r                                # servers of the M/G/N queue
     lam_rep = lam / r
     pf = t["prefill"]
     tpot = t["tpot"]
-    n_out = float(wl.output_tokens)
-    multi = c > 1
-    rho_pf = np.where(multi, lam_rep * pf, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        decode_s = np.where(multi, n_out * tpot / np.maximum(1.0 - rho_pf, 1e-300), n_out * tpot)
-    S = pf + decode_s                                 # one slot's service time (mean)
-    S = np.where(rho_pf < 1.0, S, np.inf)
-    a = lam * S
-    with np.errstate(invalid="ignore"):
-        rho = np.where(np.isfinite(a), a / N, np.inf)
+    multi = t["multi"]
+    rho_pf = np.where(multi, lam_rep * pf, 0.0)       # 0 for one slot: nothing to stall
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        S = pf + k.n_out * tpot / np.maximum(1.0 - rho_pf, 1e-300)    # one slot's service time (mean)
+        S = np.where(rho_pf < 1.0, S, np.inf)
+        a = lam * S                                   # offered load
+        rho = a / N
     stable = rho < 1.0
-    plat = _platform(chip)
-    jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
-    cs2 = wl.output_tokens_cv ** 2 + jit.cv ** 2
-    shape = np.broadcast(N, a).shape
-    Nf = np.broadcast_to(N, shape).ravel().astype(np.float64)
-    af = np.broadcast_to(np.where(stable, a, 0.0), shape).ravel().astype(np.float64)
-    C = _erlang_c(Nf, af).reshape(shape)
+    shape = np.broadcast_shapes(np.shape(N), np.shape(a))
+
+    def full(x):
+        return x if np.shape(x) == shape else np.broadcast_to(x, shape)
+
+    N, a, S, rho, stable = full(N), full(a), full(S), full(rho), full(stable)
+    if any(sp[1] in ("ttft", "first_tokens", "task") for sp in k.slos):     # only these wait in the queue
+        C = _erlang_c(N.ravel(), np.where(stable, a, 0.0).ravel(), k.c_floor).reshape(shape)
+    else:
+        C = np.zeros(shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         drain = np.where(stable, N / S - lam, np.inf)    # N·μ − λ
+    stretch = (1 + k.cs2) / 2.0
 
     def wait_q(q):
         with np.errstate(divide="ignore", invalid="ignore"):
             tq = np.where(C > (1 - q), np.log(np.maximum(C, 1e-300) / (1 - q)) / drain, 0.0)
-        return np.where(stable, np.maximum(tq, 0.0) * (1 + cs2) / 2.0, np.inf)
+        return np.where(stable, np.maximum(tq, 0.0) * stretch, np.inf)
 
-    def stalls_q(n_tokens, q):
-        mu = np.broadcast_to(np.where(multi, lam_rep * n_tokens * tpot, 0.0), shape).ravel().astype(np.float64)
-        z = _NORMAL.inv_cdf(min(q, 1 - 1e-12))
+    def stalls_q(n_tokens, q, z):
+        mu = full(np.where(multi, lam_rep * n_tokens * tpot, 0.0)).astype(np.float64).ravel()
         return _poisson_ppf(mu, q, z).reshape(shape) * pf
 
-    out = {"rho": np.broadcast_to(rho, shape), "stable": np.broadcast_to(stable, shape), "service_s": S,
-           "prefill_s": np.broadcast_to(pf, shape), "tpot_s": np.broadcast_to(tpot, shape),
-           "slots": np.broadcast_to(N, shape)}
-    tool_r, net_r = _random(wl.tool_s), _random(wl.network_s)
-    values, ok = {}, np.broadcast_to(stable, shape).copy()
-    for s in wl.slos:
-        q = s.quantile
-        if s.metric == "ttft":
-            J = 1 + net_r
-            qq = 1 - (1 - q) / J
-            v = wait_q(qq) + pf + _dist_q(wl.network_s, qq)
-        elif s.metric == "tpot":
-            qq = 1 - (1 - q) / 2
+    out = {"rho": rho, "stable": stable, "service_s": S, "prefill_s": full(pf), "tpot_s": full(tpot), "slots": N}
+    values, ok = {}, stable.copy()
+    for key, metric, target, qq, z, jit_q, fixed, tokens in k.slos:
+        if metric == "ttft":
+            v = wait_q(qq) + pf + fixed
+        elif metric == "tpot":
             p_stall = np.where(multi, -np.expm1(-lam_rep * tpot), 0.0)
-            v = tpot * jit.quantile(qq) + np.where(p_stall > 1 - qq, pf, 0.0)
-        elif s.metric == "first_tokens":
-            J = 3 + net_r
-            qq = 1 - (1 - q) / J
-            v = wait_q(qq) + pf + s.tokens * tpot * jit.quantile(qq) + stalls_q(s.tokens, qq) \
-                + _dist_q(wl.network_s, qq)
-        else:  # task: union bound over every random term of every step
-            J = wl.steps * (3 + tool_r + net_r)
-            qq = 1 - (1 - q) / J
-            step = wait_q(qq) + pf + n_out * tpot * jit.quantile(qq) + stalls_q(n_out, qq) \
-                + _dist_q(wl.tool_s, qq) + _dist_q(wl.network_s, qq)
-            v = wl.steps * step
-        v = np.broadcast_to(np.where(np.broadcast_to(stable, shape), v, np.inf), shape)
-        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+            v = tpot * jit_q + np.where(p_stall > 1 - qq, pf, 0.0)
+        elif metric == "first_tokens":
+            v = wait_q(qq) + pf + tokens * tpot * jit_q + stalls_q(tokens, qq, z) + fixed
+        else:
+            v = wl.steps * (wait_q(qq) + pf + k.n_out * tpot * jit_q + stalls_q(k.n_out, qq, z) + fixed[0]
+                            + fixed[1])
+        v = np.where(stable, v, np.inf)
+        v = full(v)
         values[key] = v
-        ok &= v <= s.seconds * (1 + 1e-12)
-    if wl.background:
-        ok &= np.broadcast_to(rho <= _av("max_utilization"), shape)
+        ok &= v <= target
+    if k.background:
+        ok &= rho <= _av("max_utilization")
     out["values"] = values
     out["ok"] = ok
     return out
@@ -562,10 +669,11 @@ def _costs(wl: Workload, chip: catalog.Chip, price: float, t: dict, replicas, rh
 
 
 def _price(chip: catalog.Chip, prices_usd, wl: Workload) -> float | None:
+    """Price per chip: ``prices_usd[chip]`` if given, else the catalog price (what ``capacity.plan(...)
+    .price_usd_per_chip`` reports by default; read directly, as a whole plan per call would cost a millisecond)."""
     if prices_usd and chip.name in prices_usd:
         return check_number(f"prices_usd[{chip.name!r}]", prices_usd[chip.name], lo=0.0, lo_open=True, unit="USD")
-    p = capacity.plan(wl.model, chip, wl.precision, context_tokens=wl.context)
-    return p.price_usd_per_chip
+    return None if chip.price_usd is None else float(chip.price_usd)
 
 
 def _grid(batches, layout_multipliers, microbatches, chip: catalog.Chip):
@@ -588,6 +696,12 @@ def _check_workload(wl) -> Workload:
     if not isinstance(wl, Workload):
         raise LabsimError(f"expected a fleet.Workload, got {type(wl).__name__}")
     return wl
+
+
+def _check_prices(prices_usd):
+    if prices_usd is not None and not isinstance(prices_usd, Mapping):
+        raise LabsimError(f"prices_usd must map chip name -> USD per chip, got {prices_usd!r}")
+    return prices_usd
 
 
 def _check_costs(cost_overrides):
@@ -653,8 +767,7 @@ def _racks(chip: catalog.Chip, chips):
 def _make_candidate(wl, chip, t, i, r, met, cost, price_known=True) -> Candidate:
     targets = {}
     for s in wl.slos:
-        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
-        targets[key] = s.seconds
+        targets[_slo_key(s)] = s.seconds
     vals = {k: float(np.asarray(v).ravel()[0]) for k, v in met["values"].items()}
     chips = int(round(float(np.asarray(cost["chips"]).ravel()[0])))
     nodes, racks = _racks(chip, chips)
@@ -696,9 +809,24 @@ def _sub(t, idx):
     return {k: (v[idx] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
 
 
+def fastest(workload: Workload, chip, *, batches=None, layout_multipliers=None, microbatches=None) -> dict:
+    """The fastest configuration of ``chip`` for ``workload`` in the search grid (chapter 3's decode speed at
+    batch ≥ 1, no queue): {"tokens_per_s_per_user", "chips_per_replica", "batch", "microbatches", "bound"}.
+    The ceiling no number of replicas can lift; None values if no layout holds the model."""
+    wl = _check_workload(workload)
+    t = _table(wl, _chip(chip), batches, layout_multipliers, microbatches)
+    tpot = np.where(t["fits"], t["tpot"], np.inf)
+    i = int(np.argmin(tpot))
+    if not np.isfinite(tpot[i]):
+        return {"tokens_per_s_per_user": None, "chips_per_replica": None, "batch": None, "microbatches": None,
+                "bound": None}
+    return {"tokens_per_s_per_user": float(1.0 / tpot[i]), "chips_per_replica": int(t["chips"][i]),
+            "batch": int(t["batch"][i]), "microbatches": int(t["micro"][i]), "bound": str(t["bound"][i])}
+
+
 def _table(wl, chip, batches, layout_multipliers, microbatches):
     b, m, mb = _grid(batches, layout_multipliers, microbatches, chip)
-    return _speed_table(wl.model, chip, wl.precision, wl.context, int(wl.prompt_tokens), b, m, mb)
+    return _speed_table(catalog.model(wl.model), chip, wl.precision, wl.context, int(wl.prompt_tokens), b, m, mb)
 
 
 def evaluate_candidate(workload: Workload, chip, *, batch: int = 1, replicas: int = 1, layout_multiplier: int = 1,
@@ -787,7 +915,7 @@ def _why_none(wl, chip, t, met_inf, price, fits) -> str:
         return f"needs more than {_av('max_replicas'):,} replicas"
     parts = []
     for s in wl.slos:
-        key = s.metric if s.metric != "first_tokens" else f"first_{s.tokens}_tokens"
+        key = _slo_key(s)
         v = np.where(fits, met_inf["values"][key][:, 0], np.inf)
         j = int(np.argmin(v))
         if v[j] > s.seconds:
@@ -797,29 +925,143 @@ def _why_none(wl, chip, t, met_inf, price, fits) -> str:
     return "; ".join(parts) or "no single layout meets every SLO at once"
 
 
+def _dist_key(x):
+    d = latency.as_dist(x)
+    return ("dist", d.kind, d.params) if d.samples is None else d   # empirical: by identity
+
+
+def _physics_key(wl: Workload):
+    """What the SLO metrics of ``wl`` depend on (not its name, description or sources)."""
+    return (catalog.model(wl.model), wl.precision, float(wl.arrival_rate_per_s), wl.prompt_tokens, wl.output_tokens,
+            tuple((s.metric, s.seconds, s.quantile, s.tokens) for s in wl.slos), wl.steps, _dist_key(wl.tool_s),
+            _dist_key(wl.network_s), float(wl.output_tokens_cv), wl.context)
+
+
+class _Memo:
+    """A small least-recently-used memo for search results (immutable objects, safe to share)."""
+
+    def __init__(self, size: int):
+        self.size, self.data = size, {}
+
+    def get(self, key):
+        if key in self.data:
+            self.data[key] = self.data.pop(key)          # most recently used goes last
+            return self.data[key]
+        return None
+
+    def put(self, key, value):
+        self.data[key] = value
+        while len(self.data) > self.size:
+            self.data.pop(next(iter(self.data)))
+
+    def clear(self):
+        self.data.clear()
+
+
+_SEARCH_POINTS = 15     # replica counts probed per configuration and round (a 16-ary search)
+_FEASIBLE = _Memo(512)   # (physics, chip, grid, max replicas) -> fewest feasible replicas per configuration
+_SEARCHES = _Memo(256)   # every argument of search -> its Choice
+
+
+def clear_cache(speed_tables: bool = True) -> None:
+    """Forget memoised searches (and the chapter-3 speed tables unless ``speed_tables=False``). They are keyed on
+    everything they depend on, so this is only needed to free memory or to time a search from scratch."""
+    _FEASIBLE.clear()
+    _SEARCHES.clear()
+    _consts.cache_clear()
+    if speed_tables:
+        _speed_table.cache_clear()
+
+
+def _fewest_replicas(wl: Workload, c: catalog.Chip, t: dict, grid, rmax: int):
+    """(indices of the configurations that meet every SLO at ``rmax`` replicas, their fewest feasible replicas,
+    the metrics at ``rmax`` for explaining failures, candidates evaluated). Feasibility does not depend on prices
+    or cost inputs, so the result is memoised on the workload's physics: a widget moving the electricity price
+    re-prices, it does not re-search.
+
+    A vectorised 16-ary search over all configurations at once (feasibility is monotone in replicas). Invariant:
+    ``lo`` infeasible (or 0), ``hi`` feasible. The bracket starts at the stability bound: with r replicas the r·c
+    slots must exceed the offered load λ·S, and S ≥ prefill + N·t, so every r ≤ λ·(prefill + N·t)/c is overloaded.
+    The first round probes geometrically spaced replica counts above that bound (most configurations need only a
+    few more), later rounds split each bracket evenly: ≈ 3–4 rounds instead of a bisection's 15."""
+    try:
+        key = (_physics_key(wl), wl.background, c, grid, rmax)
+        hash(key)
+    except TypeError:        # an unhashable distribution: compute, do not memoise
+        key = None
+    hit = None if key is None else _FEASIBLE.get(key)
+    if hit is not None:
+        return hit
+    fits = np.asarray(t["fits"], dtype=bool)
+    tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+    top = _metrics(wl, c, tt, np.array([[float(rmax)]]))
+    idx = np.nonzero(top["ok"][:, 0] & fits)[0]
+    ts = {k: (v[idx][:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+    s_min = ts["prefill"][:, 0] + wl.output_tokens * ts["tpot"][:, 0]
+    lo = np.clip(np.floor(wl.requests_per_s * s_min / ts["slots"][:, 0] * (1 - 1e-9)), 0.0, float(rmax) - 1.0)
+    hi = np.full(idx.size, float(rmax))
+    n_eval = fits.size
+    K = _SEARCH_POINTS
+    j = np.arange(K, dtype=np.float64)
+    first = True
+    while np.any(hi - lo > 1):
+        act = np.nonzero(hi - lo > 1)[0]                  # only the configurations still bracketing
+        w = (hi[act] - lo[act])[:, None]
+        step = w ** (j / K) if first else w * (j + 1) / (K + 1)
+        mids = np.minimum(lo[act][:, None] + np.ceil(step), hi[act][:, None])   # sorted, in (lo, hi]
+        okm = _metrics(wl, c, {k: (v[act] if isinstance(v, np.ndarray) else v) for k, v in ts.items()},
+                       mids)["ok"]
+        n_eval += okm.size
+        anyok = okm.any(axis=1)
+        f = np.where(anyok, np.argmax(okm, axis=1), K)    # first feasible probe (K: none)
+        rows = np.arange(act.size)
+        hi[act] = np.where(anyok, mids[rows, np.minimum(f, K - 1)], hi[act])
+        lo[act] = np.where(f > 0, mids[rows, np.maximum(f - 1, 0)], lo[act])
+        first = False
+    res = (idx, hi, top, n_eval)
+    if key is not None:
+        _FEASIBLE.put(key, res)
+    return res
+
+
 def search(workload: Workload, chips: Sequence | None = None, *, batches=None, layout_multipliers=None,
            microbatches=None, replicas=None, cost_overrides=None, prices_usd=None,
            max_replicas: int | None = None, progress: bool = False) -> Choice:
     """The cheapest candidate of ``workload`` that meets every SLO, over ``chips`` (default: every catalog chip).
 
     ``replicas=None`` finds, for every configuration at once, the fewest replicas meeting the SLOs by a vectorised
-    bisection (every metric falls and cost rises with replicas, so the fewest feasible replicas is that
-    configuration's cheapest); an explicit sequence evaluates the full grid instead.
+    16-ary search (every metric falls and cost rises with replicas, so the fewest feasible replicas is that
+    configuration's cheapest); an explicit sequence evaluates the full grid instead. Results are memoised (a
+    repeated search with the same workload physics, chips and inputs returns at once).
     """
     wl = _check_workload(workload)
     costs = _check_costs(cost_overrides)
-    names = catalog.chips() if chips is None else list(chips)
+    _check_prices(prices_usd)
+    names = catalog.chips() if chips is None else [chips] if isinstance(chips, (str, catalog.Chip)) else list(chips)
     if not names:
         raise LabsimError("chips must name at least one catalog chip")
     rmax = check_int("max_replicas", _av("max_replicas") if max_replicas is None else max_replicas, lo=1)
     chip_objs = [_chip(n) for n in names]            # unknown names raise here, not per chip below
     _grid(batches, layout_multipliers, microbatches, chip_objs[0])   # bad grids raise here too
+    reps = None if replicas is None else tuple(
+        int(check_int("replicas", x, lo=1, hi=10_000_000)) for x in np.atleast_1d(replicas))
+    if reps == ():
+        raise LabsimError("replicas must hold at least one replica count (or be None for the automatic search)")
+    try:
+        memo_key = (wl.name, _physics_key(wl), wl.background, float(wl.active_hours_per_day), tuple(chip_objs),
+                    *(None if g is None else tuple(g) for g in (batches, layout_multipliers, microbatches)), reps,
+                    tuple(sorted(costs.items())), None if not prices_usd else tuple(sorted(prices_usd.items())), rmax)
+        hash(memo_key)
+    except TypeError:
+        memo_key = None
+    hit = None if memo_key is None else _SEARCHES.get(memo_key)
+    if hit is not None:
+        return dataclasses.replace(hit, workload=wl)
     per_chip: dict[str, Candidate | str] = {}
     best: Candidate | None = None
     n_eval = 0
     from tqdm.auto import tqdm
-    for name in tqdm(names, desc=f"fleet: {wl.name}", delay=1.0, disable=not progress, unit="chip"):
-        c = _chip(name)
+    for c in tqdm(chip_objs, desc=f"fleet: {wl.name}", delay=1.0, disable=not progress, unit="chip"):
         try:
             t = _table(wl, c, batches, layout_multipliers, microbatches)
         except LabsimError as exc:   # e.g. a chip without a published peak: chapter 3 cannot time it
@@ -827,42 +1069,27 @@ def search(workload: Workload, chips: Sequence | None = None, *, batches=None, l
             continue
         price = _price(c, prices_usd, wl)
         fits = np.asarray(t["fits"], dtype=bool)
-        n_cfg = fits.size
-        if replicas is not None:
-            tab = candidate_table(wl, c, replicas=replicas, batches=batches, layout_multipliers=layout_multipliers,
+        if reps is not None:
+            tab = candidate_table(wl, c, replicas=reps, batches=batches, layout_multipliers=layout_multipliers,
                                   microbatches=microbatches, cost_overrides=costs, prices_usd=prices_usd)
             n_eval += tab["feasible"].size
             if not tab["feasible"].any():
-                r_inf = np.array([[float(max(np.atleast_1d(replicas)))]])
+                r_inf = np.array([[float(max(reps))]])
                 tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
                 per_chip[c.name] = _why_none(wl, c, t, _metrics(wl, c, tt, r_inf), price, fits)
                 continue
             j = int(np.argmin(np.where(tab["feasible"], tab["monthly_usd"], np.inf)))
-            i_cfg, r_best = j // np.atleast_1d(replicas).size, int(tab["replicas"][j])
+            i_cfg, r_best = j // len(reps), int(tab["replicas"][j])
         else:
             if price is None or c.power_w is None:
                 per_chip[c.name] = _why_none(wl, c, t, None, price, fits)
                 continue
-            tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
-            top = _metrics(wl, c, tt, np.array([[float(rmax)]]))
-            ok_top = top["ok"][:, 0] & fits
-            n_eval += n_cfg
-            if not ok_top.any():
+            idx, hi, top, n = _fewest_replicas(wl, c, t, _grid(batches, layout_multipliers, microbatches, c), rmax)
+            n_eval += n
+            if idx.size == 0:
                 per_chip[c.name] = _why_none(wl, c, t, top, price, fits)
                 continue
-            idx = np.nonzero(ok_top)[0]
             ts = _sub(t, idx)
-            ts2 = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in ts.items()}
-            lo = np.zeros(idx.size)
-            hi = np.full(idx.size, float(rmax))
-            while np.any(hi - lo > 1):               # invariant: lo infeasible (or 0), hi feasible
-                mid = np.floor((lo + hi) / 2)
-                mid = np.where(hi - lo > 1, mid, hi)
-                okm = _metrics(wl, c, {k: (v[:, 0] if isinstance(v, np.ndarray) else v) for k, v in ts2.items()},
-                               mid)["ok"]
-                n_eval += idx.size
-                hi = np.where(okm, mid, hi)
-                lo = np.where(okm, lo, mid)
             met = _metrics(wl, c, ts, hi)
             cost = _costs(wl, c, price, ts, hi, met["rho"], costs)
             j = int(np.argmin(cost["monthly_usd"]))
@@ -873,7 +1100,10 @@ def search(workload: Workload, chips: Sequence | None = None, *, batches=None, l
         per_chip[c.name] = cand
         if cand.feasible and (best is None or cand.monthly_usd < best.monthly_usd):
             best = cand
-    return Choice(wl, best, MappingProxyType(per_chip), n_eval)
+    out = Choice(wl, best, MappingProxyType(per_chip), n_eval)
+    if memo_key is not None:
+        _SEARCHES.put(memo_key, out)
+    return out
 
 
 @dataclass(frozen=True)
@@ -1081,7 +1311,7 @@ def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name:
         d["power_w"] = c.power_w * wf
     if c.price_usd is not None:
         d["price_usd"] = c.price_usd * pf
-    _speed_table.cache_clear()
+    clear_cache()
     return catalog.add_chip(d, replace=True)
 
 

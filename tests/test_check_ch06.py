@@ -38,6 +38,12 @@ def test_price_two_chips(capsys):
     assert "swapped" in capsys.readouterr().out
     assert not ch06.price_two_chips(lpu * 1e6, gpu)
     assert not ch06.price_two_chips(lpu, gpu * 2)
+    assert "factor of 2" in capsys.readouterr().out
+    assert not ch06.price_two_chips(lpu / 1e3, gpu)          # per thousand tokens
+    out = capsys.readouterr().out
+    assert "MILLION" in out and f"{lpu:.2f}" not in out and f"{lpu:.3f}" not in out
+    assert not ch06.price_two_chips(-lpu, gpu)
+    assert not ch06.price_two_chips(lpu, round(gpu, 0) + 0.5)  # wrong precision / a guess
     assert not ch06.price_two_chips("cheap", gpu)
 
 

@@ -253,10 +253,20 @@ def test_flip_slo_finds_the_crossover():
     lambda: fleet.verify_task_tail(chat(), "a candidate"),
     lambda: fleet.candidate_table(chat(), "nvidia-h100-sxm", replicas=[0, 1]),
     lambda: fleet.prefill_seconds("llama-3.1-8b", "nvidia-h100-sxm", -5),
+    lambda: fleet.search(chat(), CHIPS, replicas=[]),
+    lambda: fleet.search(chat(), CHIPS, prices_usd=5),
+    lambda: fleet.search(chat(), CHIPS, prices_usd={"nvidia-b300": -1}),
+    lambda: fleet.fastest("chat", "nvidia-b300"),
 ])
 def test_bad_inputs_raise_labsim_error(make):
     with pytest.raises(LabsimError):
         make()
+
+
+def test_a_single_chip_name_and_the_progress_bar():
+    a = fleet.search(chat(), "nvidia-b300", **SMALL)
+    b = fleet.search(chat(), ["nvidia-b300"], progress=True, **SMALL)
+    assert list(a.per_chip) == ["nvidia-b300"] and a.best.monthly_usd == b.best.monthly_usd
 
 
 def test_assumptions_are_named_and_tagged():
@@ -281,3 +291,104 @@ def test_unpriced_or_unpowered_chips_in_grid_mode_and_scalar():
     assert "price" in ch.per_chip["nvidia-h200"]
     c = fleet.evaluate_candidate(chat(), "google-tpu-v7", batch=4, replicas=1)
     assert not c.feasible and any("power" in f for f in c.failed)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the search machinery: 16-ary replica search, Erlang floor, memos, scenario cache
+@pytest.mark.parametrize("wl", [chat(rate=30.0), voice(0.3), fleet.load_scenario("coding_agent").workloads[0],
+                                fleet.Workload("bg", "llama-3.1-8b", 40.0, 1000, 100)])
+def test_fewest_replicas_equals_a_linear_scan(wl):
+    rmax = 400
+    for name in CHIPS:
+        c = catalog.chip(name)
+        t = fleet._table(wl, c, None, None, None)
+        fleet._FEASIBLE.clear()
+        idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, "test", rmax)
+        reps = np.arange(1, rmax + 1, dtype=float)
+        tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+        ok = fleet._metrics(wl, c, tt, reps[None, :])["ok"] & t["fits"][:, None]
+        feasible_cfg = np.nonzero(ok[:, -1])[0]
+        assert list(idx) == list(feasible_cfg)
+        for j, i in enumerate(idx):
+            assert hi[j] == reps[np.argmax(ok[i])], (name, i)     # the first feasible count of a linear scan
+
+
+def test_erlang_floor_only_zeroes_values_below_the_floor():
+    rng = np.random.default_rng(3)
+    N = np.floor(rng.uniform(1, 5000, 4000))
+    a = N * rng.uniform(0.01, 0.999, N.size)
+    exact = fleet._erlang_c(N, a)
+    for floor in (1e-3, 1e-9):
+        got = fleet._erlang_c(N, a, floor)
+        same = got == exact
+        assert np.all(same | ((got == 0.0) & (exact < floor))), floor
+        assert (~same).sum() > 0             # the shortcut does fire
+
+
+def test_memoised_search_is_keyed_on_everything_that_matters():
+    wl = chat(rate=4.0)
+    a = fleet.search(wl, CHIPS, **SMALL)
+    b = fleet.search(chat(rate=4.0), CHIPS, **SMALL)            # a new, equal workload: same answer
+    assert b.best.monthly_usd == a.best.monthly_usd and b.workload is not a.workload
+    night = fleet.search(wl.replace(active_hours_per_day=8.0), CHIPS, **SMALL)
+    assert night.best.monthly_usd < a.best.monthly_usd          # less power drawn: the memo must not return `a`
+    dear = fleet.search(wl, CHIPS, cost_overrides={"electricity_usd_per_kwh": 0.5}, **SMALL)
+    assert dear.best.monthly_usd > a.best.monthly_usd
+    priced = fleet.search(wl, CHIPS, prices_usd={a.best.chip: 10 * catalog.chip(a.best.chip).price_usd}, **SMALL)
+    assert priced.best.monthly_usd > a.best.monthly_usd
+    renamed = fleet.search(wl.replace(name="chat2"), CHIPS, **SMALL)
+    assert renamed.best.workload == "chat2"
+
+
+def test_load_scenario_is_cached_until_the_file_changes(tmp_path):
+    assert fleet.load_scenario("voice_agent") is fleet.load_scenario("voice_agent")
+    p = tmp_path / "s.toml"
+    body = ('[[workload]]\nname = "a"\nmodel = "llama-3.1-8b"\narrival_rate_per_s = {rate}\nprompt_tokens = 10\n'
+            'output_tokens = 10\n[workload.sources]\narrival_rate_per_s = "[A]"\nprompt_tokens = "[A]"\n'
+            'output_tokens = "[A]"\n')
+    p.write_text(body.format(rate="1.0"), encoding="utf-8")
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 1.0
+    p.write_text(body.format(rate="25.0"), encoding="utf-8")
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 25.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# a workload from a chapter-5 agent task; the speed ceiling
+def test_workload_from_task_takes_the_hardware_free_parts():
+    tool = latency.lognormal(0.2, 0.5)
+    step = latency.agent_step(500, 100, prompt_tokens=2000, prefill_tokens_per_s=1e4, tool_s=tool, network_s=0.05)
+    wl = fleet.workload_from_task("agent", "llama-3.1-8b", 1.5, latency.task(step, 4), slos=(fleet.SLO("task", 30),))
+    assert (wl.steps, wl.output_tokens, wl.prompt_tokens, wl.arrival_rate_per_s) == (4, 500, 2000, 1.5)
+    assert wl.tool_s is tool and wl.network_s.mean_s == pytest.approx(0.05)
+    one = fleet.workload_from_task("one", "llama-3.1-8b", 1.0, step, precision="fp8")
+    assert one.steps == 1 and one.precision == "fp8" and one.background
+    assert fleet.search(wl, CHIPS, **SMALL).best is not None
+
+
+@pytest.mark.parametrize("make", [
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, "a task"),
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0,
+                                     latency.task(latency.agent_step(100, 50, ttft_s=0.2), 2, fan_out=3),
+                                     prompt_tokens=10),
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2)),
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", -1.0, latency.agent_step(100, 50, ttft_s=0.2),
+                                     prompt_tokens=10),
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
+                                     prompt_tokens=10, steps=3),
+    lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
+                                     prompt_tokens=10, colour="red"),
+])
+def test_workload_from_task_bad_input(make):
+    with pytest.raises(LabsimError):
+        make()
+
+
+def test_fastest_is_the_ceiling_the_explanation_quotes():
+    coding = fleet.load_scenario("coding_agent").workloads[0]
+    lpu = fleet.fastest(coding, "groq-lpu-v1")
+    gpu = fleet.fastest(coding, "nvidia-b300")
+    need = coding.output_tokens / coding.slos[0].seconds
+    assert gpu["tokens_per_s_per_user"] < need < lpu["tokens_per_s_per_user"]
+    assert "even with unlimited replicas" in fleet.search(coding, CHIPS).per_chip["nvidia-b300"]
+    with pytest.raises(LabsimError):
+        fleet.fastest(coding, "no-such-chip")

@@ -41,3 +41,68 @@ def test_plots_draw():
     wl = fleet.load_scenario("voice_agent").workloads[0]
     assert ch06.slo_sweep_plot(wl, "first_tokens", [0.5, 0.2, 0.1]) is not None
     plt.close("all")
+
+
+def test_explore_mix_drops_and_scales_workloads():
+    base = ch06.explore()
+    no_batch = ch06.explore(mix={"batch": 0})
+    assert {r["workload"] for r in no_batch["rows"]} == {"voice", "coding", "chat"}
+    assert no_batch["monthly_usd"] < base["monthly_usd"]
+    more_chat = ch06.explore(mix={"chat": 5})
+    chat = [r for r in more_chat["rows"] if r["workload"] == "chat"][0]
+    chat0 = [r for r in base["rows"] if r["workload"] == "chat"][0]
+    assert chat["monthly_usd"] >= chat0["monthly_usd"]
+    # mix × rate_scale compose: doubling chat via the mix = doubling it via the traffic of a chat-only mix
+    a = ch06.explore(mix={"voice": 0, "coding": 0, "batch": 0, "chat": 2})
+    b = ch06.explore(rate_scale=2, mix={"voice": 0, "coding": 0, "batch": 0})
+    assert a["monthly_usd"] == pytest.approx(b["monthly_usd"])
+
+
+@pytest.mark.parametrize("mix", [{"video": 1.0}, {"chat": -1.0}, {"voice": 0, "coding": 0, "chat": 0, "batch": 0},
+                                 [("chat", 2.0)], {"chat": "x"}])
+def test_explore_bad_mix(mix):
+    with pytest.raises(LabsimError):
+        ch06.explore(mix=mix)
+
+
+def test_explore_html_shows_every_workload_and_infeasibility():
+    d = ch06.explore()
+    h = ch06.explore_html(d)
+    for name in ("voice", "coding", "chat", "batch"):
+        assert f"<b>{name}</b>" in h
+    assert ch06.KIND_COLORS["sram"] in h and ch06.KIND_COLORS["hbm"] in h
+    assert "fleet:" in h and "INFEASIBLE" not in h
+    bad = ch06.explore_html(ch06.explore(coding_slo_ms=300))
+    assert "INFEASIBLE" in bad and "infeasible: coding" in bad
+
+
+def test_widget_builds_and_a_slider_move_updates_the_table():
+    W = pytest.importorskip("ipywidgets")
+    box = ch06.make_fleet_widget()
+
+    def walk(w):
+        yield w
+        for c in getattr(w, "children", ()):
+            yield from walk(c)
+
+    widgets = list(walk(box))
+    html = [w for w in widgets if isinstance(w, W.HTML) and "<table" in w.value][0]
+    before = html.value
+    coding = [w for w in widgets if getattr(w, "description", "") == "coding P99 action ms"][0]
+    coding.value = 300                      # no chip can meet it: the table must say so
+    assert "INFEASIBLE" in html.value and html.value != before
+    share = [w for w in widgets if getattr(w, "description", "").startswith("batch traffic")][0]
+    share.value = 0.0
+    assert "<b>batch</b>" not in html.value
+    for w in widgets:                       # every share 0: an explanation, not a traceback
+        if getattr(w, "description", "").endswith("traffic × (0 = none)"):
+            w.value = 0.0
+    assert "no workload" in html.value
+
+
+def test_fleet_chart_with_an_infeasible_workload():
+    d = ch06.explore(coding_slo_ms=300)
+    fig = ch06.fleet_chart(d["plan"])
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("infeasible" in t for t in texts)
+    plt.close("all")

@@ -57,8 +57,12 @@ def price_two_chips(answer_lpu_usd_per_mtok, answer_gpu_usd_per_mtok) -> bool:
         return say(True, "The GPU is cheaper per token whenever both meet the SLO.")
     which = "LPU" if not ok_a else "GPU"
     wrong, right = (a, lpu) if not ok_a else (b, gpu)
-    if math.isclose(wrong * 1e6, right, rel_tol=0.01) or math.isclose(wrong / 1e6, right, rel_tol=0.01):
-        return say(False, f"the {which} price is off by 10⁶ — per MILLION tokens.")
+    for f, what in ((1e6, "10⁶"), (1e3, "10³")):
+        if math.isclose(wrong * f, right, rel_tol=0.01) or math.isclose(wrong / f, right, rel_tol=0.01):
+            return say(False, f"the {which} price is off by {what} — US$ per MILLION output tokens.")
+    if math.isclose(wrong * 2, right, rel_tol=0.01) or math.isclose(wrong / 2, right, rel_tol=0.01):
+        return say(False, f"the {which} price is off by a factor of 2 — take usd_per_mtok of the cheapest feasible "
+                          "fleet as it is.")
     return say(False, f"the {which} price is {'too large' if wrong > right else 'too small'} — use "
                       "fleet.search(workload, [chip]).best.usd_per_mtok on the chat workload of mixed_product.")
 
