@@ -27,6 +27,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
 from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
 
 __all__ = [
@@ -284,30 +285,6 @@ def pipeline_latency_samples(n_chips: int, per_stage_s: float, *, n: int = 10_00
     return _pipeline_samples(n, fixed, k, eth.base_s, eth.sigma, eth.congestion_prob, eth.congestion_mean_s, seed)
 
 
-_PCTS = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
-
-
-def percentiles(samples) -> dict[str, float]:
-    """P50/P90/P99/P99.9 of a sample array (``numpy.percentile``, linear interpolation) plus ``mean`` and
-    ``p99_over_p50``."""
-    x = check_array("samples", samples)
-    if x.size == 0:
-        raise LabsimError("samples must not be empty")
-    vals = np.percentile(x, list(_PCTS.values()))
-    out = {k: float(v) for k, v in zip(_PCTS, vals)}
-    out["mean"] = float(x.mean())
-    out["p99_over_p50"] = _ratio(out["p99"], out["p50"])
-    return out
-
-
-def _ratio(p99: float, p50: float) -> float:
-    """P99/P50; 1 when every quantile is the same number (identical runs, even all zero); an error when P50 ≤ 0
-    but P99 differs (a ratio to zero or a negative median is meaningless for latencies)."""
-    if p50 > 0:
-        return p99 / p50
-    if p99 == p50:
-        return 1.0
-    raise LabsimError(f"samples: P50 = {p50:g} ≤ 0 while P99 = {p99:g}; P99/P50 needs a positive median")
 
 
 def pipeline_latency_percentiles(n_chips: int, per_stage_s: float, *, n: int = 10_000, seed: int = 0,

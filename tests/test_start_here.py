@@ -54,3 +54,13 @@ def test_warmup_checks(capsys):
     big = catalog.model("llama-3.3-70b")
     assert check.chips_to_hold(math.ceil(big.weight_bytes("int8") / 230e6)) is True
     assert check.chips_to_hold(big.weight_bytes("int8") // 230e6) is False  # rounded down
+
+
+def test_tour_widget_updates_on_slider_move():
+    w = ch00.make_tour_widget()
+    before = w.table.value
+    assert "groq-lpu-v1" in before and "nvidia-h100-sxm" in before
+    w.controls["context_tokens"].value = 131072
+    assert w.table.value != before
+    w.controls["gpu"].value = "nvidia-b300"
+    assert "nvidia-b300" in w.table.value

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .. import catalog
 from ..errors import check_int
+from ._widgets import pre, wire
 
 __all__ = ["TourRow", "tour", "tour_table", "make_tour_widget"]
 
@@ -67,19 +68,24 @@ def tour_table(rows: list[TourRow]) -> str:
 
 
 def make_tour_widget(model_name: str = "llama-3.3-70b"):
-    """Dropdowns for model and GPU, a slider for the context length; prints the tour table."""
+    """Dropdowns for model and GPU, a slider for the context length; shows the tour table."""
     import ipywidgets as W
 
     gpus = [c for c in catalog.chips() if catalog.chip(c).memory_kind == "hbm"]
+    controls = {
+        "model": W.Dropdown(options=catalog.models(), value=model_name, description="model"),
+        "gpu": W.Dropdown(options=gpus, value="nvidia-h100-sxm" if "nvidia-h100-sxm" in gpus else gpus[0],
+                          description="GPU"),
+        "context_tokens": W.IntSlider(value=4096, min=0, max=131072, step=1024, description="context",
+                                      continuous_update=False),
+    }
+    table = W.HTML()
 
     def show(model, gpu, context_tokens):
-        print(tour_table(tour(model, ("groq-lpu-v1", gpu), ("int8", "fp8"), context_tokens)))
+        rows = tour(model, ("groq-lpu-v1", gpu), ("int8", "fp8"), context_tokens)
+        table.value = pre(tour_table(rows))
+        return rows
 
-    return W.interactive(
-        show,
-        model=W.Dropdown(options=catalog.models(), value=model_name, description="model"),
-        gpu=W.Dropdown(options=gpus, value="nvidia-h100-sxm" if "nvidia-h100-sxm" in gpus else gpus[0],
-                       description="GPU"),
-        context_tokens=W.IntSlider(value=4096, min=0, max=131072, step=1024, description="context",
-                                   continuous_update=False),
-    )
+    box = wire(controls, show, [table])
+    box.table = table
+    return box

@@ -14,6 +14,7 @@ import numpy as np
 from .. import gpu, multichip
 from ..errors import LabsimError, check_int, check_number
 from ..schedule import Schedule
+from ._widgets import pre, wire
 
 __all__ = ["OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
            "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
@@ -370,8 +371,6 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
     ``tsp_layer_s``), Ethernet preset. Each move calls :func:`explore` (GPU runs cached), writes
     :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
     area to clear and refill."""
-    import html
-
     import ipywidgets as W
 
     check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
@@ -393,16 +392,10 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
 
     def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet):
         r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet)
-        text.value = f"<pre style='margin:0'>{html.escape(explore_text(r))}</pre>"
+        text.value = pre(explore_text(r))
         image.value = view.update(r)
         return r
 
-    def on_change(_=None):
-        show(**{k: c.value for k, c in controls.items()})
-
-    for c in controls.values():
-        c.observe(on_change, names="value")
-    on_change()
-    box = W.VBox([*controls.values(), text, image])
-    box.show, box.view = show, view          # the callback and the figure behind the picture (tests, the curious)
+    box = wire(controls, show, [text, image])
+    box.view = view          # the figure behind the picture (tests, the curious)
     return box

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import capacity, catalog
 from ..errors import LabsimError, check_int
+from ._widgets import pre, wire
 
 __all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "decode_bars", "batch_plot", "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
@@ -365,16 +366,20 @@ def make_capacity_widget():
     """ipywidgets front end for :func:`explore` (model, precision, context, batch, chip)."""
     import ipywidgets as W
 
-    def show(model, precision, context_tokens, batch, chip):
-        print(explore_text(explore(model, precision, context_tokens, batch, chip)))
+    controls = {
+        "model": W.Dropdown(options=catalog.models(), value="llama-3.3-70b", description="model"),
+        "precision": W.Dropdown(options=["int8", "fp8", "fp16", "bf16", "int4", "mxfp4"], value="int8",
+                                description="precision"),
+        "context_tokens": W.IntSlider(value=4096, min=0, max=131072, step=1024, description="context",
+                                      continuous_update=False),
+        "batch": W.IntSlider(value=1, min=1, max=256, description="batch", continuous_update=False),
+        "chip": W.Dropdown(options=catalog.chips(), value="groq-lpu-v1", description="chip"),
+    }
+    text = W.HTML()
 
-    return W.interactive(
-        show,
-        model=W.Dropdown(options=catalog.models(), value="llama-3.3-70b", description="model"),
-        precision=W.Dropdown(options=["int8", "fp8", "fp16", "bf16", "int4", "mxfp4"], value="int8",
-                             description="precision"),
-        context_tokens=W.IntSlider(value=4096, min=0, max=131072, step=1024, description="context",
-                                   continuous_update=False),
-        batch=W.IntSlider(value=1, min=1, max=256, description="batch", continuous_update=False),
-        chip=W.Dropdown(options=catalog.chips(), value="groq-lpu-v1", description="chip"),
-    )
+    def show(model, precision, context_tokens, batch, chip):
+        r = explore(model, precision, context_tokens, batch, chip)
+        text.value = pre(explore_text(r))
+        return r
+
+    return wire(controls, show, [text])

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import tco
 from ..errors import check_array, check_number, check_positive
+from ._widgets import pre, wire
 
 __all__ = ["waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
            "explore", "explore_text", "ExploreView", "make_tco_widget"]
@@ -266,31 +267,34 @@ def make_tco_widget():
     view = ExploreView()
     image = W.Image(format="png", layout=W.Layout(width="720px"))
 
+    text = W.HTML()
+
     def show(electricity_usd_per_kwh, utilization, pue, cost_of_capital, life_years, colocation_usd_per_kw_month,
              groq_batch, utilization_derates_tokens):
         r = explore(electricity_usd_per_kwh, utilization, pue, cost_of_capital, life_years,
                     colocation_usd_per_kw_month, groq_batch, utilization_derates_tokens)
-        print(explore_text(r))
+        text.value = pre(explore_text(r))
         image.value = view.update(r)
+        return r
 
     style = {"description_width": "190px"}
     lay = W.Layout(width="480px")
-    w = W.interactive(
-        show,
-        electricity_usd_per_kwh=W.FloatSlider(value=0.087, min=0.02, max=0.30, step=0.005, readout_format=".3f",
-                                              description="electricity $/kWh", style=style, layout=lay),
-        utilization=W.FloatSlider(value=0.80, min=0.05, max=1.0, step=0.05, description="utilization",
-                                  style=style, layout=lay),
-        pue=W.FloatSlider(value=1.25, min=1.0, max=2.0, step=0.05, description="PUE", style=style, layout=lay),
-        cost_of_capital=W.FloatSlider(value=0.18, min=0.0, max=0.40, step=0.01, description="cost of capital /yr",
-                                      style=style, layout=lay),
-        life_years=W.FloatSlider(value=5.0, min=1.0, max=10.0, step=0.5, description="life (years)",
-                                 style=style, layout=lay),
-        colocation_usd_per_kw_month=W.FloatSlider(value=190.0, min=0.0, max=400.0, step=10.0,
-                                                  description="colocation $/kW/month", style=style, layout=lay),
-        groq_batch=W.IntSlider(value=3, min=1, max=32, description="Groq batch per stage", style=style, layout=lay),
-        utilization_derates_tokens=W.Checkbox(value=False, description="utilization also derates tokens"),
-    )
-    w.children = (*w.children, image)
+    controls = {
+        "electricity_usd_per_kwh": W.FloatSlider(value=0.087, min=0.02, max=0.30, step=0.005, readout_format=".3f",
+                                                 description="electricity $/kWh", style=style, layout=lay),
+        "utilization": W.FloatSlider(value=0.80, min=0.05, max=1.0, step=0.05, description="utilization",
+                                     style=style, layout=lay),
+        "pue": W.FloatSlider(value=1.25, min=1.0, max=2.0, step=0.05, description="PUE", style=style, layout=lay),
+        "cost_of_capital": W.FloatSlider(value=0.18, min=0.0, max=0.40, step=0.01, description="cost of capital /yr",
+                                         style=style, layout=lay),
+        "life_years": W.FloatSlider(value=5.0, min=1.0, max=10.0, step=0.5, description="life (years)",
+                                    style=style, layout=lay),
+        "colocation_usd_per_kw_month": W.FloatSlider(value=190.0, min=0.0, max=400.0, step=10.0,
+                                                     description="colocation $/kW/month", style=style, layout=lay),
+        "groq_batch": W.IntSlider(value=3, min=1, max=32, description="Groq batch per stage", style=style,
+                                  layout=lay),
+        "utilization_derates_tokens": W.Checkbox(value=False, description="utilization also derates tokens"),
+    }
+    w = wire(controls, show, [text, image])
     w.view = view          # for tests and for the curious: the figure behind the picture
     return w

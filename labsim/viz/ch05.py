@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import latency as L
 from ..errors import check_choice, check_int, check_number, check_positive
+from ._widgets import pre, wire
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
            "batching_plot", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
@@ -359,8 +360,6 @@ def make_planner_widget():
     price → pass/fail, the largest budget and $/task (``planner_text``) and a stacked bar of one median step
     (``planner_bar_svg``). Wired with ``observe``: a move recomputes ``planner`` and rewrites two HTML strings —
     no output area to clear and no figure to render, so it answers in milliseconds."""
-    import html
-
     import ipywidgets as W
 
     style = {"description_width": "170px"}
@@ -398,16 +397,8 @@ def make_planner_widget():
 
     def show(**kw):
         r = planner(**kw)
-        text.value = f"<pre style='margin:0'>{html.escape(planner_text(r))}</pre>"
+        text.value = pre(planner_text(r))
         picture.value = planner_bar_svg(r)
         return r
 
-    def on_change(_=None):
-        show(**{k: c.value for k, c in controls.items()})
-
-    for c in controls.values():
-        c.observe(on_change, names="value")
-    on_change()
-    box = W.VBox([*controls.values(), text, picture])
-    box.show, box.controls = show, controls      # the callback and its controls (tests, timing, the curious)
-    return box
+    return wire(controls, show, [text, picture])

@@ -1,0 +1,37 @@
+"""Percentile summaries of latency samples, shared by the GPU model and the multi-chip model (chapter 2).
+
+Quantiles by ``numpy.percentile`` with linear interpolation. (Chapter 5's ``latency.tails`` uses the inverse-CDF
+definition instead, so that Monte Carlo and closed forms compare exactly on discrete distributions.)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import LabsimError, check_array
+
+__all__ = ["PERCENTILES", "percentiles", "p99_over_p50"]
+
+#: name -> percentile reported for every latency distribution in chapter 2
+PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p99.9": 99.9}
+
+
+def percentiles(samples) -> dict[str, float]:
+    """P50/P90/P99/P99.9 (``numpy.percentile``, linear) of a sample array, plus ``mean`` and ``p99_over_p50``."""
+    x = check_array("samples", samples)
+    if x.size == 0:
+        raise LabsimError("samples must not be empty")
+    vals = np.percentile(x, list(PERCENTILES.values()))
+    out = {k: float(v) for k, v in zip(PERCENTILES, vals)}
+    out["mean"] = float(x.mean())
+    out["p99_over_p50"] = p99_over_p50(out["p99"], out["p50"])
+    return out
+
+
+def p99_over_p50(p99: float, p50: float) -> float:
+    """P99/P50; 1 when every quantile is the same number (identical runs, even all zero); an error when P50 ≤ 0
+    but P99 differs (a ratio to zero or a negative median is meaningless for latencies)."""
+    if p50 > 0:
+        return p99 / p50
+    if p99 == p50:
+        return 1.0
+    raise LabsimError(f"samples: P50 = {p50:g} ≤ 0 while P99 = {p99:g}; P99/P50 needs a positive median")
