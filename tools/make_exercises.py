@@ -9,7 +9,8 @@ Transformations (the only ones; tests/test_exercises.py checks each):
    A block with neither gets ``# YOUR CODE HERE``. The indentation of the BEGIN marker is kept.
 2. In a markdown cell, the same markers around prose become ``*Write your answer here.*``.
 3. All outputs and execution counts are cleared; cells tagged ``solution-only`` are dropped;
-   the notebook's title cell gets an "Exercises" banner instead of "Solutions".
+   the notebook's title cell gets an "Exercises" banner instead of "Solutions"; the result is normalised by
+   ``tools/strip_outputs.py`` (nbstripout: cell ids renumbered ``"0", "1", …``; nbformat's file layout).
 Nothing else changes, so a diff between solutions/ and exercises/ is exactly the removed answers.
 
 Usage: ``python tools/make_exercises.py [--check] [--out DIR] [SOLUTION.ipynb ...]``
@@ -25,6 +26,9 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import strip_outputs  # noqa: E402
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB_MD = "*Write your answer here.*"
 
@@ -130,7 +134,8 @@ def make_exercise(nb: dict) -> dict:
 
 
 def dumps(nb: dict) -> str:
-    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    """The exercise notebook stripped and laid out like every notebook here (tools/strip_outputs.py)."""
+    return strip_outputs.dumps(strip_outputs.strip(nb))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,48 +1,68 @@
 #!/usr/bin/env python3
-"""Strip outputs and execution counts from notebooks, except cells that keep a checked regression value.
+"""Strip outputs from notebooks with nbstripout, keeping the cells that hold a checked regression value.
 
-A cell keeps its outputs when it is tagged ``NBVAL_CHECK_OUTPUT`` (nbval then compares them) — such cells
-also carry ``"keep_output": true`` so that ``nbstripout`` (pre-commit hook) leaves them alone too.
+This is the project's one notebook normaliser (the pre-commit hook, ``make strip``, ``make exercises`` and
+``tools/refresh_checked_outputs.py`` all call it). It is stock ``nbstripout`` (default options: outputs,
+execution counts and volatile metadata removed, cell ids renumbered ``"0", "1", …``) with one exception:
+a cell tagged ``NBVAL_CHECK_OUTPUT`` keeps its outputs (it carries ``"keep_output": true``, which nbstripout
+honours) *and* an execution count of 1 — nbval refuses a reference cell that has outputs but no count
+("Unrun reference cell has outputs"). So ``nbstripout --verify`` is clean on every notebook without such a
+cell, and on the others differs only in those counts (tests/test_exercises.py checks both).
+Files are written in nbformat's own layout (``nbformat.writes``), the layout JupyterLab saves.
 Usage: ``python tools/strip_outputs.py [--check] FILE.ipynb ...``
 """
 from __future__ import annotations
 
-import json
 import sys
+import warnings
 from pathlib import Path
 
+import nbformat
+from nbstripout import strip_output
+
 KEEP_TAG = "NBVAL_CHECK_OUTPUT"
+# nbstripout's default extra keys (nbstripout 0.9.1, _nbstripout.main)
+NBSTRIPOUT_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed",
+                   "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
+                   "cell.metadata.hidden", "cell.metadata.scrolled"]
 
 
-def strip(nb: dict) -> dict:
-    for cell in nb["cells"]:
-        md = cell.setdefault("metadata", {})
-        md.pop("execution", None)
-        md.pop("collapsed", None)
-        md.pop("scrolled", None)
-        if cell["cell_type"] != "code":
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
+def _copy(nb: dict) -> nbformat.NotebookNode:
+    """A normalised deep copy (sources joined into strings, as nbformat.read gives them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbformat warns of missing cell ids (test fixtures); strip renumbers them
+        return nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)
+
+
+def nbstripout_default(nb: dict) -> nbformat.NotebookNode:
+    """What ``nbstripout`` with its default options makes of ``nb`` (a copy; ``nb`` is not changed)."""
+    return strip_output(_copy(nb), keep_output=None, keep_count=False, keep_id=False, extra_keys=NBSTRIPOUT_KEYS)
+
+
+def strip(nb: dict) -> nbformat.NotebookNode:
+    """nbstripout's defaults, except that cells tagged NBVAL_CHECK_OUTPUT keep outputs and count 1."""
+    nb = _copy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            cell.metadata.pop("keep_output", None)
             continue
-        keep = KEEP_TAG in md.get("tags", [])
-        if keep:
-            # nbval refuses a reference cell with outputs but no execution count ("unrun"), so kept cells
-            # carry a count; normalise it to 1 so re-running does not change the file.
-            md["keep_output"] = True
-            cell["execution_count"] = 1
+        if KEEP_TAG in cell.metadata.get("tags", []):
+            cell.metadata["keep_output"] = True
+        else:
+            cell.metadata.pop("keep_output", None)
+    nb = strip_output(nb, keep_output=None, keep_count=False, keep_id=False, extra_keys=NBSTRIPOUT_KEYS)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.metadata.get("keep_output"):
+            cell.execution_count = 1
             for out in cell.get("outputs", []):
                 if "execution_count" in out:
                     out["execution_count"] = 1
-        else:
-            md.pop("keep_output", None)
-            cell["outputs"] = []
-            cell["execution_count"] = None
-    nb.get("metadata", {}).pop("widgets", None)
     return nb
 
 
 def dumps(nb: dict) -> str:
-    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    """The notebook as nbformat (and so JupyterLab) writes it: sorted keys, indent 1, sources as line lists."""
+    return nbformat.writes(nbformat.from_dict(nb)) + "\n"
 
 
 def main(argv: list[str]) -> int:
@@ -51,13 +71,13 @@ def main(argv: list[str]) -> int:
     dirty = []
     for f in files:
         text = f.read_text(encoding="utf-8")
-        new = dumps(strip(json.loads(text)))
+        new = dumps(strip(nbformat.reads(text, as_version=4)))
         if new != text:
             dirty.append(f)
             if not check:
                 f.write_text(new, encoding="utf-8")
     if check and dirty:
-        print("notebooks with outputs to strip: " + ", ".join(map(str, dirty)))
+        print("notebooks to strip (run `make strip`): " + ", ".join(map(str, dirty)))
         return 1
     return 0
 
