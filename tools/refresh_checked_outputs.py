@@ -6,7 +6,6 @@ Usage: ``python tools/refresh_checked_outputs.py NOTEBOOK.ipynb ...`` (run from 
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from strip_outputs import dumps, strip  # noqa: E402
 def refresh(path: Path) -> int:
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    data = json.loads(nbformat.writes(nb))
-    kept = sum(1 for c in data["cells"] if "NBVAL_CHECK_OUTPUT" in c.get("metadata", {}).get("tags", []))
-    path.write_text(dumps(strip(data)), encoding="utf-8")
+    kept = sum(1 for c in nb.cells if "NBVAL_CHECK_OUTPUT" in c.metadata.get("tags", []))
+    path.write_text(dumps(strip(nb)), encoding="utf-8")
     return kept
 
 

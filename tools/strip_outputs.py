@@ -42,19 +42,15 @@ def nbstripout_default(nb: dict) -> nbformat.NotebookNode:
 def strip(nb: dict) -> nbformat.NotebookNode:
     """nbstripout's defaults, except that cells tagged NBVAL_CHECK_OUTPUT keep outputs and count 1."""
     nb = _copy(nb)
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            cell.metadata.pop("keep_output", None)
-            continue
-        if KEEP_TAG in cell.metadata.get("tags", []):
+    for cell in nb.cells:  # the tag decides; nbstripout reads the keep_output metadata
+        cell.metadata.pop("keep_output", None)
+        if cell.cell_type == "code" and KEEP_TAG in cell.metadata.get("tags", []):
             cell.metadata["keep_output"] = True
-        else:
-            cell.metadata.pop("keep_output", None)
-    nb = strip_output(nb, keep_output=None, keep_count=False, keep_id=False, extra_keys=NBSTRIPOUT_KEYS)
+    nb = nbstripout_default(nb)
     for cell in nb.cells:
-        if cell.cell_type == "code" and cell.metadata.get("keep_output"):
+        if cell.metadata.get("keep_output"):
             cell.execution_count = 1
-            for out in cell.get("outputs", []):
+            for out in cell.outputs:
                 if "execution_count" in out:
                     out["execution_count"] = 1
     return nb
