@@ -25,7 +25,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import LabsimError, UnknownNameError, check_array, check_choice
+from . import limits as _L
+from .errors import (LabsimError, UnknownNameError, check_array, check_bool, check_choice, check_int, check_name,
+                     check_number, check_text)
 from .precision import PRECISIONS, bytes_per_element
 
 __all__ = [
@@ -57,6 +59,19 @@ _CHIP_NUM: dict[str, tuple[str, bool]] = {  # name -> (kind, required); absent o
     "link_latency_s": ("float", False),
 }
 _MEMORY_KINDS = ("sram", "hbm")
+
+#: Upper bound of every number field (docs/contract.md; reasons in labsim/limits.py). Model dimensions not listed
+#: here are bounded by ``MAX_MODEL_DIM``; peak ops/s by ``MAX_OPS_PER_S``.
+_MAX: dict[str, float] = {
+    "memory_bytes": _L.MAX_BYTES, "memory_bandwidth_bytes_per_s": _L.MAX_BYTES_PER_S, "clock_hz": _L.MAX_CLOCK_HZ,
+    "power_w": _L.MAX_POWER_W, "price_usd": _L.MAX_USD, "chips_per_node": _L.MAX_CHIPS,
+    "chips_per_rack": _L.MAX_CHIPS, "sync_domain_chips": _L.MAX_CHIPS,
+    "link_bandwidth_bytes_per_s": _L.MAX_BYTES_PER_S, "link_latency_s": 1.0,
+    "num_layers": _L.MAX_LAYERS, "num_heads": _L.MAX_HEADS, "num_kv_heads": _L.MAX_HEADS,
+    "max_context_tokens": _L.MAX_TOKENS, "local_window_tokens": _L.MAX_TOKENS, "num_experts": _L.MAX_EXPERTS,
+    "experts_per_token": _L.MAX_EXPERTS, "num_shared_experts": _L.MAX_EXPERTS, "num_dense_layers": _L.MAX_LAYERS,
+    "moe_layer_step": _L.MAX_LAYERS, "full_attention_period": _L.MAX_LAYERS, "num_mtp_layers": _L.MAX_LAYERS,
+}
 
 _MODEL_STR = {"name": (True, None), "display_name": (False, None), "vendor": (False, ""),
               "hf_id": (False, ""), "notes": (False, ""), "qk_norm": (False, "none"),
@@ -129,37 +144,42 @@ def _coerce(where: str, key: str, kind: str, v, *, allow_zero: bool):
             raise LabsimError(f"{label} must be true or false, got {v!r}")
         return v
     if kind == "str":
-        if not isinstance(v, str):
-            raise LabsimError(f"{label} must be a string, got {v!r}")
-        return v
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise LabsimError(f"{label} must be a number, got {v!r} ({type(v).__name__})")
-    fv = float(v)
-    if not np.isfinite(fv):
-        raise LabsimError(f"{label} must be finite, got {v!r}")
-    if fv < 0 or (fv == 0 and not allow_zero):
-        allowed = "≥ 0" if allow_zero else "> 0"
-        raise LabsimError(f"{label} = {v!r} is out of range; allowed: {allowed}")
+        return check_text(label, v, max_chars=20_000)
+    field = key.split(".", 1)[0]
+    hi = _L.MAX_OPS_PER_S if field == "peak_ops_per_s" else _MAX.get(key, _L.MAX_MODEL_DIM if kind == "int" else None)
     if kind == "int":
-        if not fv.is_integer():
+        if isinstance(v, (float, np.floating)) and np.isfinite(v) and not float(v).is_integer():
             raise LabsimError(f"{label} must be an integer, got {v!r}")
-        return int(fv)
-    return fv
+        return check_int(label, v, lo=0 if allow_zero else 1, hi=int(hi))
+    return check_number(label, v, lo=0.0, lo_open=not allow_zero, hi=hi)
 
 
 def _read(path_or_dict, what: str) -> tuple[dict, str]:
     if isinstance(path_or_dict, Mapping):
-        return dict(path_or_dict), f"{what} dict {path_or_dict.get('name', '?')!r}"
+        name = path_or_dict.get("name", "?")
+        shown = repr(name) if isinstance(name, str) and len(name) <= 80 else "(unnamed)"
+        for k in path_or_dict:
+            if not isinstance(k, str):
+                raise LabsimError(f"{what} dict {shown}: field names must be strings, got {k!r}")
+        return dict(path_or_dict), f"{what} dict {shown}"
     if isinstance(path_or_dict, (str, Path)):
+        if isinstance(path_or_dict, str):
+            check_text("path_or_dict", path_or_dict, allow_empty=False, max_chars=4096)
         p = Path(path_or_dict).expanduser()
-        if not p.is_file():
-            raise LabsimError(f"{what} file {str(p)!r} not found; give a .toml path or a dict")
         try:
+            if not p.is_file():
+                raise LabsimError(f"{what} file {str(p)!r} not found; give a .toml path or a dict")
             with p.open("rb") as fh:
                 return tomllib.load(fh), str(p)
         except tomllib.TOMLDecodeError as exc:
             raise LabsimError(f"{what} file {str(p)!r} is not valid TOML: {exc}") from None
-    raise LabsimError(f"{what} must be a path to a .toml file or a dict, got {type(path_or_dict).__name__}")
+        except UnicodeDecodeError as exc:
+            raise LabsimError(f"{what} file {str(p)!r} is not UTF-8 text (TOML files are UTF-8): byte "
+                              f"{exc.object[exc.start:exc.start + 1]!r} at position {exc.start}") from None
+        except OSError as exc:
+            raise LabsimError(f"cannot read {what} file {str(p)!r}: {exc.strerror or exc}") from None
+    raise LabsimError(f"path_or_dict must be a path to a .toml file or a dict ({what} entry), "
+                      f"got {type(path_or_dict).__name__}")
 
 
 def _unknown_key_error(where: str, key: str, allowed) -> LabsimError:
@@ -279,8 +299,7 @@ def load_chip(path_or_dict) -> Chip:
             kw[k] = default
             continue
         kw[k] = _coerce(where, k, "str", _unwrap(where, k, raw[k], {}, require_source=False), allow_zero=True)
-    if not kw["name"]:
-        raise LabsimError(f"{where}: name must be a non-empty string")
+    check_name(f"{where}: name", kw["name"])
     kw["display_name"] = kw["display_name"] or kw["name"]
     kw["memory_kind"] = check_choice(f"{where}: memory_kind", kw["memory_kind"], _MEMORY_KINDS,
                                      what="memory kind")
@@ -292,6 +311,9 @@ def load_chip(path_or_dict) -> Chip:
             continue
         v = _unwrap(where, k, raw[k], sources, require_source=require_source)
         kw[k] = _coerce(where, k, kind, v, allow_zero=False)
+    if kw["chips_per_node"] and kw["chips_per_rack"] and kw["chips_per_rack"] < kw["chips_per_node"]:
+        raise LabsimError(f"{where}: chips_per_rack = {kw['chips_per_rack']} is smaller than chips_per_node = "
+                          f"{kw['chips_per_node']}; allowed: chips_per_rack ≥ chips_per_node")
     peaks_raw = raw.get("peak_ops_per_s", {})
     if not isinstance(peaks_raw, Mapping):
         raise LabsimError(f"{where}: peak_ops_per_s must be a table precision -> {{value, source}}")
@@ -374,22 +396,32 @@ class Model(_Frozen):
         return self.kv_lora_rank > 0
 
     def is_moe_layer(self, i: int) -> bool:
+        i = check_int("i", i, lo=0, hi=self.num_layers - 1)
         return self.is_moe and i >= self.num_dense_layers and (i + 1) % self.moe_layer_step == 0
 
     @property
     def num_moe_layers(self) -> int:
-        return sum(self.is_moe_layer(i) for i in range(self.num_layers))
+        """Layers i in [num_dense_layers, num_layers) with (i + 1) % moe_layer_step == 0 (closed form: no loop over
+        layers, so a huge layer count cannot hang)."""
+        if not self.is_moe or self.num_dense_layers >= self.num_layers:
+            return 0
+        step = self.moe_layer_step
+        return self.num_layers // step - self.num_dense_layers // step
 
     @property
     def num_dense_ffn_layers(self) -> int:
         return self.num_layers - self.num_moe_layers
 
     def is_full_attention_layer(self, i: int) -> bool:
+        i = check_int("i", i, lo=0, hi=self.num_layers - 1)
         return self.local_window_tokens == 0 or (i + 1) % self.full_attention_period == 0
 
     @property
     def num_full_attention_layers(self) -> int:
-        return sum(self.is_full_attention_layer(i) for i in range(self.num_layers))
+        """Layers with full attention: all, or those with (i + 1) % full_attention_period == 0 (closed form)."""
+        if self.local_window_tokens == 0:
+            return self.num_layers
+        return self.num_layers // self.full_attention_period
 
     @property
     def num_local_attention_layers(self) -> int:
@@ -485,6 +517,7 @@ class Model(_Frozen):
         17B); ``include_embedding=False`` drops the input embedding table (OpenAI's convention for gpt-oss:
         5.1B / 3.6B active). Shared experts and dense-FFN layers always count.
         """
+        check_bool("include_embedding", include_embedding)
         idle = 0
         if self.is_moe:
             exp_w, exp_b = self._ffn(self.hidden_size, self.moe_intermediate_size, self.mlp_bias)
@@ -532,8 +565,9 @@ class Model(_Frozen):
         Full-attention layers keep every token; local layers (gpt-oss sliding window 128, Llama 4 chunked
         attention 8192) keep min(context, window) tokens when ``cap_local`` (the runtime must exploit it).
         """
-        ctx = check_array("context_tokens", context_tokens, lo=0)
-        batch = check_array("batch", batch, lo=0)
+        ctx = check_array("context_tokens", context_tokens, lo=0, hi=_L.MAX_TOKENS)
+        batch = check_array("batch", batch, lo=0, hi=_L.MAX_BATCH)
+        check_bool("cap_local", cap_local)
         per_layer = self._kv_elems_per_token_per_layer() * bytes_per_element(precision)
         full = self.num_full_attention_layers if cap_local else self.num_layers
         local = self.num_layers - full
@@ -561,7 +595,7 @@ class Model(_Frozen):
         d_qk/d_v = head_dim (GQA) or qk_nope+qk_rope / v_head_dim (MLA, non-absorbed form). One multiply-add
         = 2 FLOPs; softmax, norms and activations are ignored.
         """
-        ctx = check_array("context_tokens", context_tokens, lo=0)
+        ctx = check_array("context_tokens", context_tokens, lo=0, hi=_L.MAX_TOKENS)
         attended = (self.num_full_attention_layers * ctx
                     + self.num_local_attention_layers * np.minimum(ctx, self.local_window_tokens))
         attn = 2.0 * attended * self.num_heads * (self._qk_head_dim + self._v_head_dim)
@@ -588,8 +622,7 @@ def load_model(path_or_dict) -> Model:
             continue
         kw[k] = _coerce(where, k, "str", _unwrap(where, k, raw[k], sources if k in ("qk_norm",
                         "local_attention_kind") else {}, require_source=False), allow_zero=True)
-    if not kw["name"]:
-        raise LabsimError(f"{where}: name must be a non-empty string")
+    check_name(f"{where}: name", kw["name"])
     kw["display_name"] = kw["display_name"] or kw["name"]
     kw["qk_norm"] = check_choice(f"{where}: qk_norm", kw["qk_norm"], _QK_NORMS, what="option")
     kw["local_attention_kind"] = check_choice(f"{where}: local_attention_kind", kw["local_attention_kind"],
@@ -688,7 +721,9 @@ def _lookup(what: str, name, table: Mapping):
 
     (difflib alone would answer "nvidia-h100" with "did you mean 'nvidia-h200'?".)
     """
-    if isinstance(name, str) and name not in table:
+    if not isinstance(name, str):
+        check_choice("name", name, table, what=what)   # raises, listing the valid names
+    if name not in table:
         starts = [k for k in table if k.startswith(name.lower())]
         if len(starts) == 1:
             raise UnknownNameError(f"unknown {what} name={name!r}; valid: {', '.join(sorted(table))} "
@@ -711,6 +746,7 @@ def add_chip(path_or_dict, *, replace: bool = False) -> Chip:
 
     A name that already exists raises LabsimError unless ``replace=True``. Returns the Chip.
     """
+    check_bool("replace", replace)
     c = load_chip(path_or_dict)
     if not replace and (c.name in _builtin_chips() or c.name in _USER_CHIPS):
         raise LabsimError(f"chip name {c.name!r} already exists; choose another name or pass replace=True")
@@ -723,6 +759,7 @@ def add_model(path_or_dict, *, replace: bool = False) -> Model:
 
     A name that already exists raises LabsimError unless ``replace=True``. Returns the Model.
     """
+    check_bool("replace", replace)
     m = load_model(path_or_dict)
     if not replace and (m.name in _builtin_models() or m.name in _USER_MODELS):
         raise LabsimError(f"model name {m.name!r} already exists; choose another name or pass replace=True")

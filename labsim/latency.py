@@ -33,7 +33,9 @@ from statistics import NormalDist
 import numba
 import numpy as np
 
-from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
+from . import limits as _L
+from .errors import (LabsimError, check_array, check_bool, check_choice, check_fraction, check_int, check_name,
+                     check_number, check_positive)
 
 __all__ = [
     # thresholds and presets
@@ -63,7 +65,13 @@ _DATA = Path(__file__).resolve().parent / "data" / "latency"
 #: The quantiles every latency summary reports (as in Vidur's CDF sketch: one fixed set, always the same).
 QUANTILES = (0.5, 0.9, 0.99, 0.999)
 
-_MAX_SAMPLES = 50_000_000
+_MAX_SAMPLES = _L.MAX_SAMPLES
+#: Speeds (tokens/s) live in [1e-6, 1e12]: one token per 11.6 days at the slowest, so seconds per token stay
+#: within MAX_LATENCY_S, and a product of bounded inputs cannot overflow.
+_MIN_TOKENS_PER_S = 1e-6
+#: A coefficient of variation is 0 (fixed) or at least 1e-6: a gamma of shape 1/cv² > 10¹² has no meaning
+#: a float can hold (cv = 1e-300 would divide by zero in the sampler).
+_MIN_CV = 1e-6
 
 
 def _seed(seed) -> int:
@@ -75,8 +83,26 @@ def _n(name: str, n, lo: int = 1, hi: int = _MAX_SAMPLES) -> int:
 
 
 def _latency(name: str, value) -> float:
-    """A latency in seconds: finite and >= 0 (a negative latency is always a bug)."""
-    return check_number(name, value, lo=0.0, unit="s")
+    """A latency in seconds: finite, >= 0 (a negative latency is always a bug) and at most MAX_LATENCY_S."""
+    return check_number(name, value, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
+
+
+def _speed(name: str, value) -> float:
+    """A speed in tokens/s within [1e-6, 1e12]."""
+    return check_number(name, value, lo=_MIN_TOKENS_PER_S, hi=_L.MAX_TOKENS_PER_S, unit="tok/s")
+
+
+def _tokens(name: str, value, lo: int = 0) -> int:
+    """A whole number of tokens (8.0 is accepted, 2.5 is not) up to MAX_TOKENS."""
+    return check_int(name, value, lo=lo, hi=_L.MAX_TOKENS)
+
+
+def _cv(name: str, value) -> float:
+    """A coefficient of variation: 0, or within [1e-6, MAX_CV]."""
+    v = check_number(name, value, lo=0.0, hi=_L.MAX_CV)
+    if 0.0 < v < _MIN_CV:
+        raise LabsimError(f"{name} = {v:g} is out of range; allowed: 0 (fixed) or [{_MIN_CV:g}, {_L.MAX_CV:g}]")
+    return v
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -129,9 +155,10 @@ def platforms() -> dict[str, Platform]:
     return {k: Platform(name=k, **v) for k, v in _load("platforms.toml").items()}
 
 
-def platform(name: str) -> Platform:
+def platform(name: str, *, param: str = "name") -> Platform:
+    """One platform archetype by name (``param``: the caller's parameter name, for the error message)."""
     table = platforms()
-    return table[check_choice("platform", name, table, what="platform")]
+    return table[check_choice(param, name, table, what="platform")]
 
 
 def voice_stages() -> list[dict]:
@@ -144,6 +171,12 @@ def voice_stages() -> list[dict]:
 # ----------------------------------------------------------------------------------------------------------------
 _KINDS = {"const": 0, "lognormal": 1, "exponential": 2, "uniform": 3, "gamma": 4, "two_point": 5, "stall": 6,
           "empirical": 7}
+#: parameter names per kind (what ``Dist.params`` holds, in order)
+_PARAMS = {"const": ("seconds",), "lognormal": ("p50_s", "sigma"), "exponential": ("mean_s",),
+           "uniform": ("lo_s", "hi_s"), "gamma": ("mean_s", "cv"), "two_point": ("fast_s", "slow_s", "p_slow"),
+           "stall": ("p", "lo_s", "hi_s")}
+#: (lower, upper) parameter index pairs that must be ordered
+_ORDERED = {"uniform": ((0, 1),), "two_point": ((0, 1),), "stall": ((1, 2),)}
 _NORMAL = NormalDist()
 
 
@@ -157,6 +190,40 @@ class Dist:
     kind: str
     params: tuple[float, ...]
     samples: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        kind = check_choice("kind", self.kind, _KINDS, what="distribution kind")
+        if kind == "empirical":
+            arr = check_array("samples", self.samples, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s").ravel()
+            if arr.size == 0 or arr.size > _MAX_SAMPLES:
+                raise LabsimError(f"samples of an empirical Dist must hold 1 to {_MAX_SAMPLES:,} latencies, "
+                                  f"got {arr.size:,}")
+            object.__setattr__(self, "samples", np.ascontiguousarray(arr, dtype=np.float64))
+            object.__setattr__(self, "params", ())
+            return
+        if self.samples is not None:
+            raise LabsimError(f"samples are for kind='empirical' only, not {kind!r}")
+        names = _PARAMS[kind]
+        if isinstance(self.params, (str, bytes, dict)) or not isinstance(self.params, (tuple, list)) \
+                or len(self.params) != len(names):
+            raise LabsimError(f"params of a {kind} Dist must be ({', '.join(names)}), got {self.params!r}")
+        vals = []
+        for n, v in zip(names, self.params):
+            if n in ("sigma",):
+                vals.append(check_number(n, v, lo=0.0, hi=5.0))
+            elif n == "cv":
+                vals.append(_cv(n, v))
+            elif n in ("p_slow", "p"):
+                vals.append(check_fraction(n, v))
+            else:
+                vals.append(_latency(n, v))
+        if kind == "lognormal" and vals[0] <= 0:
+            raise LabsimError(f"p50_s = {vals[0]:g} s is out of range; allowed: (0, {_L.MAX_LATENCY_S:g}] s")
+        for lo_i, hi_i in _ORDERED.get(kind, ()):
+            if vals[hi_i] < vals[lo_i]:
+                raise LabsimError(f"{names[hi_i]} = {vals[hi_i]:g} s is below {names[lo_i]} = {vals[lo_i]:g} s; "
+                                  f"allowed: {names[hi_i]} ≥ {names[lo_i]}")
+        object.__setattr__(self, "params", tuple(vals))
 
     # --- moments -------------------------------------------------------------------------------------------------
     @property
@@ -205,7 +272,7 @@ class Dist:
     # --- closed forms --------------------------------------------------------------------------------------------
     def cdf(self, t_s: float) -> float:
         """P(latency <= t_s). Exact for every kind (empirical: the sample fraction)."""
-        t = check_number("t_s", t_s)
+        t = check_number("t_s", t_s, lo=-_L.MAX_LATENCY_S * 1e6, hi=_L.MAX_LATENCY_S * 1e6, unit="s")
         k, p = self.kind, self.params
         if t < 0:
             return 0.0
@@ -229,17 +296,21 @@ class Dist:
         raise LabsimError(f"no closed-form CDF for a {k} distribution; use simulate()")
 
     def quantile(self, q: float) -> float:
-        """Smallest t with P(latency <= t) >= q (the inverse CDF). Gamma has no closed form here."""
+        """Smallest t with P(latency <= t) >= q (the inverse CDF). Gamma has no closed form here. q = 1 of a
+        distribution with an unbounded tail (lognormal, exponential) has no finite answer and raises."""
         q = check_fraction("q", q)
         k, p = self.kind, self.params
+        if q == 1 and ((k == "lognormal" and p[1] > 0) or (k == "exponential" and p[0] > 0)):
+            raise LabsimError(f"q = 1 has no finite quantile: a {k} latency has an unbounded tail; "
+                              "allowed: q in [0, 1)")
         if k == "const":
             return p[0]
         if k == "lognormal":
             if p[1] == 0 or 0 < q < 1:
                 return p[0] if p[1] == 0 else p[0] * math.exp(p[1] * _NORMAL.inv_cdf(q))
-            return 0.0 if q == 0 else math.inf
+            return 0.0
         if k == "exponential":
-            return math.inf if q == 1 and p[0] > 0 else -p[0] * math.log1p(-q) if q < 1 else 0.0
+            return -p[0] * math.log1p(-q) if q < 1 else 0.0
         if k == "uniform":
             return p[0] + q * (p[1] - p[0])
         if k == "two_point":
@@ -261,7 +332,13 @@ class Dist:
 
     def scaled(self, factor) -> "Dist":
         """The same shape with every latency multiplied by ``factor`` >= 0 (e.g. a multiplier ÷ decode speed)."""
-        f = check_number("factor", factor, lo=0.0)
+        f = check_number("factor", factor, lo=0.0, hi=_L.MAX_TOKENS)
+        try:
+            return self._scaled(f)
+        except LabsimError as exc:
+            raise LabsimError(f"factor = {f:g} scales this {self.kind} latency out of range: {exc}") from None
+
+    def _scaled(self, f: float) -> "Dist":
         k, p = self.kind, self.params
         if k == "empirical":
             return Dist(k, (), self.samples * f)
@@ -291,15 +368,22 @@ def const(seconds) -> Dist:
 
 def lognormal(p50_s, sigma) -> Dist:
     """Lognormal by its median and log-standard-deviation σ (p99/p50 = e^{2.326σ}; facts/latency.md §6.2)."""
-    return Dist("lognormal", (check_positive("p50_s", p50_s, unit="s"), check_number("sigma", sigma, lo=0.0, hi=5.0)))
+    return Dist("lognormal", (check_number("p50_s", p50_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s"),
+                              check_number("sigma", sigma, lo=0.0, hi=5.0)))
 
 
 def lognormal_from_quantile(p50_s, px_s, q) -> Dist:
     """Lognormal through a median and one upper quantile: σ = ln(p_x/p50)/z_q (facts/latency.md §6.2)."""
-    p50 = check_positive("p50_s", p50_s, unit="s")
+    p50 = check_number("p50_s", p50_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     q = check_number("q", q, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
-    px = check_number("px_s", px_s, lo=p50, unit="s")
-    return lognormal(p50, math.log(px / p50) / _NORMAL.inv_cdf(q))
+    px = check_number("px_s", px_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
+    if px < p50:
+        raise LabsimError(f"px_s = {px:g} s is below p50_s = {p50:g} s; allowed: px_s ≥ p50_s (an upper quantile)")
+    sigma = math.log(px / p50) / _NORMAL.inv_cdf(q)
+    if sigma > 5.0:
+        raise LabsimError(f"px_s = {px:g} s at q = {q:g} needs sigma = {sigma:.3g} > 5; allowed: px_s/p50_s at most "
+                          f"e^(5·z_q) = {math.exp(5 * _NORMAL.inv_cdf(q)):.3g}")
+    return lognormal(p50, sigma)
 
 
 def exponential(mean_s) -> Dist:
@@ -309,35 +393,34 @@ def exponential(mean_s) -> Dist:
 
 def uniform(lo_s, hi_s) -> Dist:
     lo = _latency("lo_s", lo_s)
-    return Dist("uniform", (lo, check_number("hi_s", hi_s, lo=lo, unit="s")))
+    hi = _latency("hi_s", hi_s)
+    return Dist("uniform", (lo, hi))
 
 
 def gamma(mean_s, cv) -> Dist:
     """Gamma by mean and coefficient of variation: cv 0 = fixed, cv 1 = exponential, any cv in between or above."""
-    return Dist("gamma", (_latency("mean_s", mean_s), check_number("cv", cv, lo=0.0, hi=20.0)))
+    return Dist("gamma", (_latency("mean_s", mean_s), _cv("cv", cv)))
 
 
 def two_point(fast_s, slow_s, p_slow) -> Dist:
     """``fast_s`` with probability 1 − p_slow, ``slow_s`` otherwise — the 'slow with probability p' step."""
-    fast = _latency("fast_s", fast_s)
-    return Dist("two_point", (fast, check_number("slow_s", slow_s, lo=fast, unit="s"), check_fraction("p_slow", p_slow)))
+    return Dist("two_point", (_latency("fast_s", fast_s), _latency("slow_s", slow_s), check_fraction("p_slow", p_slow)))
 
 
 def stall(p, lo_s, hi_s) -> Dist:
     """An additive stall: 0 with probability 1 − p, else uniform(lo_s, hi_s) (e.g. a prefill joining the batch)."""
-    lo = _latency("lo_s", lo_s)
-    return Dist("stall", (check_fraction("p", p), lo, check_number("hi_s", hi_s, lo=lo, unit="s")))
+    return Dist("stall", (check_fraction("p", p), _latency("lo_s", lo_s), _latency("hi_s", hi_s)))
 
 
 def empirical(samples_s) -> Dist:
     """Resample (with replacement) from measured or simulated latencies, e.g. chapter 2's GPU distribution."""
-    arr = check_array("samples_s", samples_s, lo=0.0, unit="s").ravel()
+    arr = check_array("samples_s", samples_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s").ravel()
     if arr.size == 0:
         raise LabsimError("samples_s must hold at least one latency")
     return Dist("empirical", (), np.ascontiguousarray(arr, dtype=np.float64))
 
 
-def as_dist(x, name: str = "latency") -> Dist:
+def as_dist(x, name: str = "x") -> Dist:
     """A number (seconds) becomes a fixed latency; a ``Dist`` passes through."""
     if isinstance(x, Dist):
         return x
@@ -406,6 +489,50 @@ def _normals(n, seed):
     return out
 
 
+_SG_MAGICCONST = 1.0 + math.log(4.5)
+
+
+@numba.njit(cache=True)
+def _gamma_draw(alpha, beta):
+    """One Gamma(shape ``alpha``, scale ``beta``) draw from ``np.random.random()`` only — CPython's
+    ``random.gammavariate`` (Cheng 1977 for alpha > 1, the exponential for alpha = 1, Kennedy & Gentle's GS
+    algorithm below 1), which is also what numba compiles ``np.random.gamma(shape, scale)`` into. Written out
+    here so that NumPy under ``NUMBA_DISABLE_JIT=1`` draws exactly the same numbers as the compiled kernel (NumPy's
+    own ``np.random.gamma`` uses another algorithm)."""
+    if alpha > 1.0:
+        ainv = math.sqrt(2.0 * alpha - 1.0)
+        bbb = alpha - math.log(4.0)
+        ccc = alpha + ainv
+        while True:
+            u1 = np.random.random()
+            if not 1e-7 < u1 < 0.9999999:
+                continue
+            u2 = 1.0 - np.random.random()
+            v = math.log(u1 / (1.0 - u1)) / ainv
+            x = alpha * math.exp(v)
+            z = u1 * u1 * u2
+            r = bbb + ccc * v - x
+            if r + _SG_MAGICCONST - 4.5 * z >= 0.0 or r >= math.log(z):
+                return x * beta
+    elif alpha == 1.0:
+        return -math.log(1.0 - np.random.random()) * beta
+    while True:
+        u = np.random.random()
+        b = (math.e + alpha) / math.e
+        p = b * u
+        if p <= 1.0:
+            x = p ** (1.0 / alpha)
+        else:
+            x = -math.log((b - p) / alpha)
+        u1 = np.random.random()
+        if p > 1.0:
+            if u1 <= x ** (alpha - 1.0):
+                break
+        elif u1 <= math.exp(-x):
+            break
+    return x * beta
+
+
 @numba.njit(cache=True, inline="always")
 def _draw(kind, a, b, c, emp):
     if kind == 0:
@@ -424,7 +551,7 @@ def _draw(kind, a, b, c, emp):
         if b == 0.0 or a == 0.0:
             return a
         shape = 1.0 / (b * b)
-        return np.random.gamma(shape, a / shape)
+        return _gamma_draw(shape, a / shape)
     elif kind == 5:
         if np.random.random() < c:
             return b
@@ -534,7 +661,7 @@ def _lindley(lam_mean_gap, arrival_cv, s_kind, sa, sb, sc, emp, n, warmup, seed)
             gap = lam_mean_gap
         else:
             shape = 1.0 / (arrival_cv * arrival_cv)
-            gap = np.random.gamma(shape, lam_mean_gap / shape)
+            gap = _gamma_draw(shape, lam_mean_gap / shape)
         if i >= warmup:
             waits[i - warmup] = w
             services[i - warmup] = s
@@ -597,10 +724,13 @@ class Component:
     reasoning: bool = False
 
     def __post_init__(self):
+        check_name("name", self.name)
         if not isinstance(self.dist, Dist):
             raise LabsimError(f"Component {self.name!r}: dist must be a Dist (use as_dist(seconds)), got {self.dist!r}")
-        check_number(f"scale of component {self.name!r}", self.scale, lo=0.0)
+        object.__setattr__(self, "scale", check_number(f"scale of component {self.name!r}", self.scale, lo=0.0,
+                                                       hi=_L.MAX_TOKENS))
         check_choice("category", self.category, _CATEGORIES, what="component category")
+        check_bool("reasoning", self.reasoning)
 
     @property
     def median_s(self) -> float:
@@ -616,6 +746,16 @@ class Step:
     """A step's latency is the sum of its components (each drawn independently)."""
     components: tuple[Component, ...]
     name: str = "step"
+
+    def __post_init__(self):
+        comps = self.components
+        if isinstance(comps, (str, bytes, dict)) or not isinstance(comps, (tuple, list)) or not comps:
+            raise LabsimError(f"components must be a non-empty tuple of Component, got {comps!r}")
+        for i, c in enumerate(comps):
+            if not isinstance(c, Component):
+                raise LabsimError(f"components[{i}] must be a Component, got {c!r}")
+        object.__setattr__(self, "components", tuple(comps))
+        check_name("name", self.name)
 
     def breakdown(self) -> list[tuple[str, float, str]]:
         """(name, median seconds, category) per component — what a Gantt bar draws. The sum of medians is
@@ -645,8 +785,8 @@ class Stage:
 
     def __post_init__(self):
         if not isinstance(self.step, Step):
-            raise LabsimError(f"Stage needs a Step, got {type(self.step).__name__}")
-        check_int("fan_out", self.fan_out, lo=1, hi=100_000)
+            raise LabsimError(f"step must be a Step, got {type(self.step).__name__}")
+        object.__setattr__(self, "fan_out", check_int("fan_out", self.fan_out, lo=1, hi=_L.MAX_FAN_OUT))
 
 
 @dataclass(frozen=True, eq=False)
@@ -662,6 +802,16 @@ class Task:
     session: Dist | None = None
 
     def __post_init__(self):
+        st = self.stages
+        if isinstance(st, (str, bytes, dict)) or not isinstance(st, (tuple, list)) or not st:
+            raise LabsimError(f"stages must be a non-empty tuple of Stage, got {st!r}")
+        for i, x in enumerate(st):
+            if not isinstance(x, Stage):
+                raise LabsimError(f"stages[{i}] must be a Stage, got {x!r}")
+        if len(st) > _L.MAX_STEPS:
+            raise LabsimError(f"stages holds {len(st):,} stages; allowed: at most {_L.MAX_STEPS:,}")
+        object.__setattr__(self, "stages", tuple(st))
+        check_name("name", self.name)
         if self.session is not None and not isinstance(self.session, Dist):
             raise LabsimError(f"session must be a Dist (a multiplier with median ≈ 1), got {self.session!r}")
 
@@ -729,26 +879,31 @@ class Task:
 def task(step: Step | Task, steps: int = 1, fan_out: int = 1, name: str = "task", session: Dist | None = None) -> Task:
     """A chain of ``steps`` identical stages, each a ``fan_out``-way wait-for-all of ``step``; ``session`` is an
     optional per-task multiplier on prefill and decode (see ``Task``)."""
+    return _task(step, steps, fan_out, name, session, "step")
+
+
+def _task(step, steps, fan_out, name, session, param: str) -> Task:
     if isinstance(step, Task):
         if steps != 1 or fan_out != 1 or session is not None:
-            raise LabsimError("task(): steps/fan_out/session apply to a Step, not to a Task")
+            raise LabsimError(f"{param}: steps/fan_out/session apply to a Step, not to a Task")
         return step
     if not isinstance(step, Step):
-        raise LabsimError(f"task() needs a Step, got {type(step).__name__}")
-    steps = check_int("steps", steps, lo=1, hi=100_000)
-    fan_out = check_int("fan_out", fan_out, lo=1, hi=100_000)
+        raise LabsimError(f"{param} must be a Step or a Task, got {type(step).__name__}")
+    steps = check_int("steps", steps, lo=1, hi=_L.MAX_STEPS)
+    fan_out = check_int("fan_out", fan_out, lo=1, hi=_L.MAX_FAN_OUT)
+    check_name("name", name)
     return Task(tuple(Stage(step, fan_out) for _ in range(steps)), name, session)
 
 
 def decode_seconds(tokens, tokens_per_s) -> float:
     """Time to generate ``tokens`` at ``tokens_per_s`` per user: tokens / speed (2,000 at 1,600 tok/s = 1.25 s)."""
-    return check_number("tokens", tokens, lo=0.0) / check_positive("tokens_per_s", tokens_per_s, unit="tok/s")
+    return _tokens("tokens", tokens) / _speed("tokens_per_s", tokens_per_s)
 
 
 def tokens_in_seconds(seconds, tokens_per_s) -> int:
     """Whole tokens that fit in ``seconds`` at ``tokens_per_s``."""
     s = _latency("seconds", seconds)
-    return int(math.floor(s * check_positive("tokens_per_s", tokens_per_s, unit="tok/s") + 1e-9))
+    return int(math.floor(s * _speed("tokens_per_s", tokens_per_s) + 1e-9))
 
 
 def agent_step(output_tokens, decode_tokens_per_s, *, prompt_tokens=0, prefill_tokens_per_s=None, ttft_s=None,
@@ -762,32 +917,40 @@ def agent_step(output_tokens, decode_tokens_per_s, *, prompt_tokens=0, prefill_t
     as any Dist with median ≈ 1 (e.g. ``gpu_decode_jitter()``, chapter 2's run-to-run distribution).
     E2E = TTFT + N·TPOT (NVIDIA NIM / DistServe).
     """
-    out = check_number("output_tokens", output_tokens, lo=0.0)
-    speed = check_positive("decode_tokens_per_s", decode_tokens_per_s, unit="tok/s")
+    out = _tokens("output_tokens", output_tokens)
+    speed = _speed("decode_tokens_per_s", decode_tokens_per_s)
     sigma = check_number("decode_sigma", decode_sigma, lo=0.0, hi=5.0)
+    check_name("name", name)
     comps = [Component("queue", as_dist(queue_s, "queue_s"), category="queue")]
+    n_in = _tokens("prompt_tokens", prompt_tokens)
+    pf = None if prefill_tokens_per_s is None else _speed("prefill_tokens_per_s", prefill_tokens_per_s)
     if ttft_s is not None:
         comps.append(Component("time to first token", as_dist(ttft_s, "ttft_s"), category="prefill"))
+    elif n_in > 0:
+        if pf is None:
+            raise LabsimError("prompt_tokens > 0 needs prefill_tokens_per_s (or give ttft_s directly)")
+        if n_in / pf > _L.MAX_LATENCY_S:
+            raise LabsimError(f"prompt_tokens / prefill_tokens_per_s = {n_in / pf:g} s of prefill is out of range; "
+                              f"allowed: at most {_L.MAX_LATENCY_S:g} s")
+        comps.append(Component("prefill", const(1.0 / pf), scale=n_in, category="prefill"))
     else:
-        n_in = check_number("prompt_tokens", prompt_tokens, lo=0.0)
-        if n_in > 0:
-            if prefill_tokens_per_s is None:
-                raise LabsimError("prompt_tokens > 0 needs prefill_tokens_per_s (or give ttft_s directly)")
-            pf = check_positive("prefill_tokens_per_s", prefill_tokens_per_s, unit="tok/s")
-            comps.append(Component("prefill", const(1.0 / pf), scale=n_in, category="prefill"))
-        else:
-            comps.append(Component("prefill", const(0.0), category="prefill"))
+        comps.append(Component("prefill", const(0.0), category="prefill"))
     if decode_jitter is not None:
         if not isinstance(decode_jitter, Dist):
             raise LabsimError(f"decode_jitter must be a Dist (a multiplier with median ≈ 1), got {decode_jitter!r}")
         if sigma > 0:
             raise LabsimError("give decode_sigma or decode_jitter, not both")
-        spt = decode_jitter.scaled(1.0 / speed)
+        try:
+            spt = decode_jitter.scaled(1.0 / speed)
+        except LabsimError as exc:
+            raise LabsimError(f"decode_jitter ÷ decode_tokens_per_s = {speed:g} tok/s: {exc}") from None
     else:
         spt = lognormal(1.0 / speed, sigma) if sigma > 0 else const(1.0 / speed)
     comps.append(Component("reasoning / output tokens", spt, scale=out, category="decode", reasoning=True))
-    if check_fraction("stall_p", stall_p) > 0:
-        comps.append(Component("stall", stall(stall_p, stall_lo_s, stall_hi_s), category="queue"))
+    p_stall = check_fraction("stall_p", stall_p)
+    stall_d = stall(p_stall, stall_lo_s, stall_hi_s)     # checked even when stall_p = 0
+    if p_stall > 0:
+        comps.append(Component("stall", stall_d, category="queue"))
     comps.append(Component("tool call", as_dist(tool_s, "tool_s"), category="tool"))
     comps.append(Component("network", as_dist(network_s, "network_s"), category="network"))
     return Step(tuple(comps), name)
@@ -796,7 +959,10 @@ def agent_step(output_tokens, decode_tokens_per_s, *, prompt_tokens=0, prefill_t
 def platform_step(platform_name: str, output_tokens, decode_tokens_per_s, *, tool_s=0.0, network_s=0.0,
                   queue_s=0.0, stalls: bool = True, name: str | None = None) -> Step:
     """An agent step whose TTFT, decode jitter and stalls come from a platform archetype (platforms.toml, [A])."""
-    p = platform(platform_name)
+    p = platform(platform_name, param="platform_name")
+    stalls = check_bool("stalls", stalls)
+    if name is not None:
+        check_name("name", name)
     ttft = lognormal(p.ttft_p50_s, p.ttft_sigma) if p.ttft_sigma > 0 else const(p.ttft_p50_s)
     return agent_step(output_tokens, decode_tokens_per_s, ttft_s=ttft, decode_sigma=p.decode_sigma,
                       queue_s=queue_s, tool_s=tool_s, network_s=network_s,
@@ -812,8 +978,10 @@ def voice_turn(platform_name: str = "hosted_gpu_api", *, ttft_s=None, first_sent
     platform's TTFT (or ``ttft_s``) plus ``first_sentence_tokens`` ÷ ``decode_tokens_per_s``.
     ``jitter=False`` replaces every distribution by its median (the deterministic budget).
     """
-    p = platform(platform_name)
-    n_tok = check_number("first_sentence_tokens", first_sentence_tokens, lo=0.0)
+    p = platform(platform_name, param="platform_name")
+    n_tok = _tokens("first_sentence_tokens", first_sentence_tokens)
+    stalls, jitter = check_bool("stalls", stalls), check_bool("jitter", jitter)
+    speed = None if decode_tokens_per_s is None else _speed("decode_tokens_per_s", decode_tokens_per_s)
     comps = []
     for st in voice_stages():
         if st.get("llm"):
@@ -829,7 +997,6 @@ def voice_turn(platform_name: str = "hosted_gpu_api", *, ttft_s=None, first_sent
             if n_tok > 0:
                 if decode_tokens_per_s is None:
                     raise LabsimError("first_sentence_tokens > 0 needs decode_tokens_per_s")
-                speed = check_positive("decode_tokens_per_s", decode_tokens_per_s, unit="tok/s")
                 sig = p.decode_sigma if jitter else 0.0
                 comps.append(Component("LLM first sentence", lognormal(1 / speed, sig) if sig > 0 else const(1 / speed),
                                        scale=n_tok, category="decode", reasoning=True))
@@ -863,11 +1030,16 @@ class Tails:
                 f" · P99.9 {self.p999_s * 1e3:,.1f} ms  (n = {self.n:,})")
 
 
+#: |sample| bound of ``tails``: a task of MAX_STEPS stages of MAX_LATENCY_S each (and the mean of any number of such
+#: samples stays finite).
+_SAMPLE_BOUND_S = 1e15
+
+
 def tails(samples_s) -> Tails:
     """Percentile summary of latency samples (inverse-CDF: the smallest sample with at least q of mass below)."""
-    x = np.asarray(samples_s, dtype=np.float64).ravel()
+    x = check_array("samples_s", samples_s, lo=-_SAMPLE_BOUND_S, hi=_SAMPLE_BOUND_S, unit="s").ravel()
     if x.size == 0:
-        raise LabsimError("tails() needs at least one sample")
+        raise LabsimError("samples_s must hold at least one sample")
     q = np.quantile(x, QUANTILES, method="inverted_cdf")
     return Tails(float(q[0]), float(q[1]), float(q[2]), float(q[3]), float(x.mean()), float(x.max()), int(x.size))
 
@@ -875,7 +1047,7 @@ def tails(samples_s) -> Tails:
 def simulate(step_or_task: Step | Task, n: int = 200_000, seed: int = 0, *, steps: int = 1,
              fan_out: int = 1, session: Dist | None = None) -> Tails:
     """Monte Carlo tails of a step or task (``steps``/``fan_out``/``session`` wrap a Step into a task)."""
-    return tails(task(step_or_task, steps, fan_out, session=session).sample(n, seed))
+    return tails(_task(step_or_task, steps, fan_out, "task", session, "step_or_task").sample(n, seed))
 
 
 def session_multiplier(sigma=0.05, p_slow_device=0.01, slow_lo=1.3, slow_hi=1.5, *, n: int = 100_000,
@@ -885,8 +1057,10 @@ def session_multiplier(sigma=0.05, p_slow_device=0.01, slow_lo=1.3, slow_hi=1.5,
     variation, outliers 1.5× the median GPU). Returned as an empirical Dist of ``n`` seeded draws."""
     sig = check_number("sigma", sigma, lo=0.0, hi=2.0)
     p = check_fraction("p_slow_device", p_slow_device)
-    lo = check_number("slow_lo", slow_lo, lo=0.0)
-    hi = check_number("slow_hi", slow_hi, lo=lo)
+    lo = check_number("slow_lo", slow_lo, lo=0.0, hi=1e3)
+    hi = check_number("slow_hi", slow_hi, lo=0.0, hi=1e3)
+    if hi < lo:
+        raise LabsimError(f"slow_hi = {hi:g} is below slow_lo = {lo:g}; allowed: slow_hi ≥ slow_lo")
     rng = np.random.default_rng(_seed(seed))
     m = np.exp(sig * rng.standard_normal(_n("n", n)))
     slow = rng.random(m.size) < p
@@ -913,28 +1087,44 @@ def fanout_slow_probability(dist_or_cdf, n, t_s=None) -> float:
             raise LabsimError("fanout_slow_probability(dist, n, t_s): t_s is required with a distribution")
         f = dist_or_cdf.cdf(t_s)
     else:
-        f = check_fraction("cdf", dist_or_cdf)
+        f = check_fraction("dist_or_cdf", dist_or_cdf)
     return 1.0 - f ** n
 
 
 def fanout_quantile(dist: Dist, n, q) -> float:
     """q-quantile of the slowest of n iid copies: F⁻¹(q^{1/n})."""
-    n = check_int("n", n, lo=1)
+    n = check_int("n", n, lo=1, hi=_L.MAX_CHIPS)
     q = check_fraction("q", q)
-    return as_dist(dist).quantile(q ** (1.0 / n))
+    d = as_dist(dist, "dist")
+    qn = q ** (1.0 / n)
+    if qn == 1.0 and q < 1.0:
+        raise LabsimError(f"n = {n:,} copies push q^(1/n) to 1 in floating point: the slowest copy's {q:g}-quantile "
+                          "is not resolvable; allowed: a smaller n")
+    return d.quantile(qn)
 
 
 def binomial_quantile(k, p, q) -> int:
     """Smallest m with P(Binomial(k, p) <= m) >= q."""
-    k = check_int("k", k, lo=0)
+    k = check_int("k", k, lo=0, hi=_L.MAX_STEPS)
     p = check_fraction("p", p)
     q = check_fraction("q", q)
-    cdf = 0.0
-    for m in range(k + 1):
-        cdf += math.comb(k, m) * p ** m * (1 - p) ** (k - m)
-        if cdf >= q * (1 - 1e-12):
-            return m
-    return k
+    target = q * (1 - 1e-12)
+    if k <= 1000:      # exact terms (math.comb) for the chains a course uses
+        cdf = 0.0
+        for m in range(k + 1):
+            cdf += math.comb(k, m) * p ** m * (1 - p) ** (k - m)
+            if cdf >= target:
+                return m
+        return k
+    if p in (0.0, 1.0):
+        return 0 if p == 0.0 or q == 0.0 else k
+    # long chains: the pmf in log space (no overflow of comb(k, m) or underflow of p^m), one vectorised pass
+    m = np.arange(k + 1, dtype=np.float64)
+    steps = np.log(k - m[:-1]) - np.log(m[:-1] + 1) + math.log(p) - math.log1p(-p)
+    log_pmf = k * math.log1p(-p) + np.concatenate(([0.0], np.cumsum(steps)))
+    cdf = np.cumsum(np.exp(log_pmf))
+    hit = np.nonzero(cdf >= target)[0]
+    return int(hit[0]) if hit.size else k
 
 
 def _erlang_cdf(t, k, mean):
@@ -949,9 +1139,9 @@ def _erlang_cdf(t, k, mean):
 def chain_quantile(dist: Dist, k, q) -> float:
     """q-quantile of the sum of k iid step latencies, where a closed form exists: fixed (k·t), two-point
     (k·fast + (slow − fast)·Binomial quantile), exponential (Erlang-k, inverted by bisection)."""
-    k = check_int("k", k, lo=1)
+    k = check_int("k", k, lo=1, hi=_L.MAX_STEPS)
     q = check_fraction("q", q)
-    d = as_dist(dist)
+    d = as_dist(dist, "dist")
     if d.kind == "const" or (d.kind in ("lognormal", "gamma") and d.var_s2 == 0):
         return k * d.median_s
     if d.kind == "two_point":
@@ -985,7 +1175,7 @@ def pk_mean_wait_s(load, service_mean_s, service_cv) -> float:
     """Pollaczek–Khinchine M/G/1 mean queue wait: ρ·τ·(1 + C_s²) / (2(1 − ρ)) (facts/latency.md §4.2)."""
     rho = _load_check(load)
     tau = _latency("service_mean_s", service_mean_s)
-    cs = check_number("service_cv", service_cv, lo=0.0)
+    cs = check_number("service_cv", service_cv, lo=0.0, hi=_L.MAX_CV)
     return rho * tau * (1 + cs * cs) / (2 * (1 - rho))
 
 
@@ -1003,8 +1193,8 @@ def kingman_mean_wait_s(load, service_mean_s, service_cv, arrival_cv=1.0) -> flo
     """Kingman's G/G/1 approximation (ρ/(1 − ρ))·((C_a² + C_s²)/2)·τ; equals P–K when arrivals are Poisson."""
     rho = _load_check(load)
     tau = _latency("service_mean_s", service_mean_s)
-    cs = check_number("service_cv", service_cv, lo=0.0)
-    ca = check_number("arrival_cv", arrival_cv, lo=0.0)
+    cs = check_number("service_cv", service_cv, lo=0.0, hi=_L.MAX_CV)
+    ca = check_number("arrival_cv", arrival_cv, lo=0.0, hi=_L.MAX_CV)
     return rho / (1 - rho) * (ca * ca + cs * cs) / 2 * tau
 
 
@@ -1012,7 +1202,7 @@ def mm1_wait_quantile_s(load, service_mean_s, q) -> float:
     """q-quantile of the M/M/1 queue wait: P(W > t) = ρ·e^{−μ(1−ρ)t} ⇒ t_q = ln(ρ/(1−q)) / (μ(1−ρ));
     0 if q ≤ 1 − ρ (that share of customers does not wait at all)."""
     rho = _load_check(load)
-    tau = check_positive("service_mean_s", service_mean_s, unit="s")
+    tau = check_number("service_mean_s", service_mean_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     q = check_fraction("q", q, allow_one=False)
     if q <= 1 - rho:
         return 0.0
@@ -1036,8 +1226,8 @@ class QueueResult:
 
 def _service_dist(service_mean_s, service_cv, family) -> Dist:
     family = check_choice("family", family, ("gamma", "lognormal"), what="service family")
-    tau = check_positive("service_mean_s", service_mean_s, unit="s")
-    cv = check_number("service_cv", service_cv, lo=0.0, hi=20.0)
+    tau = check_number("service_mean_s", service_mean_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
+    cv = _cv("service_cv", service_cv)
     if family == "gamma" or cv == 0:
         return gamma(tau, cv)
     sigma = math.sqrt(math.log1p(cv * cv))  # lognormal: C_s² = e^{σ²} − 1
@@ -1056,7 +1246,7 @@ def simulate_queue(load, service_mean_s, service_cv=1.0, *, arrival_cv=1.0, fami
     if rho == 0:
         raise LabsimError("load = 0 means no arrivals; use a load in (0, 1)")
     svc = _service_dist(service_mean_s, service_cv, family)
-    ca = check_number("arrival_cv", arrival_cv, lo=0.0, hi=20.0)
+    ca = _cv("arrival_cv", arrival_cv)
     n = _n("customers", customers, lo=1000)
     wu = _n("warmup", n // 10 if warmup is None else warmup, lo=0)
     seed = _seed(seed)
@@ -1083,10 +1273,14 @@ class BatchResult:
 def linear_batch_seconds_per_token(t_fixed_s, t_per_seq_s, batch) -> np.ndarray:
     """[A] A decode step that reads the weights once (``t_fixed_s``) plus per-sequence KV/compute
     (``t_per_seq_s``): seconds per token at batch 1..batch. Prefer ``labsim.capacity.decode_time(batch=…)``."""
-    t0 = check_positive("t_fixed_s", t_fixed_s, unit="s")
+    t0 = check_number("t_fixed_s", t_fixed_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     t1 = _latency("t_per_seq_s", t_per_seq_s)
     b = check_int("batch", batch, lo=1, hi=100_000)
     return t0 + t1 * np.arange(1, b + 1, dtype=np.float64)
+
+
+#: Slowest arrival rate a simulation accepts (one request per ~32 years): mean gaps stay finite.
+_MIN_RATE_PER_S = 1e-9
 
 
 def simulate_batching(arrival_rate_per_s, batch, service_by_size_s, *, max_wait_s=math.inf,
@@ -1097,20 +1291,21 @@ def simulate_batching(arrival_rate_per_s, batch, service_by_size_s, *, max_wait_
     for every m). The server waits for a full batch unless the oldest request has waited ``max_wait_s``.
     Raises if full batches cannot keep up (load = λ·service(batch)/batch ≥ 1).
     """
-    lam = check_positive("arrival_rate_per_s", arrival_rate_per_s, unit="1/s")
+    lam = check_number("arrival_rate_per_s", arrival_rate_per_s, lo=_MIN_RATE_PER_S, hi=_L.MAX_RATE_PER_S, unit="1/s")
     b = check_int("batch", batch, lo=1, hi=100_000)
-    svc = check_array("service_by_size_s", service_by_size_s, lo=0.0, unit="s")
+    svc = check_array("service_by_size_s", service_by_size_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
     svc = np.full(b, float(svc)) if svc.ndim == 0 else svc.ravel()
     if svc.size != b:
         raise LabsimError(f"service_by_size_s needs one entry per batch size 1..{b}, got {svc.size}")
     if isinstance(max_wait_s, (int, float)) and not isinstance(max_wait_s, bool) and max_wait_s == math.inf:
         wait = math.inf
     else:
-        wait = check_number("max_wait_s", max_wait_s, lo=0.0, unit="s")
+        wait = _latency("max_wait_s", max_wait_s)
     load = lam * svc[-1] / b
     if load >= 1:
         raise LabsimError(f"load = λ·service(batch)/batch = {load:.3g} >= 1: the server cannot keep up "
-                          f"(arrival_rate_per_s = {lam:g}, batch = {b}); the queue grows without bound")
+                          f"(arrival_rate_per_s = {lam:g}, service_by_size_s[-1] = {svc[-1]:g} s, batch = {b}); "
+                          "the queue grows without bound")
     n = _n("requests", requests, lo=100)
     wu = _n("warmup", n // 10 if warmup is None else warmup, lo=0)
     lat, sizes, busy, span = _batch_server(1.0 / lam, b, np.ascontiguousarray(svc), wait, n, wu, _seed(seed))
@@ -1130,13 +1325,23 @@ def batching_curve(seconds_per_token_by_batch, output_tokens, batch, loads=(0.1,
     A batch-1 LPU is the same call with batch = 1 (then it is an M/D/1 queue).
     """
     b = check_int("batch", batch, lo=1, hi=100_000)
-    spt = check_array("seconds_per_token_by_batch", seconds_per_token_by_batch, lo=0.0, lo_open=True).ravel()
+    spt = check_array("seconds_per_token_by_batch", seconds_per_token_by_batch, lo=0.0, lo_open=True,
+                      hi=_L.MAX_LATENCY_S, unit="s").ravel()
     if spt.size < b:
         raise LabsimError(f"seconds_per_token_by_batch needs at least {b} entries (batch 1..{b}), got {spt.size}")
-    n_out = check_positive("output_tokens", output_tokens)
+    n_out = _tokens("output_tokens", output_tokens, lo=1)
     lds = check_array("loads", loads, lo=0.0, hi=1.0, lo_open=True, hi_open=True).ravel()
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1 - lds.size)
     service = n_out * spt[:b]
+    if service[-1] > _L.MAX_LATENCY_S:
+        raise LabsimError(f"output_tokens × seconds_per_token_by_batch[{b - 1}] = {service[-1]:g} s per batch is out "
+                          f"of range; allowed: at most {_L.MAX_LATENCY_S:g} s")
     cap_per_s = b / service[-1]
+    lam = lds * cap_per_s
+    if np.any(lam < _MIN_RATE_PER_S) or np.any(lam > _L.MAX_RATE_PER_S):
+        raise LabsimError(f"loads × capacity give arrival rates from {lam.min():g} to {lam.max():g} per second; "
+                          f"allowed: [{_MIN_RATE_PER_S:g}, {_L.MAX_RATE_PER_S:g}] (raise the smallest loads, or "
+                          "check seconds_per_token_by_batch and output_tokens)")
     rows = {k: np.empty(lds.size) for k in ("load", "throughput_tok_s", "tokens_per_s_per_user", "p50_s", "p99_s")}
     for i, ld in enumerate(lds):
         r = simulate_batching(ld * cap_per_s, b, service, max_wait_s=max_wait_s, requests=requests, seed=seed + i)
@@ -1153,17 +1358,17 @@ def batching_curve(seconds_per_token_by_batch, output_tokens, batch, loads=(0.1,
 # ----------------------------------------------------------------------------------------------------------------
 def cost_per_task_usd(tokens_per_task, usd_per_mtok) -> float:
     """$ per task = generated tokens × ($ per million tokens) / 10⁶ (chapter 4's cost per token)."""
-    return check_number("tokens_per_task", tokens_per_task, lo=0.0) * \
-        check_number("usd_per_mtok", usd_per_mtok, lo=0.0, unit="$/Mtok") / 1e6
+    return check_number("tokens_per_task", tokens_per_task, lo=0.0, hi=_L.MAX_TOKENS * _L.MAX_STEPS) * \
+        check_number("usd_per_mtok", usd_per_mtok, lo=0.0, hi=_L.MAX_USD, unit="USD/Mtok") / 1e6
 
 
 def max_reasoning_tokens(slo_s, decode_tokens_per_s, *, fixed_s=0.0, steps=1) -> int:
     """Deterministic budget: the most tokens per step with steps·(fixed_s + tokens/speed) <= slo_s; -1 if even
     zero tokens miss the SLO."""
-    slo = check_positive("slo_s", slo_s, unit="s")
-    speed = check_positive("decode_tokens_per_s", decode_tokens_per_s, unit="tok/s")
+    slo = check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
+    speed = _speed("decode_tokens_per_s", decode_tokens_per_s)
     fixed = _latency("fixed_s", fixed_s)
-    k = check_int("steps", steps, lo=1)
+    k = check_int("steps", steps, lo=1, hi=_L.MAX_STEPS)
     room = slo / k - fixed
     if room < -1e-12:
         return -1
@@ -1204,11 +1409,16 @@ def plan_budget(slo_s, decode_tokens_per_s, *, quantile=0.99, steps=1, fan_out=1
     network; any term a number or a Dist). Monte Carlo with common random numbers, so latency is monotone in
     the budget and the search is exact for the sampled tasks; with no randomness it equals the closed form.
     """
-    slo = check_positive("slo_s", slo_s, unit="s")
+    slo = check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     q = check_fraction("quantile", quantile)
     k = check_int("steps", steps, lo=1, hi=10_000)
     n_fan = check_int("fan_out", fan_out, lo=1, hi=10_000)
     n = _n("n_samples", n_samples, hi=2_000_000)
+    for nm, v in (("ttft_s", ttft_s), ("queue_s", queue_s), ("tool_s", tool_s), ("network_s", network_s)):
+        as_dist(v, nm)     # a number or a Dist (None is not "no time": say 0)
+    x_given = None if reasoning_tokens is None else _tokens("reasoning_tokens", reasoning_tokens)
+    if usd_per_mtok is not None:
+        check_number("usd_per_mtok", usd_per_mtok, lo=0.0, hi=_L.MAX_USD, unit="USD/Mtok")
     if k * n_fan * n > 50_000_000:
         raise LabsimError(f"steps·fan_out·n_samples = {k * n_fan * n:,} is too many draws; lower n_samples")
     step = agent_step(1, decode_tokens_per_s, ttft_s=ttft_s, queue_s=queue_s, tool_s=tool_s, network_s=network_s,
@@ -1231,8 +1441,10 @@ def plan_budget(slo_s, decode_tokens_per_s, *, quantile=0.99, steps=1, fan_out=1
         lo, hi = 0, 1
         while lat(hi) <= slo + tol:
             lo, hi = hi, hi * 2
-            if hi > 10**12:
-                raise LabsimError("the SLO allows an unbounded budget (is the decode speed infinite?)")
+            if hi > _L.MAX_TOKENS:
+                raise LabsimError(f"slo_s = {slo:g} s at decode_tokens_per_s = {float(decode_tokens_per_s):g} allows "
+                                  f"more than {_L.MAX_TOKENS:,} reasoning tokens per step; allowed: a budget up to "
+                                  "that bound (lower the SLO or the speed)")
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if lat(mid) <= slo + tol:
@@ -1240,7 +1452,7 @@ def plan_budget(slo_s, decode_tokens_per_s, *, quantile=0.99, steps=1, fan_out=1
             else:
                 hi = mid
         best = lo
-    x = best if reasoning_tokens is None else check_int("reasoning_tokens", reasoning_tokens, lo=0)
+    x = best if x_given is None else x_given
     x_eval = max(x, 0)
     latency = lat(x_eval)
     tokens = k * n_fan * x_eval
@@ -1280,7 +1492,9 @@ def chip_step(model: str, chip: str, output_tokens, *, prompt_tokens=0, chips=No
               network_s=0.0, decode_sigma=0.0, name: str | None = None) -> Step:
     """An agent step of ``model`` on ``chip`` at batch 1 with chapter 3's numbers: TTFT = ``capacity.prefill_time``
     of ``prompt_tokens`` (0 prompt tokens → no prefill term) and decode speed = ``capacity.decode_time``."""
-    n_in = check_number("prompt_tokens", prompt_tokens, lo=0.0)
+    n_in = _tokens("prompt_tokens", prompt_tokens)
+    if name is not None:
+        check_name("name", name)
     speed = decode_speed(model, chip, chips=chips)
     ttft = prefill_seconds(model, chip, n_in, chips=chips) if n_in > 0 else 0.0
     return agent_step(output_tokens, speed, ttft_s=ttft, queue_s=queue_s, tool_s=tool_s, network_s=network_s,
@@ -1295,7 +1509,7 @@ def plan_on_chip(slo_s, model: str, chip: str, *, prompt_tokens=0, chips=None, u
     ``plan_budget``."""
     if "ttft_s" in plan_kwargs or "decode_tokens_per_s" in plan_kwargs:
         raise LabsimError("plan_on_chip() takes TTFT and decode speed from the chip; use plan_budget() to set them")
-    n_in = check_number("prompt_tokens", prompt_tokens, lo=0.0)
+    n_in = _tokens("prompt_tokens", prompt_tokens)
     speed = decode_speed(model, chip, chips=chips)
     ttft = prefill_seconds(model, chip, n_in, chips=chips) if n_in > 0 else 0.0
     return plan_budget(slo_s, speed, ttft_s=ttft, usd_per_mtok=usd_per_mtok, **plan_kwargs)
@@ -1328,6 +1542,8 @@ def gpu_decode_jitter(model: str = "llama-3.1-8b", *, n: int = 20_000, seed: int
     empirical multiplier with median 1 for ``agent_step(decode_jitter=…)``. Assumes a step's decode time
     varies like one layer's run time [A] — an upper bound on spread, since independent layers would average."""
     gpu = _need("gpu")
+    for nm, flag in (("contention", contention), ("clock_variation", clock_variation), ("cuda_graph", cuda_graph)):
+        check_bool(nm, flag)
     x = gpu_step_samples(gpu.model_decoder_layer_kernels(model), n=n, seed=seed, contention=contention,
                          clock_variation=clock_variation, cuda_graph=cuda_graph)
     return empirical(x / np.median(x))

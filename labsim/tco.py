@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LabsimError, check_array, check_choice, check_int, check_number
+from . import limits as _L
+from .errors import (LabsimError, check_array, check_bool, check_choice, check_int, check_mapping, check_number,
+                     check_text, ensure_finite)
 
 __all__ = [
     "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
@@ -42,21 +44,23 @@ TOKENS_PER_MTOK = 1e6
 
 #: The numeric inputs, in order, with their allowed ranges (used by validation, Monte Carlo and tornado).
 #: ``integer`` inputs must hold whole numbers; ``batch`` may be fractional (an average batch in a sweep).
+#: Every range is closed and finite (docs/contract.md): the upper ends are far beyond any real system
+#: (labsim/limits.py), the lower ends of divisors (life, hours, utilization, speed, batch) keep every output finite.
 FIELDS: dict[str, dict[str, Any]] = {
-    "capex_usd": dict(lo=0.0, unit="USD"),
-    "life_years": dict(lo=0.0, lo_open=True, hi=100.0, unit="years"),
+    "capex_usd": dict(lo=0.0, hi=_L.MAX_USD, unit="USD"),
+    "life_years": dict(lo=1.0 / 12.0, hi=100.0, unit="years"),
     "cost_of_capital": dict(lo=0.0, hi=10.0, unit="per year"),
-    "electricity_usd_per_kwh": dict(lo=0.0, unit="USD/kWh"),
-    "hours_per_month": dict(lo=0.0, lo_open=True, hi=744.0, unit="hours"),
-    "utilization": dict(lo=0.0, lo_open=True, hi=1.0),
-    "pue": dict(lo=1.0),
-    "colocation_usd_per_kw_month": dict(lo=0.0, unit="USD/kW/month"),
-    "system_power_kw": dict(lo=0.0, unit="kW"),
-    "chips_per_system": dict(lo=1.0, integer=True, unit="chips"),
-    "chips_per_unit": dict(lo=1.0, integer=True, unit="chips"),
-    "tokens_per_s_per_user": dict(lo=0.0, lo_open=True, unit="tokens/s"),
-    "batch": dict(lo=0.0, lo_open=True),
-    "pipeline_depth": dict(lo=1.0, integer=True),
+    "electricity_usd_per_kwh": dict(lo=0.0, hi=100.0, unit="USD/kWh"),
+    "hours_per_month": dict(lo=1.0, hi=744.0, unit="hours"),
+    "utilization": dict(lo=1e-6, hi=1.0),
+    "pue": dict(lo=1.0, hi=10.0),
+    "colocation_usd_per_kw_month": dict(lo=0.0, hi=1e6, unit="USD/kW/month"),
+    "system_power_kw": dict(lo=0.0, hi=_L.MAX_POWER_KW, unit="kW"),
+    "chips_per_system": dict(lo=1.0, hi=float(_L.MAX_CHIPS), integer=True, unit="chips"),
+    "chips_per_unit": dict(lo=1.0, hi=float(_L.MAX_CHIPS), integer=True, unit="chips"),
+    "tokens_per_s_per_user": dict(lo=1e-6, hi=_L.MAX_TOKENS_PER_S, unit="tokens/s"),
+    "batch": dict(lo=1e-6, hi=float(_L.MAX_BATCH)),
+    "pipeline_depth": dict(lo=1.0, hi=1e6, integer=True),
 }
 
 
@@ -90,8 +94,13 @@ class TcoInputs:
     label: str = ""
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self):
+        """Every TcoInputs that exists is valid: each field is checked here, element-wise (``validate``)."""
+        validate(self)
+
     def replace(self, **changes) -> "TcoInputs":
-        """A copy with some fields changed (``dataclasses.replace``); unknown names raise a LabsimError."""
+        """A copy with some fields changed (``dataclasses.replace``); unknown names raise a LabsimError, and so
+        does a bad value (the copy is validated)."""
         valid = {f.name for f in dataclasses.fields(self)}
         for name in changes:
             check_choice("field", name, valid, what="TcoInputs field")
@@ -153,6 +162,11 @@ def validate(inputs: TcoInputs) -> dict[str, np.ndarray]:
     if not isinstance(inputs, TcoInputs):
         raise LabsimError(f"inputs must be a labsim.tco.TcoInputs, got {type(inputs).__name__}")
     out: dict[str, np.ndarray] = {}
+    check_text("label", inputs.label, max_chars=1000)
+    srcs = check_mapping("sources", inputs.sources)
+    for k, v in srcs.items():
+        check_choice("sources key", k, [*FIELDS, "utilization_derates_tokens"], what="input")
+        check_text(f"sources[{k!r}]", v)
     for name, rule in FIELDS.items():
         arr = check_array(name, getattr(inputs, name), lo=rule.get("lo"), hi=rule.get("hi"),
                           lo_open=rule.get("lo_open", False), hi_open=rule.get("hi_open", False),
@@ -183,9 +197,12 @@ def validate(inputs: TcoInputs) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------------------------------------------
 # the model
 def annuity_factor(monthly_rate, n_months):
-    """Payment per dollar borrowed: r / (1 − (1+r)^−n); 1/n when r = 0. Vectorised."""
-    r = np.asarray(monthly_rate, dtype=np.float64)
-    n = np.asarray(n_months, dtype=np.float64)
+    """Payment per dollar borrowed: r / (1 − (1+r)^−n); 1/n when r = 0. Vectorised.
+
+    ``monthly_rate`` in [0, 10/12] (FIELDS' cost of capital ÷ 12); ``n_months`` in [1, 1200] (1 month to 100 years)."""
+    r = check_array("monthly_rate", monthly_rate, lo=0.0, hi=FIELDS["cost_of_capital"]["hi"] / MONTHS_PER_YEAR,
+                    unit="per month")
+    n = check_array("n_months", n_months, lo=1.0, hi=FIELDS["life_years"]["hi"] * MONTHS_PER_YEAR, unit="months")
     with np.errstate(divide="ignore", invalid="ignore"):
         f = r / -np.expm1(-n * np.log1p(r))
     return np.where(r > 0.0, f, 1.0 / n)
@@ -194,7 +211,7 @@ def annuity_factor(monthly_rate, n_months):
 def annuity_payment(capex_usd, cost_of_capital=0.18, life_years=5.0):
     """Level monthly payment that repays ``capex_usd`` over ``life_years`` at an annual ``cost_of_capital``
     compounded monthly (r = cost_of_capital / 12, as in Fig 11: 18 %/year → 1.5 %/month). Vectorised."""
-    c = check_array("capex_usd", capex_usd, lo=0.0, unit="USD")
+    c = check_array("capex_usd", capex_usd, **_rule("capex_usd"))
     k = check_array("cost_of_capital", cost_of_capital, **_rule("cost_of_capital"))
     life = check_array("life_years", life_years, **_rule("life_years"))
     out = c * annuity_factor(k / MONTHS_PER_YEAR, life * MONTHS_PER_YEAR)
@@ -253,6 +270,7 @@ def evaluate(inputs: TcoInputs) -> TcoResult:
         tokens_per_hour_per_unit=tph_unit, usd_per_mtok=usd_per_mtok, j_per_token=j_tok,
         j_per_token_with_pue=j_tok_pue,
     )
+    ensure_finite("tco.evaluate", vals, v)   # a guard: the ranges in FIELDS keep every output finite
     if scalar:
         vals = {k: float(x) for k, x in vals.items()}
     else:
@@ -264,6 +282,9 @@ def evaluate(inputs: TcoInputs) -> TcoResult:
 def cost_breakdown(inputs_or_result) -> dict[str, Any]:
     """$/M tokens split into its four sources (sums to ``usd_per_mtok``): month-1 principal, month-1 interest,
     electricity (with utilization and PUE) and colocation. Used by the waterfall plot."""
+    if not isinstance(inputs_or_result, (TcoInputs, TcoResult)):
+        raise LabsimError(f"inputs_or_result must be a labsim.tco.TcoInputs or TcoResult, "
+                          f"got {type(inputs_or_result).__name__}")
     res = inputs_or_result if isinstance(inputs_or_result, TcoResult) else evaluate(inputs_or_result)
     inp = res.inputs
     hours = np.asarray(inp.hours_per_month, dtype=np.float64)
@@ -283,7 +304,7 @@ def annuity_schedule(capex_usd: float, cost_of_capital: float = 0.18, life_years
     Month 1's principal is the report's "Monthly amortised capex" row; month 1's interest is its "Monthly cost of
     capital" row. Also returns ``straight_line`` (C/n per month) for comparison. Scalars only.
     """
-    C = check_number("capex_usd", capex_usd, lo=0.0, unit="USD")
+    C = check_number("capex_usd", capex_usd, **_rule("capex_usd"))
     k = check_number("cost_of_capital", cost_of_capital, **_rule("cost_of_capital"))
     life = check_number("life_years", life_years, **_rule("life_years"))
     n = check_int("life_years × 12", life * MONTHS_PER_YEAR, lo=1)
@@ -295,8 +316,10 @@ def annuity_schedule(capex_usd: float, cost_of_capital: float = 0.18, life_years
     balance_before = C * growth - (pay * (growth - 1.0) / r if r > 0 else pay * (month - 1))
     interest = balance_before * r
     principal = pay - interest
-    return {"month": month, "payment_usd": np.full(n, pay), "interest_usd": interest, "principal_usd": principal,
-            "balance_usd": balance_before - principal, "straight_line_usd": np.full(n, C / n)}
+    out = {"month": month, "payment_usd": np.full(n, pay), "interest_usd": interest, "principal_usd": principal,
+           "balance_usd": balance_before - principal, "straight_line_usd": np.full(n, C / n)}
+    ensure_finite("tco.annuity_schedule", out, {"capex_usd": C, "cost_of_capital": k, "life_years": life})
+    return out
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -304,7 +327,7 @@ def annuity_schedule(capex_usd: float, cost_of_capital: float = 0.18, life_years
 def implied_price_for_margin(cost_usd, gross_margin):
     """Price that earns ``gross_margin`` on ``cost_usd``: cost / (1 − margin). E.g. the 60 %-GPM column of Fig 11:
     2.52 M / 0.4 = 6.30 M (the report prints 6.35 M). Vectorised."""
-    c = check_array("cost_usd", cost_usd, lo=0.0, unit="USD")
+    c = check_array("cost_usd", cost_usd, lo=0.0, hi=_L.MAX_USD, unit="USD")
     m = check_array("gross_margin", gross_margin, lo=0.0, hi=1.0, hi_open=True)
     out = c / (1.0 - m)
     return float(out) if out.ndim == 0 else out
@@ -312,8 +335,8 @@ def implied_price_for_margin(cost_usd, gross_margin):
 
 def implied_margin(cost, price):
     """Gross margin 1 − cost/price (negative when the price is below cost). Vectorised."""
-    c = check_array("cost", cost, lo=0.0)
-    p = check_array("price", price, lo=0.0, lo_open=True)
+    c = check_array("cost", cost, lo=0.0, hi=_L.MAX_USD)
+    p = check_array("price", price, lo=1e-9, hi=_L.MAX_USD)
     out = 1.0 - c / p
     return float(out) if out.ndim == 0 else out
 
@@ -358,6 +381,8 @@ def inputs_from_plan(plan, *, tokens_per_s_per_user, batch, pipeline_depth=1, sy
     ``tokens_per_s_per_user``, ``batch`` and ``pipeline_depth`` are the serving point (chapter 3's
     ``capacity.decode_time`` estimates the speed); ``shared`` overrides Fig 11's shared inputs (life, prices, …).
     """
+    if label is not None:
+        check_text("label", label, max_chars=1000)
     for attr in ("chips", "capex_usd", "chip", "model"):
         if not hasattr(plan, attr):
             raise LabsimError(f"plan must be a labsim.capacity.Plan (from capacity.plan), got {type(plan).__name__}")
@@ -444,12 +469,23 @@ class Fig11Check:
     ok: bool
 
 
+def _columns(columns) -> list[str]:
+    """None (all), one column name, or a list of them."""
+    if columns is None:
+        return list(COLUMNS)
+    if isinstance(columns, str):
+        columns = [columns]
+    if isinstance(columns, (bytes, Mapping)) or not isinstance(columns, (list, tuple)):
+        raise LabsimError(f"columns must be None, a Fig 11 column name or a list of them, got {columns!r}")
+    for c in columns:
+        check_choice("columns", c, COLUMNS, what="Fig 11 column")
+    return list(columns)
+
+
 def compare_fig11(columns=None) -> list[Fig11Check]:
     """Recompute every printed derived cell of Fig 11 and compare it within half a unit of its last printed digit
     (plus 1e-9 relative for floating point). Nothing is tuned: the inputs are the printed input rows."""
-    cols = list(COLUMNS if columns is None else columns)
-    for c in cols:
-        check_choice("column", c, COLUMNS, what="Fig 11 column")
+    cols = _columns(columns)
     results = {c: evaluate(REPORT_FIG11[c]) for c in cols}
     checks = []
     for row in fig11_printed():
@@ -473,8 +509,10 @@ def _fmt_like(printed: str, value: float) -> str:
 def print_fig11(columns=None, file=None) -> list[Fig11Check]:
     """Print Fig 11 side by side — printed value | our value — and flag every cell that does not match.
     Returns the list of mismatching cells (empty if the whole table reproduces)."""
+    if file is not None and not callable(getattr(file, "write", None)):
+        raise LabsimError(f"file must be a writable text file (an object with write()), got {file!r}")
     out = file or sys.stdout
-    cols = list(COLUMNS if columns is None else columns)
+    cols = _columns(columns)
     checks = compare_fig11(cols)
     by = {(ch.field, ch.column): ch for ch in checks}
     rows = fig11_printed()
@@ -505,6 +543,8 @@ def print_fig11(columns=None, file=None) -> list[Fig11Check]:
 # sensitivity: tornado and Monte Carlo
 def default_ranges(base: TcoInputs) -> dict[str, tuple[float, float]]:
     """[A] Teaching ranges from ``data/tco/sensitivity.toml`` (assumptions, not published), made absolute for ``base``."""
+    if not isinstance(base, TcoInputs):
+        raise LabsimError(f"base must be a labsim.tco.TcoInputs, got {type(base).__name__}")
     data = tomllib.loads((DATA_DIR / "sensitivity.toml").read_text(encoding="utf-8"))
     out = {k: (float(lo), float(hi)) for k, (lo, hi) in data["absolute"].items()}
     for k, (lo, hi) in data["relative"].items():
@@ -533,14 +573,17 @@ def tornado(base: TcoInputs, ranges: Mapping[str, tuple[float, float]] | None = 
     by swing (largest first). ``base`` must be scalar. Default ranges: ``default_ranges(base)`` [A]."""
     valid_out = [f.name for f in dataclasses.fields(TcoResult) if f.name != "inputs"]
     check_choice("output", output, valid_out, what="TcoResult field")
+    if not isinstance(base, TcoInputs):
+        raise LabsimError(f"base must be a labsim.tco.TcoInputs, got {type(base).__name__}")
     v = validate(base)
     if any(a.ndim for a in v.values()):
         raise LabsimError("tornado needs a scalar base (one system); got array inputs")
-    ranges = default_ranges(base) if ranges is None else dict(ranges)
-    for name, rng in ranges.items():
+    ranges = default_ranges(base) if ranges is None else check_mapping("ranges", ranges)
+    for name, rng in list(ranges.items()):
         check_choice("ranges key", name, FIELDS, what="input")
-        if len(rng) != 2:
-            raise LabsimError(f"ranges[{name!r}] must be (low, high), got {rng!r}")
+        if isinstance(rng, (str, bytes, Mapping)) or not isinstance(rng, (tuple, list, np.ndarray)) or len(rng) != 2:
+            raise LabsimError(f"ranges[{name!r}] must be a pair (low, high), got {rng!r}")
+        ranges[name] = tuple(check_number(f"ranges[{name!r}][{i}]", x, **_rule(name)) for i, x in enumerate(rng))
     names = list(ranges)
     m = 2 * len(names)
     arrays = {k: np.full(m, float(v[k])) for k in FIELDS}
@@ -554,17 +597,27 @@ def tornado(base: TcoInputs, ranges: Mapping[str, tuple[float, float]] | None = 
     return sorted(bars, key=lambda b: b.swing, reverse=True)
 
 
+def _draws(rng, n) -> int:
+    if not isinstance(rng, np.random.Generator):
+        raise LabsimError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {rng!r}")
+    return check_int("n", n, lo=0, hi=_L.MAX_SAMPLES)
+
+
 @dataclass(frozen=True)
 class Uniform:
     """Uniform on [lo, hi]."""
     lo: float
     hi: float
 
+    def __post_init__(self):
+        check_number("Uniform.lo", self.lo)
+        check_number("Uniform.hi", self.hi, lo=self.lo, lo_open=True)
+
     def support(self):
         return self.lo, self.hi
 
     def draw(self, rng, n):
-        return rng.uniform(self.lo, self.hi, n)
+        return rng.uniform(self.lo, self.hi, _draws(rng, n))
 
 
 @dataclass(frozen=True)
@@ -574,25 +627,35 @@ class Triangular:
     mode: float
     hi: float
 
+    def __post_init__(self):
+        check_number("Triangular.lo", self.lo)
+        check_number("Triangular.hi", self.hi, lo=self.lo, lo_open=True)
+        check_number("Triangular.mode", self.mode, lo=self.lo, hi=self.hi)
+
     def support(self):
         return self.lo, self.hi
 
     def draw(self, rng, n):
-        return rng.triangular(self.lo, self.mode, self.hi, n)
+        return rng.triangular(self.lo, self.mode, self.hi, _draws(rng, n))
 
 
 @dataclass(frozen=True)
 class LogNormal:
-    """Log-normal with the given median and ``sigma`` (standard deviation of ln x). Unbounded above, so only for
-    inputs without an upper limit (the tail is never clipped)."""
+    """Log-normal with the given median and ``sigma`` (standard deviation of ln x). Its tail is unbounded and never
+    clipped, so ``monte_carlo`` accepts it only where the input's allowed range lies beyond median·e^(±9σ)
+    (a draw outside is a < 1e-18 event)."""
     median: float
     sigma: float
+
+    def __post_init__(self):
+        check_number("LogNormal.median", self.median, lo=0.0, lo_open=True)
+        check_number("LogNormal.sigma", self.sigma, lo=0.0, lo_open=True, hi=5.0)
 
     def support(self):
         return 0.0, math.inf
 
     def draw(self, rng, n):
-        return rng.lognormal(math.log(self.median), self.sigma, n)
+        return rng.lognormal(math.log(self.median), self.sigma, _draws(rng, n))
 
 
 def _check_distribution(name: str, dist) -> None:
@@ -613,10 +676,15 @@ def _check_distribution(name: str, dist) -> None:
     if rule.get("integer"):
         raise LabsimError(f"{name} holds whole numbers; sample it outside monte_carlo or keep it fixed")
     lo, hi = dist.support()
+    if isinstance(dist, LogNormal):
+        # an unbounded tail: accepted when a draw beyond the range is a 9-sigma event (P < 1e-18 per draw, so
+        # none in MAX_SAMPLES draws); the tail is never clipped — a draw outside would raise in evaluate()
+        lo, hi = dist.median * math.exp(-9.0 * dist.sigma), dist.median * math.exp(9.0 * dist.sigma)
     a_lo, a_hi = rule.get("lo"), rule.get("hi")
-    if (a_lo is not None and (lo < a_lo or (lo == a_lo and rule.get("lo_open") and not isinstance(dist, LogNormal)))) \
+    if (a_lo is not None and (lo < a_lo or (lo == a_lo and rule.get("lo_open")))) \
             or (a_hi is not None and hi > a_hi):
-        raise LabsimError(f"the {type(dist).__name__} for {name} reaches [{lo:g}, {hi:g}], outside its allowed "
+        end = "lo" if a_lo is not None and lo < a_lo else "hi"
+        raise LabsimError(f"{type(dist).__name__}.{end} for {name}: the support [{lo:g}, {hi:g}] leaves its allowed "
                           f"range [{a_lo}, {a_hi}]; pick a distribution whose whole support is valid "
                           "(tails are never clipped)")
 
@@ -631,7 +699,8 @@ class MonteCarloResult:
     seed: int
 
     def percentiles(self, q=(5, 50, 95)) -> dict[float, float]:
-        return {p: float(v) for p, v in zip(q, np.percentile(self.samples, q))}
+        qs = check_array("q", q, lo=0.0, hi=100.0).ravel()
+        return {float(p): float(v) for p, v in zip(qs, np.percentile(self.samples, qs))}
 
     @property
     def mean(self) -> float:
@@ -646,11 +715,15 @@ def monte_carlo(base: TcoInputs, distributions: Mapping[str, Any], n_samples: in
     Same ``seed`` (and ``chunk``) → identical samples. A tqdm bar appears if a run takes over a second.
     Independence between inputs is an assumption of this function.
     """
-    n = check_int("n_samples", n_samples, lo=1)
+    n = check_int("n_samples", n_samples, lo=1, hi=_L.MAX_SAMPLES)
     seed = check_int("seed", seed, lo=0)
-    chunk = check_int("chunk", chunk, lo=1)
+    chunk = check_int("chunk", chunk, lo=1, hi=_L.MAX_SAMPLES)
+    progress = check_bool("progress", progress)
     valid_out = [f.name for f in dataclasses.fields(TcoResult) if f.name != "inputs"]
     check_choice("output", output, valid_out, what="TcoResult field")
+    if not isinstance(base, TcoInputs):
+        raise LabsimError(f"base must be a labsim.tco.TcoInputs, got {type(base).__name__}")
+    distributions = check_mapping("distributions", distributions)
     if not distributions:
         raise LabsimError("distributions is empty; give at least one input a distribution")
     for name, dist in distributions.items():

@@ -224,16 +224,16 @@ def test_monte_carlo_samples_match_evaluate():
 
 
 @pytest.mark.parametrize("dists, words", [
-    ({"utilization": tco.LogNormal(0.8, 0.1)}, "utilization"),      # unbounded tail past 1
-    ({"pue": tco.Uniform(0.8, 1.3)}, "pue"),
-    ({"chips_per_unit": tco.Uniform(1, 8)}, "whole"),
-    ({"utilisation": tco.Uniform(0.5, 1.0)}, "utilisation"),
-    ({"batch": tco.Triangular(1, 10, 5)}, "mode"),
-    ({}, "empty"),
+    (lambda: {"utilization": tco.LogNormal(0.8, 0.1)}, "utilization"),      # unbounded tail past 1
+    (lambda: {"pue": tco.Uniform(0.8, 1.3)}, "pue"),
+    (lambda: {"chips_per_unit": tco.Uniform(1, 8)}, "whole"),
+    (lambda: {"utilisation": tco.Uniform(0.5, 1.0)}, "utilisation"),
+    (lambda: {"batch": tco.Triangular(1, 10, 5)}, "mode"),        # rejected when built (mode outside [lo, hi])
+    (lambda: {}, "empty"),
 ])
 def test_monte_carlo_rejects_invalid_distributions(dists, words):
     with pytest.raises(LabsimError, match=words):
-        tco.monte_carlo(tco.REPORT_FIG11["groq-cost"], dists, n_samples=10, progress=False)
+        tco.monte_carlo(tco.REPORT_FIG11["groq-cost"], dists(), n_samples=10, progress=False)
 
 
 def test_tornado_sorted_and_consistent():
