@@ -39,8 +39,11 @@ import numba
 import numpy as np
 
 from . import capacity, catalog, latency, tco
+from . import limits as _L
 from .assumptions import Assumption, registry, table
-from .errors import LabsimError, check_choice, check_int, check_number, check_positive
+from .errors import (LabsimError, check_bool, check_choice, check_int, check_ints, check_mapping, check_name,
+                     check_number, check_positive, check_text)
+from .precision import PRECISIONS
 
 __all__ = [
     "ASSUMPTIONS", "assumptions_table", "METRICS", "SLO", "Workload", "Scenario", "scenarios", "load_scenario",
@@ -116,6 +119,10 @@ def assumptions_table() -> str:
 #: SLO metrics: time to first token, time per output token, time to the first ``tokens`` tokens, whole task.
 METRICS = ("ttft", "tpot", "first_tokens", "task")
 
+#: Slowest arrival rate of a workload (one request per ~11.6 days): its output tokens per second, the token
+#: output chapter 4 prices, stay within tco's range.
+_MIN_RATE_PER_S = 1e-6
+
 
 @dataclass(frozen=True)
 class SLO:
@@ -133,9 +140,10 @@ class SLO:
 
     def __post_init__(self):
         check_choice("metric", self.metric, METRICS, what="SLO metric")
-        check_positive("seconds", self.seconds, unit="s")
+        check_number("seconds", self.seconds, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
         check_number("quantile", self.quantile, lo=0.5, hi=1.0, hi_open=True)
         check_int("tokens", self.tokens, lo=0, hi=10_000_000)
+        check_text("source", self.source)
         if self.metric == "first_tokens" and self.tokens < 1:
             raise LabsimError("an SLO with metric='first_tokens' needs tokens >= 1")
 
@@ -173,27 +181,34 @@ class Workload:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name:
-            raise LabsimError(f"name must be a non-empty string, got {self.name!r}")
+        check_name("name", self.name)
         if not isinstance(self.model, str):
             raise LabsimError(f"model must be a catalog model name, got {self.model!r}")
         catalog.model(self.model)  # unknown names raise UnknownNameError listing the valid ones
-        check_positive("arrival_rate_per_s", self.arrival_rate_per_s, unit="1/s")
+        check_number("arrival_rate_per_s", self.arrival_rate_per_s, lo=_MIN_RATE_PER_S, hi=_L.MAX_RATE_PER_S,
+                     unit="1/s")
         check_int("prompt_tokens", self.prompt_tokens, lo=0, hi=10_000_000)
         check_int("output_tokens", self.output_tokens, lo=1, hi=10_000_000)
         check_int("steps", self.steps, lo=1, hi=10_000)
+        check_choice("precision", self.precision, PRECISIONS, what="precision")
         check_number("output_tokens_cv", self.output_tokens_cv, lo=0.0, hi=10.0)
-        check_number("active_hours_per_day", self.active_hours_per_day, lo=0.0, hi=24.0, lo_open=True, unit="h")
+        check_number("active_hours_per_day", self.active_hours_per_day, lo=0.1, hi=24.0, unit="h")
         if self.context_tokens is not None:
             check_int("context_tokens", self.context_tokens, lo=1, hi=100_000_000)
         latency.as_dist(self.tool_s, "tool_s")
         latency.as_dist(self.network_s, "network_s")
-        slos = tuple(self.slos)
+        check_text("description", self.description)
+        slos = self.slos
+        if isinstance(slos, (str, bytes, Mapping)) or not isinstance(slos, (tuple, list)):
+            raise LabsimError(f"slos must be a tuple of fleet.SLO objects, got {slos!r}")
         for s in slos:
             if not isinstance(s, SLO):
                 raise LabsimError(f"slos must hold fleet.SLO objects, got {s!r}")
-        object.__setattr__(self, "slos", slos)
-        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+        srcs = check_mapping("sources", self.sources)
+        for k, v in srcs.items():
+            check_text(f"sources[{k!r}]", v)
+        object.__setattr__(self, "slos", tuple(slos))
+        object.__setattr__(self, "sources", MappingProxyType(srcs))
 
     @property
     def context(self) -> int:
@@ -224,6 +239,7 @@ def with_slo(workload: Workload, metric: str, seconds: float) -> Workload:
     """The workload with the ``seconds`` of its ``metric`` SLO replaced (added at P99 if absent)."""
     workload = _check_workload(workload)
     check_choice("metric", metric, METRICS, what="SLO metric")
+    check_number("seconds", seconds, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     slos = list(workload.slos)
     for i, s in enumerate(slos):
         if s.metric == metric:
@@ -236,10 +252,14 @@ def with_slo(workload: Workload, metric: str, seconds: float) -> Workload:
 
 def scale_rates(workloads: Sequence[Workload], factor: float) -> list[Workload]:
     """Every workload with its arrival rate multiplied by ``factor``."""
-    f = check_positive("factor", factor)
-    if isinstance(workloads, Scenario):
-        workloads = workloads.workloads
-    return [_check_workload(w).replace(arrival_rate_per_s=w.arrival_rate_per_s * f) for w in workloads]
+    f = check_number("factor", factor, lo=0.0, lo_open=True, hi=_L.MAX_RATE_PER_S)
+    out = []
+    for w in _workloads(workloads):
+        try:
+            out.append(w.replace(arrival_rate_per_s=w.arrival_rate_per_s * f))
+        except LabsimError as exc:
+            raise LabsimError(f"factor = {f:g} takes workload {w.name!r} out of range: {exc}") from None
+    return out
 
 
 def workload_from_task(name: str, model: str, arrival_rate_per_s: float, task, *, prompt_tokens: int | None = None,
@@ -315,10 +335,12 @@ def scenarios() -> list[str]:
 def load_scenario(name_or_path) -> Scenario:
     """Load a scenario TOML (a bundled name or a path). Every number needs a source (``[A]`` for assumptions):
     ``sources.<field>`` per workload and ``source`` per SLO; a missing source raises LabsimError."""
-    if isinstance(name_or_path, (str, Path)) and Path(name_or_path).suffix == ".toml":
+    if isinstance(name_or_path, (str, Path)) and str(name_or_path).endswith(".toml"):
+        if isinstance(name_or_path, str):
+            check_text("name_or_path", name_or_path, allow_empty=False, max_chars=4096)
         path = Path(name_or_path)
     else:
-        path = DATA_DIR / f"{check_choice('scenario', name_or_path, scenarios(), what='scenario')}.toml"
+        path = DATA_DIR / f"{check_choice('name_or_path', name_or_path, scenarios(), what='scenario')}.toml"
     try:
         st = path.stat()
     except OSError as exc:
@@ -331,7 +353,7 @@ def _load_scenario(path_str: str, mtime_ns: int, size: int) -> Scenario:
     path = Path(path_str)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise LabsimError(f"cannot read scenario {str(path)!r}: {exc}") from None
     meta = data.get("meta", {})
     wls = []
@@ -460,12 +482,41 @@ def _warmup() -> None:
 # ----------------------------------------------------------------------------------------------------------------
 # Speed tables (chapter 3) — cached per (model, chip, shapes)
 # ----------------------------------------------------------------------------------------------------------------
-def _chip(c) -> catalog.Chip:
+def _chip(c, param: str = "chip") -> catalog.Chip:
     if isinstance(c, catalog.Chip):
         return c
     if isinstance(c, str):
         return catalog.chip(c)
-    raise LabsimError(f"chip must be a catalog chip name or a Chip, got {c!r}")
+    raise LabsimError(f"{param} must be a catalog chip name or a Chip, got {c!r}")
+
+
+def _chips(chips) -> list[catalog.Chip]:
+    """None (every catalog chip), one name or Chip, or a sequence of them."""
+    if chips is None:
+        names = catalog.chips()
+    elif isinstance(chips, (str, catalog.Chip)):
+        names = [chips]
+    elif isinstance(chips, (list, tuple)) or (isinstance(chips, np.ndarray) and chips.ndim == 1):
+        names = list(chips)
+    else:
+        raise LabsimError(f"chips must be None, a catalog chip name or a list of them, got {chips!r}")
+    if not names:
+        raise LabsimError("chips must name at least one catalog chip")
+    return [_chip(n, "chips") for n in names]
+
+
+def _workloads(workloads) -> list["Workload"]:
+    """A Scenario, one Workload, or a sequence of Workloads."""
+    if isinstance(workloads, Scenario):
+        return list(workloads.workloads)
+    if isinstance(workloads, Workload):
+        return [workloads]
+    if not isinstance(workloads, (list, tuple)):
+        raise LabsimError(f"workloads must be a Scenario, a Workload or a list of Workloads, got {workloads!r}")
+    for i, w in enumerate(workloads):
+        if not isinstance(w, Workload):
+            raise LabsimError(f"workloads[{i}] must be a fleet.Workload, got {type(w).__name__}")
+    return list(workloads)
 
 
 def prefill_seconds(model, chip, prompt_tokens, *, chips=None, precision: str = "int8",
@@ -473,7 +524,11 @@ def prefill_seconds(model, chip, prompt_tokens, *, chips=None, precision: str = 
     """Prefill time of ``prompt_tokens`` on one replica of ``chips`` × ``chip`` (default: chapter 3's count),
     from chapter 3's model (:func:`labsim.capacity.prefill_sweep`)."""
     prompt_tokens = check_int("prompt_tokens", prompt_tokens, lo=1, hi=10_000_000)
-    chips = None if chips is None else check_int("chips", chips, lo=1)
+    chips = None if chips is None else check_int("chips", chips, lo=1, hi=_L.MAX_CHIPS)
+    if context_tokens is not None:
+        context_tokens = check_int("context_tokens", context_tokens, lo=1, hi=100_000_000)
+    if not isinstance(model, (str, catalog.Model)):
+        raise LabsimError(f"model must be a catalog model name or a Model, got {model!r}")
     m = catalog.model(model) if isinstance(model, str) else model
     return float(capacity.prefill_sweep(m, _chip(chip), prompt_tokens=prompt_tokens, chips=chips,
                                         context_tokens=context_tokens or (prompt_tokens + 1),
@@ -672,48 +727,53 @@ def _price(chip: catalog.Chip, prices_usd, wl: Workload) -> float | None:
     """Price per chip: ``prices_usd[chip]`` if given, else the catalog price (what ``capacity.plan(...)
     .price_usd_per_chip`` reports by default; read directly, as a whole plan per call would cost a millisecond)."""
     if prices_usd and chip.name in prices_usd:
-        return check_number(f"prices_usd[{chip.name!r}]", prices_usd[chip.name], lo=0.0, lo_open=True, unit="USD")
+        return float(prices_usd[chip.name])       # checked by _check_prices
     return None if chip.price_usd is None else float(chip.price_usd)
 
 
 def _grid(batches, layout_multipliers, microbatches, chip: catalog.Chip):
-    b = tuple(int(check_int("batches", x, lo=1, hi=100_000)) for x in
-              (_av("batches") if batches is None else batches))
-    m = tuple(int(check_int("layout_multipliers", x, lo=1, hi=1024)) for x in
-              (_av("layout_multipliers") if layout_multipliers is None else layout_multipliers))
+    b = check_ints("batches", _av("batches") if batches is None else batches, lo=1, hi=100_000, max_len=64)
+    m = check_ints("layout_multipliers", _av("layout_multipliers") if layout_multipliers is None
+                   else layout_multipliers, lo=1, hi=1024, max_len=64)
     if microbatches is None:
         mb = _av("microbatches_sram") if chip.memory_kind == "sram" else (1,)
     else:
-        mb = tuple(int(check_int("microbatches", x, lo=1, hi=100_000)) for x in microbatches)
+        mb = check_ints("microbatches", microbatches, lo=1, hi=100_000, max_len=64)
         if chip.memory_kind == "hbm":
             mb = (1,)
-    if not b or not m or not mb:
-        raise LabsimError("batches, layout_multipliers and microbatches must each hold at least one value")
     return tuple(sorted(set(b))), tuple(sorted(set(m))), tuple(sorted(set(mb)))
 
 
-def _check_workload(wl) -> Workload:
+def _check_workload(wl, param: str = "workload") -> Workload:
     if not isinstance(wl, Workload):
-        raise LabsimError(f"expected a fleet.Workload, got {type(wl).__name__}")
+        raise LabsimError(f"{param} must be a fleet.Workload, got {type(wl).__name__}")
     return wl
 
 
-def _check_prices(prices_usd):
-    if prices_usd is not None and not isinstance(prices_usd, Mapping):
-        raise LabsimError(f"prices_usd must map chip name -> USD per chip, got {prices_usd!r}")
-    return prices_usd
+def _check_prices(prices_usd) -> dict[str, float]:
+    """``prices_usd``: None or {catalog chip name: USD per chip > 0}; an unknown chip name is an error (a typo
+    would otherwise silently leave the catalog price in place)."""
+    prices = check_mapping("prices_usd", prices_usd, allow_none=True)
+    names = catalog.chips()
+    out = {}
+    for k, v in prices.items():
+        check_choice("prices_usd key", k, names, what="chip")
+        out[k] = check_number(f"prices_usd[{k!r}]", v, lo=0.0, lo_open=True, hi=_L.MAX_USD, unit="USD")
+    return out
 
 
-def _check_costs(cost_overrides):
-    if not cost_overrides:
-        return {}
-    if not isinstance(cost_overrides, Mapping):
-        raise LabsimError(f"cost_overrides must be a mapping of TcoInputs fields, got {cost_overrides!r}")
-    for k in cost_overrides:
-        check_choice("cost_overrides key", k, ("life_years", "cost_of_capital", "electricity_usd_per_kwh",
-                                               "hours_per_month", "pue", "colocation_usd_per_kw_month"),
-                     what="cost input")
-    return dict(cost_overrides)
+_COST_KEYS = ("life_years", "cost_of_capital", "electricity_usd_per_kwh", "hours_per_month", "pue",
+              "colocation_usd_per_kw_month")
+
+
+def _check_costs(cost_overrides) -> dict[str, float]:
+    costs = check_mapping("cost_overrides", cost_overrides, allow_none=True)
+    for k, v in costs.items():
+        check_choice("cost_overrides key", k, _COST_KEYS, what="cost input")
+        rule = tco.FIELDS[k]
+        costs[k] = check_number(f"cost_overrides[{k!r}]", v, lo=rule.get("lo"), hi=rule.get("hi"),
+                                unit=rule.get("unit", ""))
+    return costs
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -749,13 +809,22 @@ class Candidate:
     failed: tuple[str, ...] = ()       #: human-readable reasons when not feasible
 
     def summary(self) -> str:
-        slo = "; ".join(f"{k} {self.slo_values[k] * 1e3:,.0f}/{self.slo_targets[k] * 1e3:,.0f} ms"
+        slo = "; ".join(f"{k} {_ms(self.slo_values[k])}/{self.slo_targets[k] * 1e3:,.0f} ms"
                         for k in self.slo_values) or "no SLO (background)"
         verdict = "meets every SLO" if self.feasible else "FAILS: " + "; ".join(self.failed)
         return (f"{self.workload}: {self.replicas:,} × {self.chips_per_replica:,} {self.chip} (batch {self.batch}"
                 f"{f' × {self.microbatches} microbatches' if self.microbatches > 1 else ''}) = {self.chips:,} chips, "
                 f"{self.racks:,} racks, capex ${self.capex_usd / 1e6:,.2f} M, ${self.monthly_usd / 1e3:,.1f} k/month, "
-                f"${self.usd_per_mtok:,.3f}/M output tokens, slots {self.utilization:.0%} busy; {slo}; {verdict}")
+                f"${self.usd_per_mtok:,.3f}/M output tokens, slots {_pct(self.utilization)} busy; {slo}; {verdict}")
+
+
+def _ms(seconds) -> str:
+    """Seconds as whole milliseconds; "unbounded" for the infinite wait of an overloaded queue."""
+    return f"{seconds * 1e3:,.0f}" if math.isfinite(seconds) else "unbounded"
+
+
+def _pct(fraction) -> str:
+    return f"{fraction:.0%}" if math.isfinite(fraction) else "over 100 %"
 
 
 def _racks(chip: catalog.Chip, chips):
@@ -781,12 +850,12 @@ def _make_candidate(wl, chip, t, i, r, met, cost, price_known=True) -> Candidate
         else:
             failed.append("does not fit: model + KV cache for this batch exceed the replica's memory")
     if not bool(np.asarray(met["stable"]).ravel()[0]):
-        failed.append(f"overloaded: slots would be {rho:.0%} busy (needs < 100 %)")
+        failed.append(f"overloaded: slots would be {_pct(rho)} busy (needs < 100 %)")
     elif wl.background and rho > _av("max_utilization"):
         failed.append(f"background load {rho:.0%} above max_utilization {_av('max_utilization'):.0%}")
     for k, v in vals.items():
         if v > targets[k] * (1 + 1e-12):
-            failed.append(f"{k} {v * 1e3:,.0f} ms > SLO {targets[k] * 1e3:,.0f} ms")
+            failed.append(f"{k} {_ms(v)} ms > SLO {targets[k] * 1e3:,.0f} ms")
     if not price_known:
         failed.append("no published price in the catalog (pass prices_usd)")
     if chip.power_w is None:
@@ -836,6 +905,7 @@ def evaluate_candidate(workload: Workload, chip, *, batch: int = 1, replicas: in
     Uses the same vectorised core as :func:`search`, on a one-element grid."""
     wl = _check_workload(workload)
     c = _chip(chip)
+    prices_usd = _check_prices(prices_usd)
     batch = check_int("batch", batch, lo=1, hi=100_000)
     replicas = check_int("replicas", replicas, lo=1, hi=10_000_000)
     layout_multiplier = check_int("layout_multiplier", layout_multiplier, lo=1, hi=1024)
@@ -857,7 +927,9 @@ def candidate_table(workload: Workload, chip, *, replicas, batches=None, layout_
     SLO values, ``feasible``, ``monthly_usd``, ``usd_per_mtok``. For exploring and for brute-force tests."""
     wl = _check_workload(workload)
     c = _chip(chip)
-    r = np.asarray([check_int("replicas", x, lo=1, hi=10_000_000) for x in np.atleast_1d(replicas)], dtype=np.float64)
+    prices_usd = _check_prices(prices_usd)
+    reps = [replicas] if isinstance(replicas, (int, np.integer)) and not isinstance(replicas, bool) else replicas
+    r = np.asarray(check_ints("replicas", reps, lo=1, hi=10_000_000, max_len=100_000), dtype=np.float64)
     t = _table(wl, c, batches, layout_multipliers, microbatches)
     price = _price(c, prices_usd, wl)
     tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
@@ -919,7 +991,7 @@ def _why_none(wl, chip, t, met_inf, price, fits) -> str:
         v = np.where(fits, met_inf["values"][key][:, 0], np.inf)
         j = int(np.argmin(v))
         if v[j] > s.seconds:
-            parts.append(f"{s.label} missed: best {v[j] * 1e3:,.0f} ms even with unlimited replicas "
+            parts.append(f"{s.label} missed: best {_ms(v[j])} ms even with unlimited replicas "
                          f"({int(t['chips'][j])} chips/replica, batch {int(t['batch'][j])}; "
                          f"speed bound: {t['bound'][j]}, {1 / t['tpot'][j]:,.0f} tok/s per user)")
     return "; ".join(parts) or "no single layout meets every SLO at once"
@@ -966,6 +1038,7 @@ _SEARCHES = _Memo(256)   # every argument of search -> its Choice
 def clear_cache(speed_tables: bool = True) -> None:
     """Forget memoised searches (and the chapter-3 speed tables unless ``speed_tables=False``). They are keyed on
     everything they depend on, so this is only needed to free memory or to time a search from scratch."""
+    speed_tables = check_bool("speed_tables", speed_tables)
     _FEASIBLE.clear()
     _SEARCHES.clear()
     _consts.cache_clear()
@@ -1036,17 +1109,20 @@ def search(workload: Workload, chips: Sequence | None = None, *, batches=None, l
     """
     wl = _check_workload(workload)
     costs = _check_costs(cost_overrides)
-    _check_prices(prices_usd)
-    names = catalog.chips() if chips is None else [chips] if isinstance(chips, (str, catalog.Chip)) else list(chips)
-    if not names:
-        raise LabsimError("chips must name at least one catalog chip")
-    rmax = check_int("max_replicas", _av("max_replicas") if max_replicas is None else max_replicas, lo=1)
-    chip_objs = [_chip(n) for n in names]            # unknown names raise here, not per chip below
+    prices_usd = _check_prices(prices_usd)
+    progress = check_bool("progress", progress)
+    rmax = check_int("max_replicas", _av("max_replicas") if max_replicas is None else max_replicas, lo=1,
+                     hi=10_000_000)
+    chip_objs = _chips(chips)            # unknown names raise here, not per chip below
     _grid(batches, layout_multipliers, microbatches, chip_objs[0])   # bad grids raise here too
-    reps = None if replicas is None else tuple(
-        int(check_int("replicas", x, lo=1, hi=10_000_000)) for x in np.atleast_1d(replicas))
-    if reps == ():
-        raise LabsimError("replicas must hold at least one replica count (or be None for the automatic search)")
+    for nm, g in (("batches", batches), ("layout_multipliers", layout_multipliers), ("microbatches", microbatches)):
+        if g is not None:
+            check_ints(nm, g, lo=1, max_len=64)
+    if replicas is None:
+        reps = None
+    else:
+        one = isinstance(replicas, (int, np.integer)) and not isinstance(replicas, bool)
+        reps = check_ints("replicas", [replicas] if one else replicas, lo=1, hi=10_000_000, max_len=100_000)
     try:
         memo_key = (wl.name, _physics_key(wl), wl.background, float(wl.active_hours_per_day), tuple(chip_objs),
                     *(None if g is None else tuple(g) for g in (batches, layout_multipliers, microbatches)), reps,
@@ -1148,11 +1224,11 @@ class FleetPlan:
         return float(sum(b.power_kw for b in self._chosen()))
 
     @property
-    def usd_per_mtok(self) -> float:
-        """Blended $/M output tokens over the feasible workloads."""
+    def usd_per_mtok(self) -> float | None:
+        """Blended $/M output tokens over the feasible workloads; None when no workload is feasible."""
         tok = sum(c.workload.output_tokens_per_s for c in self.choices.values() if c.best is not None)
         hours = float(self.cost_overrides.get("hours_per_month", 730.0))
-        return self.monthly_usd / (tok * 3600 * hours / 1e6) if tok > 0 else math.nan
+        return self.monthly_usd / (tok * 3600 * hours / 1e6) if tok > 0 else None
 
     def rows(self) -> list[dict]:
         """One dict per workload (what the table and the chart show)."""
@@ -1176,8 +1252,9 @@ class FleetPlan:
             lines.append(ch.summary())
         lines.append("fleet: " + ", ".join(f"{n:,} × {k} ({self.racks_by_type[k]:,} racks)"
                                            for k, n in self.chips_by_type.items()))
+        blended = "n/a (no feasible workload)" if self.usd_per_mtok is None else f"${self.usd_per_mtok:,.3f}"
         lines.append(f"capex ${self.capex_usd / 1e6:,.2f} M · ${self.monthly_usd / 1e3:,.1f} k per month · "
-                     f"{self.power_kw:,.0f} kW · blended ${self.usd_per_mtok:,.3f} per M output tokens")
+                     f"{self.power_kw:,.0f} kW · blended {blended} per M output tokens")
         if not self.feasible:
             lines.append(f"infeasible workloads: {', '.join(self.infeasible)}")
         return "\n".join(lines)
@@ -1189,20 +1266,16 @@ def optimise(workloads, chips: Sequence | None = None, *, cost_overrides=None, p
 
     ``workloads``: a :class:`Scenario` (its ``cost_overrides`` apply unless you pass your own), a Workload or a
     list of them. A progress bar appears when a search runs over a second (``progress=None``)."""
-    if isinstance(workloads, Scenario):
-        if cost_overrides is None:
-            cost_overrides = dict(workloads.cost_overrides)
-        workloads = workloads.workloads
-    elif isinstance(workloads, Workload):
-        workloads = [workloads]
-    wls = [_check_workload(w) for w in workloads]
+    if isinstance(workloads, Scenario) and cost_overrides is None:
+        cost_overrides = dict(workloads.cost_overrides)
+    wls = _workloads(workloads)
     if not wls:
-        raise LabsimError("workloads is empty")
+        raise LabsimError("workloads is empty; give at least one fleet.Workload")
     names = [w.name for w in wls]
     if len(set(names)) != len(names):
         raise LabsimError(f"workload names must be unique, got {names}")
     costs = _check_costs(cost_overrides)
-    show = True if progress is None else bool(progress)
+    show = True if progress is None else check_bool("progress", progress)
     choices = {w.name: search(w, chips, cost_overrides=costs, prices_usd=prices_usd, progress=show,
                               **search_kwargs) for w in wls}
     return FleetPlan(MappingProxyType(choices), MappingProxyType(costs))
@@ -1236,11 +1309,11 @@ _PROPOSAL_KEYS = {"chip", "batch", "replicas", "layout_multiplier", "microbatche
 def check_fleet(workloads, proposal: Mapping[str, Mapping], *, cost_overrides=None, prices_usd=None) -> FleetCheck:
     """Verify a proposed fleet: ``proposal[workload] = {"chip", "batch", "replicas", "layout_multiplier"=1,
     "microbatches"=1}``. Every SLO of every workload is evaluated; the cost is summed."""
-    if isinstance(workloads, Scenario):
-        if cost_overrides is None:
-            cost_overrides = dict(workloads.cost_overrides)
-        workloads = workloads.workloads
-    wls = {w.name: _check_workload(w) for w in workloads}
+    if isinstance(workloads, Scenario) and cost_overrides is None:
+        cost_overrides = dict(workloads.cost_overrides)
+    wls = {w.name: w for w in _workloads(workloads)}
+    cost_overrides = _check_costs(cost_overrides)
+    prices_usd = _check_prices(prices_usd)
     if not isinstance(proposal, Mapping):
         raise LabsimError(f"proposal must map workload name -> settings dict, got {type(proposal).__name__}")
     for k, v in proposal.items():
@@ -1268,9 +1341,13 @@ def flip_slo(workload: Workload, metric: str, lo_s: float, hi_s: float, chips: S
     the choice at ``hi_s`` holds for every SLO above the returned value. None if the kind is the same at both ends.
     Infeasible counts as its own outcome. Bisection to ``tol_s``."""
     wl = _check_workload(workload)
-    lo = check_positive("lo_s", lo_s, unit="s")
-    hi = check_number("hi_s", hi_s, lo=lo, lo_open=True, unit="s")
-    tol = check_positive("tol_s", tol_s, unit="s")
+    check_choice("metric", metric, METRICS, what="SLO metric")
+    lo = check_number("lo_s", lo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
+    hi = check_number("hi_s", hi_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
+    if hi <= lo:
+        raise LabsimError(f"hi_s = {hi:g} s must be above lo_s = {lo:g} s")
+    tol = check_number("tol_s", tol_s, lo=(hi - lo) * 1e-9, hi=_L.MAX_LATENCY_S, unit="s")
+    chips = _chips(chips)
 
     def kind(s):
         b = search(with_slo(wl, metric, s), chips, **search_kwargs).best
@@ -1293,11 +1370,11 @@ def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name:
     """Register (replacing any earlier one) a hypothetical next-generation chip: ``base`` with ``memory_factor`` ×
     its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', 001 Q10,
     facts/seeds.md §1.13). Bandwidth, compute and system shape are unchanged [A]."""
-    c = _chip(base)
-    f = check_positive("memory_factor", memory_factor)
-    pf = check_positive("price_factor", price_factor)
-    wf = check_positive("power_factor", power_factor)
-    name = name or f"{c.name}-sram{f:g}x"
+    c = _chip(base, "base")
+    f = check_number("memory_factor", memory_factor, lo=0.01, hi=1e4)
+    pf = check_number("price_factor", price_factor, lo=1e-3, hi=1e3)
+    wf = check_number("power_factor", power_factor, lo=1e-3, hi=1e3)
+    name = f"{c.name}-sram{f:g}x" if name is None else check_name("name", name)
     d: dict[str, Any] = {"name": name, "display_name": f"{c.display_name} with {f:g}× SRAM [A]", "vendor": c.vendor,
                          "memory_kind": c.memory_kind, "memory_bytes": c.memory_bytes * f,
                          "memory_bandwidth_bytes_per_s": c.memory_bandwidth_bytes_per_s,
@@ -1311,8 +1388,13 @@ def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name:
         d["power_w"] = c.power_w * wf
     if c.price_usd is not None:
         d["price_usd"] = c.price_usd * pf
+    try:
+        chip = catalog.add_chip(d, replace=True)
+    except LabsimError as exc:
+        raise LabsimError(f"memory_factor = {f:g}, price_factor = {pf:g}, power_factor = {wf:g} on {c.name!r}: "
+                          f"{exc}") from None
     clear_cache()
-    return catalog.add_chip(d, replace=True)
+    return chip
 
 
 def verify_task_tail(workload: Workload, candidate: Candidate, *, n: int = 100_000, seed: int = 0) -> dict:
@@ -1334,13 +1416,18 @@ def verify_task_tail(workload: Workload, candidate: Candidate, *, n: int = 100_0
     N = float(np.asarray(met["slots"]).ravel()[0])
     S = float(np.asarray(met["service_s"]).ravel()[0])
     lam = wl.requests_per_s
+    n = check_int("n", n, lo=100, hi=10_000_000)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    if not (math.isfinite(S) and N / S > lam):
+        raise LabsimError(f"candidate is overloaded ({_pct(candidate.utilization)} of its slots busy): its queue grows "
+                          "without bound, so there is no task tail to simulate; add replicas")
     C = float(_erlang_c(np.array([N]), np.array([lam * S]))[0])
     jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
     cs2 = wl.output_tokens_cv ** 2 + jit.cv ** 2
     mean_tail = (1 + cs2) / 2 / max(N / S - lam, 1e-300)
     step = latency.agent_step(wl.output_tokens, 1.0 / candidate.seconds_per_token, ttft_s=candidate.prefill_s,
                               decode_sigma=plat.decode_sigma, tool_s=wl.tool_s, network_s=wl.network_s, name=wl.name)
-    x = latency.task(step, wl.steps).sample(check_int("n", n, lo=100, hi=10_000_000), check_int("seed", seed, lo=0))
+    x = latency.task(step, wl.steps).sample(n, seed)
     rng = np.random.default_rng(seed)
     for _ in range(wl.steps):
         x = x + np.where(rng.random(x.size) < C, rng.exponential(mean_tail, x.size), 0.0)

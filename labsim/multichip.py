@@ -27,8 +27,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from . import limits as _L
 from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
-from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
+from .errors import (LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive,
+                     check_text)
 
 __all__ = [
     "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",
@@ -80,20 +82,26 @@ class RealScaleParams:
     packet_overhead_frac: float = float(_RAW["links"]["packet_overhead_frac"])
 
     def __post_init__(self):
-        check_int("chips_per_node", self.chips_per_node, lo=1)
-        check_int("chips_per_rack", self.chips_per_rack, lo=self.chips_per_node)
-        check_int("sync_domain_chips", self.sync_domain_chips, lo=1)
-        check_positive("hop_latency_fig6_s", self.hop_latency_fig6_s, unit="s")
-        check_positive("link_latency_cycles", self.link_latency_cycles)
-        check_number("link_latency_sigma_cycles", self.link_latency_sigma_cycles, lo=0.0)
-        check_positive("hop_total_cycles", self.hop_total_cycles)
-        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        # every bound is far beyond a real system (labsim/limits.py), so no derived time can overflow
+        node = check_int("chips_per_node", self.chips_per_node, lo=1, hi=_L.MAX_CHIPS)
+        rack = check_int("chips_per_rack", self.chips_per_rack, lo=1, hi=_L.MAX_CHIPS)
+        if rack < node:
+            raise LabsimError(f"chips_per_rack = {rack} is smaller than chips_per_node = {node}; allowed: "
+                              "chips_per_rack ≥ chips_per_node")
+        check_int("sync_domain_chips", self.sync_domain_chips, lo=1, hi=_L.MAX_CHIPS)
+        check_number("hop_latency_fig6_s", self.hop_latency_fig6_s, lo=0.0, lo_open=True, hi=1.0, unit="s")
+        check_number("link_latency_cycles", self.link_latency_cycles, lo=0.0, lo_open=True, hi=1e9)
+        check_number("link_latency_sigma_cycles", self.link_latency_sigma_cycles, lo=0.0, hi=1e9)
+        check_number("hop_total_cycles", self.hop_total_cycles, lo=0.0, lo_open=True, hi=1e9)
+        check_number("clock_hz", self.clock_hz, lo=1.0, hi=_L.MAX_CLOCK_HZ, unit="Hz")
         check_int("inter_node_hops", self.inter_node_hops, lo=1, hi=16)
         check_int("inter_rack_hops", self.inter_rack_hops, lo=1, hi=16)
-        check_positive("local_link_bandwidth_bytes_per_s", self.local_link_bandwidth_bytes_per_s, unit="B/s")
-        check_positive("global_link_bandwidth_bytes_per_s", self.global_link_bandwidth_bytes_per_s, unit="B/s")
-        check_int("local_links_per_chip", self.local_links_per_chip, lo=1)
-        check_int("packet_payload_bytes", self.packet_payload_bytes, lo=1)
+        check_number("local_link_bandwidth_bytes_per_s", self.local_link_bandwidth_bytes_per_s, lo=1.0,
+                     hi=_L.MAX_BYTES_PER_S, unit="B/s")
+        check_number("global_link_bandwidth_bytes_per_s", self.global_link_bandwidth_bytes_per_s, lo=1.0,
+                     hi=_L.MAX_BYTES_PER_S, unit="B/s")
+        check_int("local_links_per_chip", self.local_links_per_chip, lo=1, hi=1_000_000)
+        check_int("packet_payload_bytes", self.packet_payload_bytes, lo=1, hi=2**40)
         check_number("packet_overhead_frac", self.packet_overhead_frac, lo=0.0, hi=1.0)
 
     @property
@@ -132,10 +140,11 @@ class EthernetJitter:
     source: str = "[A]"
 
     def __post_init__(self):
-        check_positive("base_s", self.base_s, unit="s")
+        check_number("base_s", self.base_s, lo=0.0, lo_open=True, hi=1.0, unit="s")
         check_number("sigma", self.sigma, lo=0.0, hi=3.0)
         check_fraction("congestion_prob", self.congestion_prob)
-        check_number("congestion_mean_s", self.congestion_mean_s, lo=0.0, unit="s")
+        check_number("congestion_mean_s", self.congestion_mean_s, lo=0.0, hi=10.0, unit="s")
+        check_text("source", self.source)
 
 
 #: Named Ethernet presets (both are assumptions; see the data file for the reasoning).
@@ -159,8 +168,8 @@ def _params(params) -> RealScaleParams:
     return params
 
 
-def _one_hop_s(source: str, p: RealScaleParams) -> float:
-    source = check_choice("source", source, HOP_SOURCES, what="hop-latency source")
+def _one_hop_s(source: str, p: RealScaleParams, param: str = "hop_source") -> float:
+    source = check_choice(param, source, HOP_SOURCES, what="hop-latency source")
     if source == "fig6":
         return p.hop_latency_fig6_s
     return p.hop_total_cycles / p.clock_hz
@@ -174,8 +183,10 @@ def hop_latency_s(hops, *, source: str = "fig6", params: RealScaleParams | None 
     Accepts a number or an array; returns the same shape (float for a scalar).
     """
     p = _params(params)
-    h = check_array("hops", hops, lo=0.0)
-    out = h * _one_hop_s(source, p)
+    h = check_array("hops", hops, lo=0.0, hi=1e6)
+    if np.any(h != np.floor(h)):
+        raise LabsimError(f"hops must hold whole hop counts, got {float(h.ravel()[np.argmax((h != np.floor(h)).ravel())]):g}")
+    out = h * _one_hop_s(source, p, "source")
     return float(out) if out.ndim == 0 else out
 
 
@@ -199,8 +210,9 @@ def network_diameter_hops(n_chips: int) -> int:
 
 def domains_needed(n_chips: int, *, sync_domain_chips: int | None = None) -> int:
     """Synchronous domains needed for ``n_chips`` = ceil(n_chips / sync_domain_chips) (576 by default)."""
-    n = check_int("n_chips", n_chips, lo=1)
-    d = _DEFAULT.sync_domain_chips if sync_domain_chips is None else check_int("sync_domain_chips", sync_domain_chips, lo=1)
+    n = check_int("n_chips", n_chips, lo=1, hi=_L.MAX_CHIPS)
+    d = _DEFAULT.sync_domain_chips if sync_domain_chips is None else check_int("sync_domain_chips", sync_domain_chips,
+                                                                                 lo=1, hi=_L.MAX_CHIPS)
     return -(-n // d)
 
 
@@ -247,7 +259,7 @@ def pipeline_latency_s(n_chips: int, per_stage_s: float, *, hop_source: str = "f
     """
     p = _params(params)
     check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
-    per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
+    per = check_number("per_stage_s", per_stage_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
     eth = ethernet_preset(ethernet)
     fixed, k = _fixed_part_s(n_chips, per, hop_source, p)
     return fixed + k * eth.base_s
@@ -277,7 +289,7 @@ def pipeline_latency_samples(n_chips: int, per_stage_s: float, *, n: int = 10_00
     """
     p = _params(params)
     check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
-    per = check_number("per_stage_s", per_stage_s, lo=0.0, unit="s")
+    per = check_number("per_stage_s", per_stage_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
     n = check_int("n", n, lo=1, hi=50_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     eth = ethernet_preset(ethernet)
@@ -341,8 +353,8 @@ def transfer_time_s(n_bytes: float, hops: int = 1, *, link: str = "local", links
     Cut-through: the message is serialised once (the compiler pipelines vectors hop to hop) [A].
     """
     p = _params(params)
-    nb = check_number("n_bytes", n_bytes, lo=0.0, unit="B")
-    h = check_int("hops", hops, lo=0)
+    nb = check_number("n_bytes", n_bytes, lo=0.0, hi=_L.MAX_BYTES, unit="B")
+    h = check_int("hops", hops, lo=0, hi=1_000_000)
     k = check_int("links_in_parallel", links_in_parallel, lo=1, hi=64)
     bw = _link_bw(link, p) * k
     return h * _one_hop_s(hop_source, p) + nb * (1.0 + p.packet_overhead_frac) / bw
@@ -364,7 +376,7 @@ def allreduce_time_s(message_bytes: float, n_chips: int, *, algorithm: str = "au
     - ``"auto"``: direct within one node, ring beyond. n = 1 → 0.
     """
     p = _params(params)
-    m = check_number("message_bytes", message_bytes, lo=0.0, unit="B")
+    m = check_number("message_bytes", message_bytes, lo=0.0, hi=_L.MAX_BYTES, unit="B")
     n = check_int("n_chips", n_chips, lo=1, hi=p.sync_domain_chips)
     algorithm = check_choice("algorithm", algorithm, _ALGOS, what="all-reduce algorithm")
     if n == 1:
@@ -394,10 +406,14 @@ def tp_allreduce_time_per_layer_s(hidden_size: int, tp_chips: int, *, batch: int
     Megatron-style TP needs 2 all-reduces per layer (after attention and after the MLP), each of
     batch × hidden_size × bytes_per_element bytes (Shoeybi et al. 2019). bytes_per_element: 2 for bf16/fp16.
     """
-    h = check_int("hidden_size", hidden_size, lo=1)
-    b = check_int("batch", batch, lo=1)
-    bpe = check_positive("bytes_per_element", bytes_per_element, unit="B")
-    k = check_int("allreduces_per_layer", allreduces_per_layer, lo=0)
+    h = check_int("hidden_size", hidden_size, lo=1, hi=_L.MAX_MODEL_DIM)
+    b = check_int("batch", batch, lo=1, hi=_L.MAX_BATCH)
+    bpe = check_number("bytes_per_element", bytes_per_element, lo=0.0, lo_open=True, hi=64.0, unit="B")
+    k = check_int("allreduces_per_layer", allreduces_per_layer, lo=0, hi=1000)
+    check_int("tp_chips", tp_chips, lo=1, hi=_params(params).sync_domain_chips)
+    if b * h * bpe > _L.MAX_BYTES:
+        raise LabsimError(f"batch × hidden_size × bytes_per_element = {b * h * bpe:g} B per all-reduce is out of "
+                          f"range; allowed: at most {_L.MAX_BYTES:g} B")
     return k * allreduce_time_s(b * h * bpe, tp_chips, algorithm=algorithm, hop_source=hop_source, params=params)
 
 

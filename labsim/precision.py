@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import check_choice
+from .errors import LabsimError, check_choice, check_int, check_name, check_text
 
 __all__ = ["Precision", "PRECISIONS", "precision", "bytes_per_element"]
 
@@ -22,6 +22,17 @@ class Precision:
     shared_bits: int = 0       #: bits of that shared exponent/scale
     kind: str = "float"        #: "float", "int" or "block"
     source: str = ""
+
+    def __post_init__(self):
+        check_name("name", self.name)
+        check_int("element_bits", self.element_bits, lo=1, hi=64)
+        check_int("block_size", self.block_size, lo=1, hi=1_000_000)
+        check_int("shared_bits", self.shared_bits, lo=0, hi=64)
+        check_choice("kind", self.kind, ("float", "int", "block"), what="number-format kind")
+        check_text("source", self.source)
+        if (self.block_size > 1) != (self.shared_bits > 0):
+            raise LabsimError(f"block_size = {self.block_size} and shared_bits = {self.shared_bits} disagree: a "
+                              "shared exponent needs a block of more than one element, and a block needs one")
 
     @property
     def bits_per_element(self) -> float:
@@ -60,4 +71,4 @@ def precision(name: str) -> Precision:
 
 def bytes_per_element(name: str) -> float:
     """Storage bytes per element for a precision name, shared-exponent overhead included."""
-    return precision(name).bytes_per_element
+    return PRECISIONS[check_choice("precision", name, PRECISIONS, what="precision")].bytes_per_element

@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 
 from .. import catalog
-from ..errors import check_int
-from ._widgets import pre, wire
+from ..errors import LabsimError, check_int
+from ._widgets import check_names, pre, wire
 
 __all__ = ["TourRow", "tour", "tour_table", "make_tour_widget"]
 
@@ -36,9 +36,17 @@ def tour(model_name: str = "llama-3.3-70b", chip_names=("groq-lpu-v1", "nvidia-h
          precisions=("int8", "fp8"), context_tokens: int = 4096) -> list[TourRow]:
     """One row per chip: chips to hold the weights, and the batch-1 bandwidth-bound decode ceiling."""
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
+    if not isinstance(model_name, str):
+        raise LabsimError(f"model_name must be a catalog model name, got {model_name!r}")
     model = catalog.model(model_name)
+    chip_names = check_names("chip_names", chip_names, catalog.chips(), "chip")
     if isinstance(precisions, str):
         precisions = (precisions,) * len(chip_names)
+    from ..precision import PRECISIONS
+    precisions = check_names("precisions", precisions, PRECISIONS, "precision")
+    if len(precisions) != len(chip_names):
+        raise LabsimError(f"precisions holds {len(precisions)} names for {len(chip_names)} chip_names; give one per "
+                          "chip (or one name for all)")
     rows = []
     for chip_name, prec in zip(chip_names, precisions, strict=True):
         chip = catalog.chip(chip_name)
@@ -58,6 +66,9 @@ def tour(model_name: str = "llama-3.3-70b", chip_names=("groq-lpu-v1", "nvidia-h
 
 def tour_table(rows: list[TourRow]) -> str:
     """A fixed-width text table of tour rows (what the widget shows)."""
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)) \
+            or not all(isinstance(r, TourRow) for r in rows):
+        raise LabsimError(f"rows must be the list of TourRow that tour() returns, got {rows!r}")
     head = f"{'chip':<18}{'prec':<6}{'memory/chip':>14}{'bandwidth':>12}{'weights':>10}{'chips to hold':>15}{'ceiling':>14}"
     lines = [head, "-" * len(head)]
     for r in rows:
@@ -71,6 +82,8 @@ def make_tour_widget(model_name: str = "llama-3.3-70b"):
     """Dropdowns for model and GPU, a slider for the context length; shows the tour table."""
     import ipywidgets as W
 
+    if not isinstance(model_name, str) or model_name not in catalog.models():
+        catalog.model(model_name if isinstance(model_name, str) else str(model_name))   # raises, naming the models
     gpus = [c for c in catalog.chips() if catalog.chip(c).memory_kind == "hbm"]
     controls = {
         "model": W.Dropdown(options=catalog.models(), value=model_name, description="model"),

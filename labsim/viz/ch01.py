@@ -29,7 +29,8 @@ _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#817
 def _ax(ax, figsize=(8, 4)):
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    from ._widgets import check_ax
+    if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
@@ -49,6 +50,9 @@ def floorplan(geometry=None, ax=None, title: str | None = None):
     """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
     from matplotlib.patches import Patch
     from matplotlib.transforms import blended_transform_factory
+
+    from ._widgets import check_title
+    check_title(title)
 
     g = _geometry(geometry)
     fig, ax = _ax(ax, (9, 3.4))
@@ -93,6 +97,8 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     from matplotlib.patches import Rectangle
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
+    from ._widgets import check_title
+    check_title(title)
     fig, ax = _ax(ax, (5, 3.4))
     cols = int(np.ceil(np.sqrt(n_sms * 2)))
     rows = int(np.ceil(n_sms / cols))
@@ -123,8 +129,10 @@ def floorplan_vs_gpu(geometry=None, n_sms: int = 132):
     """The TSP floorplan next to a GPU's SM grid (one figure, two panels)."""
     import matplotlib.pyplot as plt
 
+    g = _geometry(geometry)
+    n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.9), gridspec_kw={"width_ratios": [2.2, 1]})
-    floorplan(geometry, ax=a1)
+    floorplan(g, ax=a1)
     gpu_sm_grid(n_sms, ax=a2)
     fig.tight_layout()
     return fig, (a1, a2)
@@ -135,7 +143,7 @@ def _trace_of(x) -> Trace:
         return x.trace
     if isinstance(x, Trace):
         return x
-    raise LabsimError(f"expected a simulate() Result or its Trace, got {type(x).__name__}")
+    raise LabsimError(f"result must be a simulate() Result or its Trace, got {type(x).__name__}")
 
 
 _SHORT = {"MEM_READ": "read", "MEM_WRITE": "write", "VXM_ADD": "add", "VXM_MUL": "mul", "VXM_MAX": "max",
@@ -227,6 +235,10 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
     instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
+    from ._widgets import check_title
+    from ..errors import check_bool
+    check_title(title)
+    check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))
     fig, ax = _ax(ax, (10, 5))
     top = max([c1 for *_, c1, _ in sch["segs"]] + [done for _, _, done, _, _ in sch["ins"]] + [0]) + 1
@@ -461,6 +473,12 @@ def derived_vs_published(geometry=None) -> list[dict]:
 
 def derived_text(rows: list[dict]) -> str:
     """The rows of :func:`derived_vs_published` as an aligned text table."""
+    from ._widgets import check_result
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+        raise LabsimError(f"rows must be the list derived_vs_published() returns, got {rows!r}")
+    for i, r in enumerate(rows):
+        check_result(r, ("quantity", "derived_text", "published_text", "why"), f"rows[{i}]",
+                     "derived_vs_published()")
     lines = [f"{'quantity':<27}{'derived from the geometry':<62}{'published':<18}why they differ"]
     for r in rows:
         lines.append(f"{r['quantity']:<27}{r['derived_text']:<62}{r['published_text']:<18}{r['why']}")

@@ -14,7 +14,9 @@ import numpy as np
 from .. import gpu, multichip
 from ..errors import LabsimError, check_int, check_number
 from ..schedule import Schedule
-from ._widgets import pre, wire
+from ._widgets import (check_ax, check_axes, check_bins, check_dpi, check_figsize, check_result, check_title, pre,
+                       wire)
+from ..errors import check_bool, check_mapping
 
 __all__ = ["OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
            "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
@@ -73,7 +75,9 @@ def reservation_table(sched: Schedule, upto_cycle: int | None = None, ax=None, t
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
     r = reservation_matrix(sched, upto_cycle)
-    if ax is None:
+    check_title(title)
+    check_bool("legend", legend)
+    if check_ax(ax) is None:
         _, ax = plt.subplots(figsize=(10, 4))
     colors = ["#F4F4F4"] + [c for _, c in sorted(OP_COLORS.values())]
     ax.imshow(r["matrix"], aspect="auto", interpolation="nearest", cmap=ListedColormap(colors), vmin=0,
@@ -102,15 +106,27 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     A system whose samples are all identical is marked "(all identical)" in the legend.
     """
     import matplotlib.pyplot as plt
+
+    from ..errors import check_array, check_text
+    samples_by_name = check_mapping("samples_by_name", samples_by_name)
     if not samples_by_name:
         raise LabsimError("samples_by_name must name at least one system")
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    unit = check_number("unit", unit, lo=1e-12, hi=1e6, unit="s")
+    check_text("unit_name", unit_name, max_chars=20)
+    bins = check_bins(bins)
+    relative = check_bool("relative", relative)
+    axes = check_axes(axes, 2)
     xs = {}
     for name, s in samples_by_name.items():
+        x = np.sort(check_array(f"samples_by_name[{name!r}]", s, lo=0.0, hi=1e6, unit="s").ravel())
+        if x.size == 0:
+            raise LabsimError(f"samples_by_name[{name!r}] must be a non-empty array of finite latencies")
+        if relative and np.median(x) <= 0:
+            raise LabsimError(f"samples_by_name[{name!r}] has median 0: relative=True divides by the median")
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for name, s in samples_by_name.items():
         x = np.sort(np.asarray(s, dtype=float).ravel())
-        if x.size == 0 or not np.all(np.isfinite(x)):
-            raise LabsimError(f"samples of {name!r} must be a non-empty array of finite latencies")
         xs[name] = x / np.median(x) if relative else x / unit
     allx = np.concatenate(list(xs.values()))
     lo, hi = float(allx.min()), float(allx.max())
@@ -148,7 +164,15 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     """
     import matplotlib.pyplot as plt
     from matplotlib.transforms import blended_transform_factory
-    if ax is None:
+    curves = check_mapping("curves", curves)
+    if not curves:
+        raise LabsimError("curves must hold at least one multichip.cliff_curve() result")
+    for name, c in curves.items():
+        check_result(c, ("n_chips", "p99_over_p50"), f"curves[{name!r}]", "multichip.cliff_curve()")
+    if sync_domain_chips is not None:
+        check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=10**9)
+    check_title(title)
+    if check_ax(ax) is None:
         _, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, c in curves.items():
         ax.plot(c["n_chips"], c["p99_over_p50"], marker=".", label=f"Ethernet preset '{name}' [A]")
@@ -197,6 +221,7 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
     cp = check_number("cotenant_prob", cotenant_prob, lo=0.0, hi=1.0)
     lo = check_number("launch_overhead_us", launch_overhead_us, lo=0.0, hi=200.0, unit="µs")
     n_chips = check_int("n_chips", n_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS)
+    tsp_layer_s = check_number("tsp_layer_s", tsp_layer_s, lo=0.0, lo_open=True, hi=1.0, unit="s")
     n = check_int("n", n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     s = _gpu_samples(bool(contention), float(cp) if contention else 0.0, float(lo), n, seed)
@@ -209,6 +234,7 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
 
 
 def explore_text(r: dict) -> str:
+    check_result(r, ("gpu", "pipeline", "hops", "domains"))
     g, p = r["gpu"], r["pipeline"]
     return (f"GPU decoder layer: P50 {g['p50'] * 1e6:.1f} µs, P99 {g['p99'] * 1e6:.1f} µs, "
             f"P99.9 {g['p99.9'] * 1e6:.1f} µs, P99/P50 = {g['p99_over_p50']:.3f}\n"
@@ -247,8 +273,8 @@ class ExploreView:
         from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator
 
-        self.bins = bins
-        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.bins = check_bins(bins)
+        self.fig = Figure(figsize=check_figsize(figsize), dpi=check_dpi(dpi))
         self.canvas = FigureCanvasAgg(self.fig)
         self.axes = (self.fig.add_axes((0.075, 0.17, 0.40, 0.66)), self.fig.add_axes((0.575, 0.17, 0.40, 0.66)))
         self.hist, self.p50, self.p99 = [], [], []
@@ -296,6 +322,7 @@ class ExploreView:
 
     def update(self, r: dict) -> bytes:
         """Redraw for an :func:`explore` result; return the picture as PNG bytes."""
+        check_result(r, ("gpu_samples", "pipeline_samples"))
         self._panel(0, np.asarray(r["gpu_samples"]) * 1e6)
         self._panel(1, np.asarray(r["pipeline_samples"]) * 1e6)
         self.canvas.restore_region(self._background)
@@ -313,8 +340,10 @@ class ReservationView:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
+        if not isinstance(sched, Schedule):
+            raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
         self.sched = sched
-        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.fig = Figure(figsize=check_figsize(figsize), dpi=check_dpi(dpi))
         self.canvas = FigureCanvasAgg(self.fig)
         ax = self.ax = self.fig.add_axes((0.09, 0.12, 0.76, 0.78))
         reservation_table(sched, None, ax=ax)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import capacity, catalog
 from ..errors import LabsimError, check_int
-from ._widgets import pre, wire
+from ._widgets import check_names, check_result, pre, wire
 
 __all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "decode_bars", "batch_plot", "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
@@ -31,9 +31,16 @@ _BOUND_COLORS = {"memory bandwidth": "#4c72b0", "compute": "#c44e52", "interconn
 def _fig(ax, figsize):
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    from ._widgets import check_ax
+    if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
+
+
+def _name(param: str, value, valid, what: str) -> str:
+    """One catalog name, the error naming the parameter."""
+    from ..errors import check_choice
+    return check_choice(param, value, valid, what=what)
 
 
 def _count(n: int, c: catalog.Chip) -> str:
@@ -49,6 +56,10 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
+    _name("model", model, catalog.models(), "model")
+    _name("gpu", gpu, catalog.chips(), "chip")
+    _name("lpu", lpu, catalog.chips(), "chip")
+    context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
     pg = capacity.plan(model, gpu, precision, context_tokens=context_tokens, gpu_power_of_two=False)
     pl = capacity.plan(model, lpu, precision, context_tokens=context_tokens)
     g, lchip, m = catalog.chip(gpu), catalog.chip(lpu), catalog.model(model)
@@ -104,6 +115,11 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
 
 def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
     """Stacked bars of each plan's memory breakdown (``Plan.breakdown``); the chip count is printed on top."""
+    from ..errors import check_choice, check_mapping
+    plans = check_mapping("plans", plans)
+    if not plans or not all(isinstance(p, capacity.Plan) for p in plans.values()):
+        raise LabsimError(f"plans must map a label to a capacity.Plan (at least one), got {plans!r}")
+    check_choice("unit", unit, ("GB", "MB"), what="unit")
     fig, ax = _fig(ax, (8, 4.2))
     scale = {"GB": 1e9, "MB": 1e6}[unit]
     labels = list(plans)
@@ -137,6 +153,12 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
     """
     from matplotlib.patches import Patch
 
+    target_chips = check_int("target_chips", target_chips, lo=1, hi=10**9)
+    if rows is not None:
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)) or not rows:
+            raise LabsimError(f"rows must be the list capacity.reconcile_576() returns, got {rows!r}")
+        for i, r in enumerate(rows):
+            check_result(r, ("added",), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576(target_chips=target_chips) if rows is None else rows
     steps = [r for r in rows if not np.isnan(r["added"])]
     fig, ax = _fig(ax, (10, 4.6))
@@ -185,6 +207,10 @@ def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=
     labelled (vertically) with tokens/s, the dominant bound and the chip count."""
     from matplotlib.patches import Patch
 
+    models = check_names("models", models, catalog.models(), "model")
+    chips = check_names("chips", chips, catalog.chips(), "chip")
+    context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
+    batch = check_int("batch", batch, lo=1, hi=1_000_000)
     fig, ax = _fig(ax, (10, 5))
     width = 0.8 / len(chips)
     top = 0.0
@@ -221,8 +247,13 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     batch that would need more memory); ● marks where the compute bound takes over from memory
     (``capacity.compute_bound_batch``), × where memory is full.
     """
-    fig, ax = _fig(ax, (9, 4.6))
+    from ..errors import check_ints
+    _name("model", model, catalog.models(), "model")
+    _name("chip", chip, catalog.chips(), "chip")
+    contexts = check_ints("contexts", contexts, lo=0, hi=10_000_000, max_len=20)
+    chips = check_int("chips", chips, lo=1, hi=1_000_000)
     max_batch = check_int("max_batch", max_batch, lo=2, hi=65536)
+    fig, ax = _fig(ax, (9, 4.6))
     b = np.arange(1, max_batch + 1, dtype=np.float64)
     for ctx in contexts:
         s = capacity.decode_sweep(model, chip, chips=chips, batch=b, context_tokens=ctx, precision=precision)
@@ -275,8 +306,15 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
     """
     import math
 
+    from ..errors import check_array
+    chips = check_names("chips", chips, catalog.chips(), "chip")
+    if model is not None:
+        _name("model", model, catalog.models(), "model")
+    x = np.logspace(-1, 4.5, 200) if intensity is None else \
+        check_array("intensity", intensity, lo=1e-6, hi=1e12, unit="FLOP/B").ravel()
+    if x.size == 0:
+        raise LabsimError("intensity must hold at least one FLOP/byte value")
     fig, ax = _fig(ax, (9, 5))
-    x = np.logspace(-1, 4.5, 200) if intensity is None else np.asarray(intensity, dtype=float)
     top = max((max(catalog.chip(ch).peak_ops_per_s.values()) for ch in chips if catalog.chip(ch).peak_ops_per_s),
               default=None)
     for k, ch in enumerate(chips):
@@ -325,13 +363,15 @@ def explore(model: str = "llama-3.3-70b", precision: str = "int8", context_token
     """
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
     batch = check_int("batch", batch, lo=1, hi=1_000_000)
+    _name("model", model, catalog.models(), "model")
+    _name("chip", chip, catalog.chips(), "chip")
     p = capacity.plan(model, chip, precision, context_tokens=context_tokens, batch=batch)
     out = {"model": model, "chip": chip, "precision": precision, "context_tokens": context_tokens, "batch": batch,
            "chips": p.chips, "nodes": p.nodes, "racks": p.racks, "domains": p.domains,
            "crosses_cliff": p.crosses_cliff, "capex_usd": p.capex_usd, "weight_gb": p.weight_bytes / 1e9,
            "kv_gb": p.kv_cache_bytes / 1e9, "activation_gb": p.activation_bytes / 1e9, "error": None,
-           "seconds_per_token": float("nan"), "tokens_per_s": float("nan"),
-           "throughput_tokens_per_s": float("nan"), "dominant_bound": "", "parts_ms": {}}
+           "seconds_per_token": None, "tokens_per_s": None,     # None: not computable (see "error")
+           "throughput_tokens_per_s": None, "dominant_bound": "", "parts_ms": {}}
     try:
         d = capacity.decode_time(model, chip, chips=p.chips, precision=precision, batch=batch,
                                  context_tokens=context_tokens)
@@ -346,6 +386,9 @@ def explore(model: str = "llama-3.3-70b", precision: str = "int8", context_token
 
 def explore_text(r: dict) -> str:
     """Format :func:`explore`'s dict as a few lines of text (what the widget prints)."""
+    check_result(r, ("model", "chip", "precision", "context_tokens", "batch", "capex_usd", "weight_gb", "kv_gb",
+                     "activation_gb", "chips", "nodes", "racks", "domains", "crosses_cliff", "error",
+                     "seconds_per_token", "tokens_per_s", "throughput_tokens_per_s", "dominant_bound", "parts_ms"))
     capex = "no published price" if r["capex_usd"] is None else f"${r['capex_usd']:,.0f}"
     lines = [f"{r['model']} on {r['chip']} — {r['precision']}, {r['context_tokens']:,} tokens × batch {r['batch']}",
              f"memory: weights {r['weight_gb']:.1f} GB + KV {r['kv_gb']:.2f} GB + activations "

@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tco
-from ..errors import check_array, check_number, check_positive
-from ._widgets import pre, wire
+from ..errors import (LabsimError, check_array, check_bool, check_choice, check_mapping, check_number, check_positive,
+                      check_text)
+from ._widgets import check_bins, check_dpi, check_figsize, check_names, check_result, check_title, pre, wire
 
 __all__ = ["waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
            "explore", "explore_text", "ExploreView", "make_tco_widget"]
@@ -27,14 +28,20 @@ _COLORS = {"capital: principal (month 1)": "#4c72b0", "capital: interest (month 
 def _ax(ax, figsize=(7, 4)):
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    from ._widgets import check_ax
+    if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
 
 def waterfall(inputs: tco.TcoInputs, ax=None, title: str | None = None):
     """Waterfall from capex to $/M tokens: each cost source adds its $/M, the last bar is the total."""
+    check_title(title)
+    if not isinstance(inputs, tco.TcoInputs):
+        raise LabsimError(f"inputs must be a labsim.tco.TcoInputs, got {type(inputs).__name__}")
     res = tco.evaluate(inputs)
+    if np.ndim(res.usd_per_mtok):
+        raise LabsimError("inputs must describe one system (scalar fields), not an array of them")
     parts = tco.cost_breakdown(res)
     fig, ax = _ax(ax)
     bottom = 0.0
@@ -53,9 +60,19 @@ def waterfall(inputs: tco.TcoInputs, ax=None, title: str | None = None):
     return fig
 
 
+def _systems(systems) -> dict[str, tco.TcoInputs]:
+    systems = check_mapping("systems", systems)
+    if not systems:
+        raise LabsimError("systems must hold at least one label -> TcoInputs")
+    for k, v in systems.items():
+        if not isinstance(v, tco.TcoInputs) or np.ndim(tco.evaluate(v).usd_per_mtok):
+            raise LabsimError(f"systems[{k!r}] must be a TcoInputs of one system (scalar fields), got {v!r}")
+    return systems
+
+
 def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
     """Stacked horizontal bars of the $/M tokens split for several systems (default: the four Fig 11 columns)."""
-    systems = tco.REPORT_FIG11 if systems is None else systems
+    systems = tco.REPORT_FIG11 if systems is None else _systems(systems)
     fig, ax = _ax(ax, (7.5, 3.4))
     total_max = 0.0
     for i, (name, inp) in enumerate(systems.items()):
@@ -99,6 +116,7 @@ def annuity_plot(capex_usd: float = 350_000, cost_of_capital: float = 0.18, life
 def utilization_plot(columns=("gpu-throughput", "groq-cost"), ax=None):
     """$/M tokens vs utilization for Fig 11 columns: utilization on the power bill only (the report's choice,
     solid) or on power and token output (dashed). One vectorised ``tco.evaluate`` per curve."""
+    columns = check_names("columns", columns, tco.COLUMNS, "Fig 11 column")
     u = np.linspace(0.1, 1.0, 91)
     fig, ax = _ax(ax, (7, 3.6))
     for i, col in enumerate(columns):
@@ -122,6 +140,10 @@ def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per milli
     """Horizontal tornado: each input's low/high end moves the output from the base value."""
     from matplotlib.patches import Patch
 
+    if isinstance(bars, (str, bytes)) or not isinstance(bars, (list, tuple)) or not bars \
+            or not all(isinstance(b, tco.TornadoBar) for b in bars):
+        raise LabsimError(f"bars must be the non-empty list tco.tornado() returns, got {bars!r}")
+    check_text("unit", unit, max_chars=100)
     fig, ax = _ax(ax, (7.5, 0.45 * len(bars) + 1.6))
     base = bars[0].base_output if bars else 0.0
     for i, b in enumerate(bars):
@@ -142,6 +164,10 @@ def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per milli
 
 def mc_histogram(mc: tco.MonteCarloResult, ax=None, bins: int = 120, unit: str = "USD per million tokens"):
     """Histogram of all Monte Carlo samples with the 5th, 50th and 95th percentiles marked (in the legend)."""
+    if not isinstance(mc, tco.MonteCarloResult):
+        raise LabsimError(f"mc must be the MonteCarloResult tco.monte_carlo() returns, got {type(mc).__name__}")
+    bins = check_bins(bins)
+    check_text("unit", unit, max_chars=100)
     fig, ax = _ax(ax)
     ax.hist(mc.samples, bins=bins, density=True, color="#8da0cb")
     styles = {5: ":", 50: "-", 95: "--"}
@@ -160,8 +186,8 @@ def explore(electricity_usd_per_kwh: float = 0.087, utilization: float = 0.80, p
             groq_batch: float = 3.0, utilization_derates_tokens: bool = False) -> dict[str, dict]:
     """Widget callback: apply the shared inputs to all four Fig 11 columns (and ``groq_batch`` to the two Groq
     columns) and return, per column, $/M tokens, its breakdown, J/token and capital share. One vectorised call."""
-    check_positive("groq_batch", groq_batch)
-    check_number("utilization", utilization, lo=0.0, hi=1.0, lo_open=True)
+    check_number("groq_batch", groq_batch, **{k: v for k, v in tco.FIELDS["batch"].items() if k in ("lo", "hi")})
+    check_bool("utilization_derates_tokens", utilization_derates_tokens)
     cols = tco.COLUMNS
     base = {k: np.array([float(getattr(tco.REPORT_FIG11[c], k)) for c in cols]) for k in tco.FIELDS}
     base["batch"] = np.array([groq_batch if c.startswith("groq") else base["batch"][i] for i, c in enumerate(cols)])
@@ -169,7 +195,8 @@ def explore(electricity_usd_per_kwh: float = 0.087, utilization: float = 0.80, p
                   cost_of_capital=cost_of_capital, life_years=life_years,
                   colocation_usd_per_kw_month=colocation_usd_per_kw_month)
     for k, v in shared.items():
-        check_array(k, v)
+        rule = tco.FIELDS[k]
+        check_number(k, v, lo=rule.get("lo"), hi=rule.get("hi"), unit=rule.get("unit", ""))
     inputs = tco.TcoInputs(**{**base, **shared}, utilization_derates_tokens=bool(utilization_derates_tokens))
     res = tco.evaluate(inputs)
     parts = tco.cost_breakdown(res)
@@ -184,6 +211,9 @@ def explore(electricity_usd_per_kwh: float = 0.087, utilization: float = 0.80, p
 
 def explore_text(result: dict[str, dict]) -> str:
     """Fixed-width table of an ``explore`` result."""
+    result = check_mapping("result", result)
+    for c, r in result.items():
+        check_result(r, ("usd_per_mtok", "capital_share", "j_per_token", "j_per_token_with_pue"), f"result[{c!r}]")
     lines = [f"{'system':<16}{'$/M tokens':>12}{'capital share':>15}{'J/token':>10}{'J/token ×PUE':>14}"]
     for c, r in result.items():
         lines.append(f"{c:<16}{r['usd_per_mtok']:>12.3f}{r['capital_share']:>15.1%}{r['j_per_token']:>10.2f}"
@@ -205,9 +235,10 @@ class ExploreView:
         from matplotlib.figure import Figure
         from matplotlib.patches import Patch
 
-        self.systems = list(tco.COLUMNS if systems is None else systems)
+        self.systems = list(tco.COLUMNS if systems is None else check_names("systems", systems, tco.COLUMNS,
+                                                                             "Fig 11 column"))
         self.parts = list(_COLORS)
-        self.fig = Figure(figsize=figsize, dpi=dpi)
+        self.fig = Figure(figsize=check_figsize(figsize), dpi=check_dpi(dpi))
         self.canvas = FigureCanvasAgg(self.fig)
         ax = self.ax = self.fig.add_axes((0.19, 0.17, 0.77, 0.62))
         n = len(self.systems)
@@ -230,6 +261,9 @@ class ExploreView:
 
         from PIL import Image
 
+        result = check_mapping("result", result)
+        for c in self.systems:
+            check_result(result.get(c), ("breakdown",), f"result[{c!r}]")
         xmax = 0.0
         for i, c in enumerate(self.systems):
             left = 0.0

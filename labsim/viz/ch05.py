@@ -15,8 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import latency as L
-from ..errors import check_choice, check_int, check_number, check_positive
-from ._widgets import pre, wire
+from .. import limits as _L
+from ..errors import (LabsimError, check_array, check_choice, check_int, check_ints, check_mapping, check_number,
+                      check_positive)
+from ._widgets import check_axes, check_names, check_result, check_title, pre, wire
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
            "batching_plot", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
@@ -33,7 +35,8 @@ _THRESH_STYLE = {"instant": ":", "conversational_gap": "--", "doherty": "-.", "v
 def _ax(ax, figsize=(8, 3.5)):
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    from ._widgets import check_ax
+    if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
@@ -53,12 +56,17 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
     median, labelled when wide enough; vertical lines at the named thresholds."""
     if isinstance(steps, L.Step):
         steps = {steps.name: steps}
-    elif not isinstance(steps, dict):
-        steps = {s.name: s for s in steps}
-    names = list(thresholds)
+    elif isinstance(steps, dict):
+        steps = dict(steps)
+    elif isinstance(steps, (list, tuple)):
+        steps = {getattr(s, "name", str(i)): s for i, s in enumerate(steps)}
+    else:
+        raise LabsimError(f"steps must be a Step, a list of Steps or a dict label -> Step, got {steps!r}")
+    if not steps or not all(isinstance(s, L.Step) for s in steps.values()):
+        raise LabsimError(f"steps must hold at least one latency.Step (and only Steps), got {steps!r}")
     table = L.thresholds()
-    for n in names:
-        check_choice("threshold", n, table, what="threshold")
+    names = [] if thresholds in ((), []) else check_names("thresholds", thresholds, table, "threshold")
+    check_title(title)
     fig, ax = _ax(ax, (9, 1.4 + 0.75 * len(steps)))
     longest = 0.0
     seen = set()
@@ -108,6 +116,12 @@ def chain_fanout_plot(p_slow=(0.001, 0.01, 0.05), n_max: int = 200, mc_points=(1
     """P(the task meets a slow step) vs number of steps/branches: 1 − (1 − p)^n (the same curve for a chain
     that any slow step spoils and a fan-out that waits for all), with Monte Carlo dots from the sampler."""
     n_max = check_int("n_max", n_max, lo=2, hi=100_000)
+    p_slow = check_array("p_slow", p_slow, lo=0.0, hi=1.0).ravel()
+    if p_slow.size == 0 or p_slow.size > 20:
+        raise LabsimError(f"p_slow must hold 1 to 20 probabilities, got {p_slow.size}")
+    mc_points = check_ints("mc_points", mc_points, lo=1, hi=100_000, min_len=0, max_len=50)
+    mc_n = check_int("mc_n", mc_n, lo=100, hi=1_000_000)
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1 - p_slow.size)
     fig, ax = _ax(ax, (8.5, 3.6))
     ns = np.arange(1, n_max + 1)
     for j, p in enumerate(p_slow):
@@ -134,6 +148,8 @@ def hardware_tails(steps=(1, 3, 10, 30), output_tokens: int = 300, decode_tokens
                    seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
     """P50 and P99 of a k-step agent task on each platform archetype (platforms.toml, [A]) at the same decode
     speed: what jitter, TTFT spread and rare stalls do to a chain. Returns {platform: {steps, p50_s, p99_s}}."""
+    steps = check_ints("steps", steps, lo=1, hi=10_000, max_len=50)
+    platforms = check_names("platforms", platforms, L.platforms(), "platform")
     out = {}
     for name in platforms:
         s = L.platform_step(name, output_tokens, decode_tokens_per_s)
@@ -149,6 +165,11 @@ def hardware_tails(steps=(1, 3, 10, 30), output_tokens: int = 300, decode_tokens
 
 def hardware_tails_plot(data: dict, ax=None):
     """P99 / P50 of a k-step task per platform (from ``hardware_tails``): how far the tail sits from the median."""
+    data = check_mapping("data", data)
+    for k, d in data.items():
+        check_result(d, ("steps", "p50_s", "p99_s", "display_name"), f"data[{k!r}]", "hardware_tails()")
+        if np.any(np.asarray(d["p50_s"], dtype=float) <= 0):
+            raise LabsimError(f"data[{k!r}]['p50_s'] must be positive (P99/P50 divides by it)")
     fig, ax = _ax(ax, (6.5, 3.4))
     for name, d in data.items():
         ax.plot(d["steps"], d["p99_s"] / d["p50_s"], "o-", label=d["display_name"])
@@ -169,6 +190,11 @@ def hardware_tails_plot(data: dict, ax=None):
 def queue_curves(loads=(0.3, 0.5, 0.7, 0.8, 0.9), cvs=(0.0, 0.5, 1.0), service_mean_s: float = 1.0,
                  customers: int = 200_000, seed: int = 0) -> dict[float, dict[str, np.ndarray]]:
     """Simulated mean and P99 queue waits vs load for each service CV, with the P–K mean alongside."""
+    loads = check_array("loads", loads, lo=0.0, hi=1.0, lo_open=True, hi_open=True).ravel()
+    cvs = check_array("cvs", cvs, lo=0.0, hi=_L.MAX_CV).ravel()
+    if loads.size == 0 or cvs.size == 0 or loads.size * cvs.size > 200:
+        raise LabsimError(f"loads × cvs must hold 1 to 200 points, got {loads.size} × {cvs.size}")
+    seed = check_int("seed", seed, lo=0, hi=2**32 - 1 - loads.size)
     out = {}
     for cv in cvs:
         rows = {"load": np.asarray(loads, float), "mean_wait_s": [], "pk_mean_wait_s": [], "p99_wait_s": []}
@@ -185,6 +211,15 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
     """Left: mean wait (in service times) vs load — dots simulated, lines Pollaczek–Khinchine. Right: P99 wait."""
     import matplotlib.pyplot as plt
 
+    curves = check_mapping("curves", curves)
+    if not curves:
+        raise LabsimError("curves must hold at least one service CV -> queue_curves() row")
+    for cv, d in curves.items():
+        check_number("curves key (service CV)", cv, lo=0.0, hi=_L.MAX_CV)
+        check_result(d, ("load", "mean_wait_s", "p99_wait_s"), f"curves[{cv!r}]", "queue_curves()")
+    service_mean_s = check_number("service_mean_s", service_mean_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S,
+                                  unit="s")
+    axes = check_axes(axes, 2)
     if axes is None:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
     fig = axes[0].figure
@@ -215,6 +250,15 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
 def batching_plot(curves: dict[str, dict], ax=None, slo_s: float | None = None):
     """Throughput (tokens/s per server) vs P99 request latency, one line per configuration
     (``{label: latency.batching_curve(...)}``)."""
+    curves = check_mapping("curves", curves)
+    if not curves:
+        raise LabsimError("curves must hold at least one label -> latency.batching_curve() result")
+    for label, d in curves.items():
+        if not isinstance(label, str):
+            raise LabsimError(f"curves keys must be labels (strings), got {label!r}")
+        check_result(d, ("throughput_tok_s", "p99_s", "p50_s"), f"curves[{label!r}]", "latency.batching_curve()")
+    if slo_s is not None:
+        check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     fig, ax = _ax(ax, (6.5, 3.6))
     for label, d in curves.items():
         ax.plot(d["throughput_tok_s"], d["p99_s"], "o-", label=label + " P99")
@@ -257,13 +301,16 @@ def planner(reasoning_tokens=2000, decode_tokens_per_s=1600.0, tool_s=0.0, steps
     Returns pass/fail at ``quantile``, the latency, the largest budget that fits, tokens and $ per task."""
     preset = check_choice("preset", preset, PLANNER_PRESETS, what="hardware preset")
     speed, price, label = PLANNER_PRESETS[preset]
-    speed = check_positive("decode_tokens_per_s", decode_tokens_per_s) if speed is None else speed
-    price = check_number("usd_per_mtok", usd_per_mtok, lo=0.0) if price is None else price
+    speed = check_number("decode_tokens_per_s", decode_tokens_per_s, lo=1e-6, hi=_L.MAX_TOKENS_PER_S) \
+        if speed is None else speed
+    price = check_number("usd_per_mtok", usd_per_mtok, lo=0.0, hi=_L.MAX_USD) if price is None else price
     sigma = check_number("jitter_sigma", jitter_sigma, lo=0.0, hi=2.0)
     steps = check_int("steps", steps, lo=1, hi=200)
     fan_out = check_int("fan_out", fan_out, lo=1, hi=100)
-    tool = check_number("tool_s", tool_s, lo=0.0)
-    ttft = check_number("ttft_s", ttft_s, lo=0.0)
+    tool = check_number("tool_s", tool_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
+    ttft = check_number("ttft_s", ttft_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
+    network_s = check_number("network_s", network_s, lo=0.0, hi=_L.MAX_LATENCY_S, unit="s")
+    reasoning_tokens = check_int("reasoning_tokens", reasoning_tokens, lo=0, hi=_L.MAX_TOKENS)
 
     def jit(x):
         return L.lognormal(x, sigma) if (sigma > 0 and x > 0) else x
@@ -283,7 +330,12 @@ def planner(reasoning_tokens=2000, decode_tokens_per_s=1600.0, tool_s=0.0, steps
             "median_step_s": median_step, "samples": n, "steps": steps, "fan_out": fan_out}
 
 
+_PLANNER_KEYS = ("meets_slo", "latency_s", "slo_s", "quantile", "max_reasoning_tokens", "feasible", "tokens_per_task",
+                 "cost_per_task_usd", "decode_tokens_per_s", "usd_per_mtok", "hardware", "breakdown_s", "steps")
+
+
 def planner_text(r: dict) -> str:
+    check_result(r, _PLANNER_KEYS, made_by="planner()")
     q = f"P{r['quantile'] * 100:g}"
     verdict = "✓ meets" if r["meets_slo"] else "✗ misses"
     most = (f"largest budget that fits: {r['max_reasoning_tokens']:,} tokens per step" if r["feasible"]
@@ -309,6 +361,8 @@ def _ms_or_s(sec: float) -> str:
 def planner_bar_svg(r: dict, width: int = 720) -> str:
     """The widget's picture, as an SVG string (no matplotlib, so a slider move redraws in well under 1 ms): one
     median step stacked by component, the SLO share per step (SLO ÷ steps) as a dashed line, a seconds axis."""
+    check_result(r, _PLANNER_KEYS, made_by="planner()")
+    width = check_int("width", width, lo=200, hi=4000)
     parts = [(k, float(v)) for k, v in r["breakdown_s"].items()]
     per_step = r["slo_s"] / r["steps"]
     total = sum(v for _, v in parts)

@@ -18,7 +18,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import fleet
-from ..errors import LabsimError, check_number, check_positive
+from .. import limits as _L
+from ..errors import LabsimError, check_choice, check_mapping, check_number, check_positive
+from ._widgets import check_result, check_title
 
 __all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "fleet_chart", "sensitivity_plot", "slo_sweep_plot",
            "explore", "explore_text", "explore_html", "make_fleet_widget"]
@@ -35,7 +37,8 @@ MIX_WORKLOADS = ("voice", "coding", "chat", "batch")
 def _ax(ax, figsize=(8, 3.5)):
     import matplotlib.pyplot as plt
 
-    if ax is None:
+    from ._widgets import check_ax
+    if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
 
@@ -56,6 +59,9 @@ def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
     log axis in thousand USD; the label at each bar names the hardware and its $/M output tokens."""
     from matplotlib.ticker import FuncFormatter
 
+    if not isinstance(plan, fleet.FleetPlan):
+        raise LabsimError(f"plan must be the FleetPlan fleet.optimise() returns, got {type(plan).__name__}")
+    check_title(title)
     rows = plan.rows()
     fig, ax = _ax(ax, (9, 1.3 + 0.55 * len(rows)))
     costs_k = [r["monthly_usd"] / 1e3 for r in rows if r["feasible"]] or [1.0]
@@ -83,6 +89,9 @@ def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
 
 def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
     """Stacked bars: one bar per what-if, one segment per workload (hatched when served by SRAM chips)."""
+    plans = check_mapping("plans", plans)
+    if not plans or not all(isinstance(p, fleet.FleetPlan) for p in plans.values()):
+        raise LabsimError(f"plans must map a label to a fleet.FleetPlan (at least one), got {plans!r}")
     fig, ax = _ax(ax, (9, 3.8))
     names = list(plans)
     workloads = list(next(iter(plans.values())).choices)
@@ -117,11 +126,17 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_C
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter
 
+    from ..errors import check_array
+    if not isinstance(workload, fleet.Workload):
+        raise LabsimError(f"workload must be a fleet.Workload, got {type(workload).__name__}")
+    check_choice("metric", metric, fleet.METRICS, what="SLO metric")
+    xs = check_array("slos_s", slos_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s").ravel()
+    if not 1 <= xs.size <= 200:
+        raise LabsimError(f"slos_s must hold 1 to 200 SLOs, got {xs.size}")
+    chips = fleet._chips(chips)
     fig, ax = _ax(ax, (8, 3.5))
-    xs = np.asarray(slos_s, dtype=float)
     what = None
     for s in xs:
-        check_positive("slo_s", s, unit="s")
         wl = fleet.with_slo(workload, metric, float(s))
         what = what or next(x for x in wl.slos if x.metric == metric)
         b = fleet.search(wl, chips).best
@@ -161,11 +176,16 @@ def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms:
     × ``mix[name]`` (0 leaves the workload out), the voice / coding / chat SLOs (ms) and the electricity price.
     Returns {"rows", "monthly_usd", "capex_usd", "usd_per_mtok", "chips_by_type", "racks_by_type", "infeasible",
     "plan"}. SLOs of workloads the scenario lacks are ignored. Searches are memoised by ``labsim.fleet``."""
-    f = check_positive("rate_scale", rate_scale)
-    v = check_positive("voice_slo_ms", voice_slo_ms, unit="ms") / 1e3
-    c = check_positive("coding_slo_ms", coding_slo_ms, unit="ms") / 1e3
-    t = check_positive("chat_ttft_ms", chat_ttft_ms, unit="ms") / 1e3
-    e = check_number("electricity_usd_per_kwh", electricity_usd_per_kwh, lo=0.0, unit="USD/kWh")
+    f = check_number("rate_scale", rate_scale, lo=0.0, lo_open=True, hi=1e6)
+    v = check_number("voice_slo_ms", voice_slo_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    c = check_number("coding_slo_ms", coding_slo_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    t = check_number("chat_ttft_ms", chat_ttft_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    rule = fleet.tco.FIELDS["electricity_usd_per_kwh"]
+    e = check_number("electricity_usd_per_kwh", electricity_usd_per_kwh, lo=rule["lo"], hi=rule["hi"],
+                     unit="USD/kWh")
+    if not isinstance(scenario, str):
+        raise LabsimError(f"scenario must be a bundled scenario name, got {scenario!r}")
+    chips = fleet._chips(chips)
     sc = fleet.load_scenario(scenario)
     names = [w.name for w in sc.workloads]
     if mix is not None and not isinstance(mix, Mapping):
@@ -174,13 +194,16 @@ def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms:
     for k, x in mix.items():
         if k not in names:
             raise LabsimError(f"mix key {k!r} is not a workload of scenario {scenario!r}; allowed: {names}")
-        check_number(f"mix[{k!r}]", x, lo=0.0)
+        check_number(f"mix[{k!r}]", x, lo=0.0, hi=1e6)
     wls = []
     for w in sc.workloads:
         m = f * float(mix.get(w.name, 1.0))
         if m == 0.0:
             continue
-        w = w.replace(arrival_rate_per_s=w.arrival_rate_per_s * m)
+        try:
+            w = w.replace(arrival_rate_per_s=w.arrival_rate_per_s * m)
+        except LabsimError as exc:
+            raise LabsimError(f"rate_scale = {f:g} × mix share takes workload {w.name!r} out of range: {exc}") from None
         if w.name == "voice":
             w = fleet.with_slo(w, "first_tokens", v)
         elif w.name == "coding":
@@ -206,12 +229,17 @@ def _slo_text(r: dict) -> str:
 def _fleet_line(d: dict) -> str:
     chips = ", ".join(f"{n:,} × {k} ({d['racks_by_type'][k]:,} racks)" for k, n in d["chips_by_type"].items())
     bad = f"; infeasible: {', '.join(d['infeasible'])}" if d["infeasible"] else ""
+    blended = "n/a" if d["usd_per_mtok"] is None else f"${d['usd_per_mtok']:.3f}"
     return (f"fleet: {chips or 'none'} — capex ${d['capex_usd'] / 1e6:,.2f} M, ${d['monthly_usd'] / 1e3:,.1f} k "
-            f"per month, blended ${d['usd_per_mtok']:.3f} per M output tokens{bad}")
+            f"per month, blended {blended} per M output tokens{bad}")
+
+
+_EXPLORE_KEYS = ("rows", "monthly_usd", "capex_usd", "usd_per_mtok", "chips_by_type", "racks_by_type", "infeasible")
 
 
 def explore_text(d: dict) -> str:
     """Plain-text rendering of :func:`explore`'s result."""
+    check_result(d, _EXPLORE_KEYS, "d")
     lines = []
     for r in d["rows"]:
         if not r["feasible"]:
@@ -227,6 +255,7 @@ def explore_text(d: dict) -> str:
 def explore_html(d: dict) -> str:
     """:func:`explore`'s result as an HTML table with one cost bar per workload (log length, coloured by memory
     kind, as in :func:`fleet_chart`) — what the widget shows; no figure to render."""
+    check_result(d, _EXPLORE_KEYS, "d")
     costs = [r["monthly_usd"] for r in d["rows"] if r["feasible"]] or [1.0]
     lo, hi = math.log10(min(costs) / 3), math.log10(max(costs))
     td = '<td style="padding:2px 8px;text-align:{}">{}</td>'
