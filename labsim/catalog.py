@@ -168,7 +168,7 @@ def _read(path_or_dict, what: str) -> tuple[dict, str]:
         p = Path(path_or_dict).expanduser()
         try:
             if not p.is_file():
-                raise LabsimError(f"{what} file {str(p)!r} not found; give a .toml path or a dict")
+                raise LabsimError(f"path_or_dict: {what} file {str(p)!r} not found; give a .toml path or a dict")
             with p.open("rb") as fh:
                 return tomllib.load(fh), str(p)
         except tomllib.TOMLDecodeError as exc:

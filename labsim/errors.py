@@ -62,9 +62,34 @@ def _interval(lo, hi, lo_open: bool, hi_open: bool) -> str:
     return f"{'(' if lo_open or lo is None else '['}{left}, {right}{')' if hi_open or hi is None else ']'}"
 
 
+def _bounds(name: str, lo, hi, lo_open=False, hi_open=False, unit="", integer: bool = False):
+    """The validators' own arguments (set by labsim's code, not by a learner): bounds None or real numbers
+    (whole numbers for ``check_int``) making a non-empty interval, flags True/False, the unit a string."""
+    for arg, b in (("lo", lo), ("hi", hi)):
+        if b is None:
+            continue
+        ok = isinstance(b, (int, np.integer)) if integer else isinstance(b, (int, float, np.integer, np.floating))
+        if isinstance(b, (bool, np.bool_)) or not ok:
+            raise LabsimError(f"{name}: the bound {arg} = {_fmt(b)} must be None or a "
+                              f"{'whole' if integer else 'real'} number")
+        try:
+            if math.isnan(float(b)):
+                raise LabsimError(f"{name}: the bound {arg} must not be NaN")
+        except OverflowError:
+            raise LabsimError(f"{name}: the bound {arg} = {_fmt(b)} is too large for a float") from None
+    for arg, f in (("lo_open", lo_open), ("hi_open", hi_open)):
+        if not isinstance(f, (bool, np.bool_)):
+            raise LabsimError(f"{name}: {arg} must be True or False, got {_fmt(f)}")
+    if not isinstance(unit, str):
+        raise LabsimError(f"{name}: unit must be a string, got {_fmt(unit)}")
+    if lo is not None and hi is not None and (hi < lo or (hi == lo and (lo_open or hi_open))):
+        raise LabsimError(f"{name}: the allowed range {_interval(lo, hi, lo_open, hi_open)} is empty (lo, hi)")
+
+
 def check_number(name: str, value, *, lo: float | None = None, hi: float | None = None,
                  lo_open: bool = False, hi_open: bool = False, unit: str = "") -> float:
     """Validate a finite real number in [lo, hi] (bounds optionally open). Returns it as float."""
+    _bounds(name, lo, hi, lo_open, hi_open, unit)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise LabsimError(f"{name} must be a number, got {_fmt(value)} ({type(value).__name__})")
     u = f" {unit}" if unit else ""
@@ -89,6 +114,8 @@ def check_positive(name: str, value, *, unit: str = "") -> float:
 
 def check_fraction(name: str, value, *, allow_zero: bool = True, allow_one: bool = True) -> float:
     """Validate a fraction/probability in [0, 1] (ends optionally excluded)."""
+    check_bool("allow_zero", allow_zero)
+    check_bool("allow_one", allow_one)
     return check_number(name, value, lo=0.0, hi=1.0, lo_open=not allow_zero, hi_open=not allow_one)
 
 
@@ -97,6 +124,7 @@ def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None)
 
     Without ``hi`` the bound is ``MAX_INT`` (2**53): no count in labsim is larger, and beyond it float
     arithmetic is no longer exact."""
+    _bounds(name, lo, hi, integer=True)
     if isinstance(value, (bool, np.bool_)):
         raise LabsimError(f"{name} must be an integer, got {value!r}")
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
@@ -115,7 +143,16 @@ def check_int(name: str, value, *, lo: int | None = None, hi: int | None = None)
 
 def check_choice(name: str, value, choices: Iterable[str], *, what: str = "value") -> str:
     """Validate that ``value`` is one of ``choices``; the error lists them and suggests the closest."""
-    options = sorted(choices)
+    if isinstance(choices, (str, bytes)) or not isinstance(choices, Iterable):
+        raise LabsimError(f"{name}: choices must be a collection of names, got {_fmt(choices)}")
+    options = list(choices)
+    if not all(isinstance(o, str) for o in options):
+        raise LabsimError(f"{name}: choices must be names (strings), got {_fmt(options)}")
+    options = sorted(options)
+    if not options:
+        raise LabsimError(f"{name}: choices is empty; there is nothing {name} could be")
+    if not isinstance(what, str):
+        raise LabsimError(f"{name}: what must be a string, got {_fmt(what)}")
     if isinstance(value, str) and value in options:
         return value
     # "unknown precision 'int9'" — not "unknown precision precision='int9'" — when the name says it already
@@ -137,6 +174,7 @@ def check_array(name: str, value, *, lo: float | None = None, hi: float | None =
     The message names the first offending element and its index. Strings, booleans, ``None`` and other
     non-numbers are rejected, also inside an array (NumPy would turn ``"8"`` into 8.0).
     """
+    _bounds(name, lo, hi, lo_open, hi_open, unit)
     if isinstance(value, (str, bytes, bool, np.bool_)) or value is None or isinstance(value, dict):
         raise LabsimError(f"{name} must be a number or an array of numbers, got {_fmt(value)}")
     try:

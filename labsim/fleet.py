@@ -302,6 +302,8 @@ def workload_from_task(name: str, model: str, arrival_rate_per_s: float, task, *
         if task_prompt is None:
             raise LabsimError("the task's steps give no prompt token count (ttft_s was given); pass prompt_tokens")
         prompt_tokens = task_prompt
+    if isinstance(slos, (str, bytes, Mapping)) or not isinstance(slos, (tuple, list)):
+        raise LabsimError(f"slos must be a tuple of fleet.SLO objects, got {slos!r}")
     taken = {"prompt_tokens", "output_tokens", "slos", "steps", "tool_s", "network_s"}
     valid = {f.name for f in dataclasses.fields(Workload)} - taken - {"name", "model", "arrival_rate_per_s"}
     for k in fields:
@@ -486,7 +488,7 @@ def _chip(c, param: str = "chip") -> catalog.Chip:
     if isinstance(c, catalog.Chip):
         return c
     if isinstance(c, str):
-        return catalog.chip(c)
+        return catalog.chip(check_choice(param, c, catalog.chips(), what="chip"))
     raise LabsimError(f"{param} must be a catalog chip name or a Chip, got {c!r}")
 
 
@@ -1312,6 +1314,8 @@ def check_fleet(workloads, proposal: Mapping[str, Mapping], *, cost_overrides=No
     if isinstance(workloads, Scenario) and cost_overrides is None:
         cost_overrides = dict(workloads.cost_overrides)
     wls = {w.name: w for w in _workloads(workloads)}
+    if not wls:
+        raise LabsimError("workloads is empty; give the workloads the proposal is for")
     cost_overrides = _check_costs(cost_overrides)
     prices_usd = _check_prices(prices_usd)
     if not isinstance(proposal, Mapping):

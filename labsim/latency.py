@@ -208,15 +208,16 @@ class Dist:
                 or len(self.params) != len(names):
             raise LabsimError(f"params of a {kind} Dist must be ({', '.join(names)}), got {self.params!r}")
         vals = []
-        for n, v in zip(names, self.params):
+        for i, (n, v) in enumerate(zip(names, self.params)):
+            label = f"params[{i}] ({n})"
             if n in ("sigma",):
-                vals.append(check_number(n, v, lo=0.0, hi=5.0))
+                vals.append(check_number(label, v, lo=0.0, hi=5.0))
             elif n == "cv":
-                vals.append(_cv(n, v))
+                vals.append(_cv(label, v))
             elif n in ("p_slow", "p"):
-                vals.append(check_fraction(n, v))
+                vals.append(check_fraction(label, v))
             else:
-                vals.append(_latency(n, v))
+                vals.append(_latency(label, v))
         if kind == "lognormal" and vals[0] <= 0:
             raise LabsimError(f"p50_s = {vals[0]:g} s is out of range; allowed: (0, {_L.MAX_LATENCY_S:g}] s")
         for lo_i, hi_i in _ORDERED.get(kind, ()):
@@ -948,7 +949,10 @@ def agent_step(output_tokens, decode_tokens_per_s, *, prompt_tokens=0, prefill_t
         spt = lognormal(1.0 / speed, sigma) if sigma > 0 else const(1.0 / speed)
     comps.append(Component("reasoning / output tokens", spt, scale=out, category="decode", reasoning=True))
     p_stall = check_fraction("stall_p", stall_p)
-    stall_d = stall(p_stall, stall_lo_s, stall_hi_s)     # checked even when stall_p = 0
+    s_lo, s_hi = _latency("stall_lo_s", stall_lo_s), _latency("stall_hi_s", stall_hi_s)
+    if s_hi < s_lo:
+        raise LabsimError(f"stall_hi_s = {s_hi:g} s is below stall_lo_s = {s_lo:g} s; allowed: stall_hi_s ≥ stall_lo_s")
+    stall_d = stall(p_stall, s_lo, s_hi)
     if p_stall > 0:
         comps.append(Component("stall", stall_d, category="queue"))
     comps.append(Component("tool call", as_dist(tool_s, "tool_s"), category="tool"))

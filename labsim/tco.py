@@ -683,8 +683,7 @@ def _check_distribution(name: str, dist) -> None:
     a_lo, a_hi = rule.get("lo"), rule.get("hi")
     if (a_lo is not None and (lo < a_lo or (lo == a_lo and rule.get("lo_open")))) \
             or (a_hi is not None and hi > a_hi):
-        end = "lo" if a_lo is not None and lo < a_lo else "hi"
-        raise LabsimError(f"{type(dist).__name__}.{end} for {name}: the support [{lo:g}, {hi:g}] leaves its allowed "
+        raise LabsimError(f"{name}: {dist!r} reaches [{lo:g}, {hi:g}], outside the allowed "
                           f"range [{a_lo}, {a_hi}]; pick a distribution whose whole support is valid "
                           "(tails are never clipped)")
 

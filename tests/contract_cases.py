@@ -163,9 +163,9 @@ def _plan_fleet():
 
 
 def _dist_use(d):
-    out = [d.mean_s, d.var_s2, d.cv, d.median_s, d.cdf(0.1), d.sample(200, 0), d.scaled(2.0).mean_s]
-    with contextlib.suppress(LabsimError):   # gamma has no closed-form quantile (a LabsimError says so)
-        out.append(d.quantile(0.9))
+    out = [d.mean_s, d.var_s2, d.cv, d.median_s, d.sample(200, 0), d.scaled(2.0).mean_s]
+    with contextlib.suppress(LabsimError):   # gamma has no closed-form CDF or quantile (a LabsimError says so)
+        out += [d.cdf(0.1), d.quantile(0.9)]
     return out
 
 
@@ -313,7 +313,7 @@ def valid_table() -> dict[str, Callable]:
                                             usd_per_mtok=2.0),
         "latency.plan_on_chip": lambda: call(1.0, M, C, prompt_tokens=256, n_samples=200),
         "latency.max_reasoning_tokens": lambda: call(1.0, 500.0, fixed_s=0.1, steps=2),
-        "latency.cost_per_task_usd": lambda: call(1000, 2.0),
+        "latency.cost_per_task_usd": lambda: call(1000.0, 2.0),     # an average may be fractional
         "latency.decode_speed": lambda: call(M, C),
         "latency.prefill_seconds": lambda: call(M, C, 512),
         "latency.chip_step": lambda: call(M, C, 100, prompt_tokens=256),
@@ -591,6 +591,12 @@ def public_callables() -> dict[str, object]:
 _NONFINITE_TEXT = re.compile(r"(?<![A-Za-z_])-?(nan|inf)(?![A-Za-z_])", re.IGNORECASE)
 
 
+def _feasible_mask(obj) -> np.ndarray | None:
+    """candidate_table's rows: the boolean ``feasible`` array, where infinities (overloaded rows) are documented."""
+    f = obj.get("feasible") if isinstance(obj, Mapping) else None
+    return f if isinstance(f, np.ndarray) and f.dtype == bool else None
+
+
 def _inf_allowed(obj, field: str) -> bool:
     """Documented infinities (docs/contract.md): an overloaded fleet candidate's SLO values and utilisation
     ("unbounded", always with feasible=False and a reason)."""
@@ -621,7 +627,13 @@ def nonfinite(obj, path: str = "result", depth: int = 0, seen=None) -> list[str]
         return []
     seen.add(id(obj))
     if isinstance(obj, (Mapping, MappingProxyType)):
-        return [p for k, v in list(obj.items())[:2000] for p in nonfinite(v, f"{path}[{k!r}]", depth + 1, seen)]
+        mask = _feasible_mask(obj)
+        out = []
+        for k, v in list(obj.items())[:2000]:
+            if mask is not None and isinstance(v, np.ndarray) and v.shape == mask.shape and v.dtype.kind == "f":
+                v = v[mask]        # an infeasible (overloaded) row may be unbounded: documented in contract.md
+            out += nonfinite(v, f"{path}[{k!r}]", depth + 1, seen)
+        return out
     if isinstance(obj, (list, tuple, set, frozenset)):
         return [p for i, v in enumerate(list(obj)[:2000]) for p in nonfinite(v, f"{path}[{i}]", depth + 1, seen)]
     mod = type(obj).__module__ or ""
@@ -758,8 +770,17 @@ def run_one(key: str, fn, args: tuple, kwargs: dict, use, *, param: str, bad_lab
     return Outcome(key, param, bad_label, None)
 
 
-#: (key, parameter) -> other words an error message may use for that parameter (a nested field's own name).
-ALIASES: dict[tuple[str, str], set[str]] = {}
+#: (key, parameter) -> other words an error message may use for that parameter: the validators name the value by
+#: the ``name`` their caller gives (here "x"); a precision lookup says "precision"; a dict entry is named by its key.
+ALIASES: dict[tuple[str, str], set[str]] = {
+    **{(f"errors.{f}", "value"): {"x"} for f in ("check_number", "check_positive", "check_int", "check_fraction",
+                                                 "check_choice", "check_array")},
+    **{(f"errors.{f}", b): {"x"} for f in ("check_number", "check_positive", "check_int", "check_fraction",
+                                            "check_array") for b in ("lo", "hi")},
+    ("precision.precision", "name"): {"precision"}, ("precision.bytes_per_element", "name"): {"precision"},
+    **{(f"catalog.{f}", "path_or_dict"): {"chip dict", "model dict", "chip file", "model file"}
+       for f in ("add_chip", "add_model", "load_chip", "load_model")},
+}
 
 
 def mutations(fn, args: tuple, kwargs: dict):

@@ -4,13 +4,27 @@ A checker returns ``True``/``False`` and prints exactly one line: ``✓ …`` wh
 or ``not attempted yet`` when the learner left the stub (``...`` or ``None``). It never prints the
 expected value: hints describe *how* an answer is off (a factor of 2, a unit, the sign), not what it
 should be. Expected values are always computed from ``labsim`` and the catalog, never typed in.
+
+Whatever a learner passes — ``10**400``, ``np.array(['a'])``, a string, a dict, a function that raises — a
+checker prints one line and returns False; it never shows a traceback. ``as_number`` turns an answer into a
+float or says why it is not one; ``checker`` (a decorator on every public checker) is the last line of defence:
+it folds the output into one line and turns an unexpected exception into a ✗ line.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import io
 import math
 from collections.abc import Callable
 
 import numpy as np
+
+__all__ = ["PASS", "FAIL", "NOT_ATTEMPTED", "unanswered", "say", "not_attempted", "diagnose_ratio", "as_number",
+           "check_number", "check_choice", "check_bool", "check_callable", "checker", "part"]
+
+#: longest feedback line, in characters
+MAX_LINE = 400
 
 PASS = "✓"
 FAIL = "✗"
@@ -46,8 +60,14 @@ def unanswered(answer) -> bool:
     return answer is Ellipsis or answer is None
 
 
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE - 1] + "…"
+
+
 def say(ok: bool, message: str = "") -> bool:
-    """Print one feedback line and return ``ok``."""
+    """Print one feedback line (newlines in ``message`` are folded, long messages shortened) and return ``ok``."""
+    message = _one_line(message) if message else ""
     if ok:
         print(f"{PASS} Correct." + (f" {message}" if message else ""))
     else:
@@ -73,6 +93,57 @@ def diagnose_ratio(answer: float, expected: float, rtol: float) -> str | None:
     return None
 
 
+def as_number(answer) -> tuple[float | None, str]:
+    """``(value, "")`` for a finite real number (a Python or NumPy number, or a one-element numeric array), else
+    ``(None, why)`` with a one-line reason. Booleans, strings, ``None``, huge integers (``10**400``) and arrays of
+    text or objects are not numbers."""
+    if isinstance(answer, np.ndarray):
+        if answer.size != 1:
+            return None, f"expected a single number, got an array of {answer.size} values."
+        if answer.dtype.kind not in "iuf":
+            return None, f"expected a single number, got an array of {answer.dtype.name}."
+        answer = answer.reshape(()).item()
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        return None, f"expected a single number, got {type(answer).__name__}."
+    try:
+        value = float(answer)
+    except OverflowError:
+        return None, "your answer is too large to be a number (it overflows a float)."
+    if not math.isfinite(value):
+        return None, f"your answer is {value}, not a finite number."
+    return value, ""
+
+
+def part(fn: Callable, *args, **kwargs) -> tuple[bool, str]:
+    """Run one check quietly: ``(ok, its feedback line)`` — for checkers that combine several parts in one line."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        ok = fn(*args, **kwargs)
+    return bool(ok), _one_line(buf.getvalue())
+
+
+def checker(fn: Callable) -> Callable:
+    """Decorator for a public checker: whatever happens inside, exactly one line is printed and a bool returned.
+
+    Several printed lines are folded into one; an exception (a bug, or an answer no check foresaw) becomes a ✗
+    line naming it — never a traceback. A checker's own checks come first; this only catches what they missed."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        buf = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf):
+                ok = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 — the contract: a learner never sees a traceback
+            return say(False, f"this answer could not be checked ({type(exc).__name__}: {exc}); answer with the "
+                              "kind of value the exercise asks for.")
+        lines = [ln.strip() for ln in buf.getvalue().splitlines() if ln.strip()]
+        if not lines:
+            return say(bool(ok))
+        print(_one_line(" ".join(lines)))
+        return ok is True or (isinstance(ok, (bool, np.bool_)) and bool(ok))
+    return wrapper
+
+
 def check_number(answer, expected: float, *, rtol: float = 1e-3, atol: float = 0.0,
                  hint: str = "", praise: str = "", traps=()) -> bool:
     """Compare a numeric answer with ``expected`` (relative tolerance ``rtol``, absolute ``atol``).
@@ -82,14 +153,11 @@ def check_number(answer, expected: float, *, rtol: float = 1e-3, atol: float = 0
     """
     if unanswered(answer):
         return not_attempted()
-    if isinstance(answer, bool) or not isinstance(answer, (int, float, np.integer, np.floating)):
-        if isinstance(answer, np.ndarray) and answer.size == 1:
-            answer = float(answer.reshape(()))
-        else:
-            return say(False, f"expected a single number, got {type(answer).__name__}.")
-    answer = float(answer)
-    if not math.isfinite(answer):
-        return say(False, f"your answer is {answer}, not a finite number.")
+    answer, why = as_number(answer)
+    if answer is None:
+        return say(False, why)
+    if expected is None or not math.isfinite(float(expected)):
+        return say(False, "this exercise has no numeric answer with the current data — check the exercise text.")
     if math.isclose(answer, expected, rel_tol=rtol, abs_tol=atol):
         return say(True, praise)
     for wrong, why in traps:
@@ -129,11 +197,16 @@ def check_callable(fn, trials: list[tuple[tuple, dict, Callable[[object], bool]]
         return say(False, f"expected a function, got {type(fn).__name__}.")
     for args, kwargs, accept in trials:
         try:
-            result = fn(*args, **kwargs)
+            with contextlib.redirect_stdout(io.StringIO()):    # the learner's prints would break the one line
+                result = fn(*args, **kwargs)
         except Exception as exc:  # the learner's code raised: show what, not the answer
             return say(False, f"your function raised {type(exc).__name__}: {exc}")
         if result is None or result is Ellipsis:
             return not_attempted()
-        if not accept(result):
+        try:
+            good = bool(accept(result))
+        except Exception:  # noqa: BLE001 — a result of a kind the check cannot compare
+            good = False
+        if not good:
             return say(False, hint or "your function returns a wrong result on at least one test input.")
     return say(True)

@@ -3,8 +3,6 @@
 constants); nothing is typed in, and no checker prints the expected value."""
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 
 import numpy as np
@@ -12,7 +10,7 @@ import numpy as np
 from .. import gpu, multichip, schedule
 from ..errors import LabsimError, TimingFault
 from ..tsp import simulate
-from ._core import check_bool, check_number, not_attempted, say, unanswered
+from ._core import as_number, check_bool, check_number, checker, not_attempted, part, say, unanswered
 
 __all__ = ["EX_P99", "EX_PIPELINE", "critical_path", "asap_scheduler", "p99_from_samples", "stream_conflict",
            "pipeline_16", "cliff_claim", "ex_p99_samples"]
@@ -27,11 +25,9 @@ EX_PIPELINE = {"n_chips": 16, "hop_source": "fig6"}
 
 def _part(fn, *args, **kwargs) -> bool:
     """Run one part of a multi-part check quietly; print its feedback only when it fails."""
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        ok = fn(*args, **kwargs)
+    ok, line = part(fn, *args, **kwargs)
     if not ok:
-        print(buf.getvalue(), end="")
+        print(line)
     return ok
 
 
@@ -39,16 +35,16 @@ def _is_close(a, b, rtol):
     return math.isclose(float(a), float(b), rel_tol=rtol)
 
 
+@checker
 def critical_path(answer_cycles) -> bool:
     """Exercise 1: length in cycles of the critical path of ``schedule.example_graph()``."""
     g = schedule.example_graph()
     expected, path = schedule.critical_path(g)
     if unanswered(answer_cycles):
         return not_attempted()
-    try:
-        a = float(answer_cycles)
-    except (TypeError, ValueError):
-        return say(False, "answer with a number of cycles.")
+    a, why = as_number(answer_cycles)
+    if a is None:
+        return say(False, f"answer with a number of cycles: {why}")
     # typical slips: forgetting the weight install, or the hops
     no_install = expected - schedule.node_latency(g, path[0])
     no_hops = expected - len(path) * g.geometry.stream_hop_cycles
@@ -60,6 +56,7 @@ def critical_path(answer_cycles) -> bool:
                         "requant → store, adding each node's delay + 1 hop.")
 
 
+@checker
 def asap_scheduler(fn) -> bool:
     """Exercise 2: ``fn(graph) -> {node id: earliest start}`` (unlimited resources), then used as the priority of
     the placement-aware scheduler, must beat the naive baseline on the mini decoder layer."""
@@ -101,6 +98,7 @@ def ex_p99_samples() -> np.ndarray:
     return gpu.simulate(gpu.model_decoder_layer_kernels("llama-3.1-8b"), **EX_P99)
 
 
+@checker
 def p99_from_samples(answer_p99_us, answer_p99_over_p50) -> bool:
     """Exercise 3: P99 of the exercise-3 samples in µs, and P99/P50."""
     if unanswered(answer_p99_us) or unanswered(answer_p99_over_p50):
@@ -112,15 +110,15 @@ def p99_from_samples(answer_p99_us, answer_p99_over_p50) -> bool:
                        hint="sort the samples and take the value below which 99 % of them lie (np.percentile).")
     if not ok1:
         return False
-    try:
-        r = float(answer_p99_over_p50)
-    except (TypeError, ValueError):
-        return say(False, "P99/P50 must be a number.")
+    r, why = as_number(answer_p99_over_p50)
+    if r is None:
+        return say(False, f"P99/P50 must be a number: {why}")
     if _is_close(r, p50 / p99, 1e-2):
         return say(False, "the ratio is upside down: P99 divided by P50.")
     return check_number(r, p99 / p50, rtol=5e-3, hint="divide P99 by the median (P50).")
 
 
+@checker
 def stream_conflict(answer_fault_cycle, answer_stream_b) -> bool:
     """Exercise 4: the cycle the simulator names in the stream-collision fault, and a stream for ``b`` that fixes
     the program (``schedule.stream_conflict_example(stream_b)`` must then simulate and compute a + b)."""
@@ -152,19 +150,22 @@ def _ex5_expected(per_stage_s):
     return multichip.pipeline_latency_s(EX_PIPELINE["n_chips"], per_stage_s, hop_source=EX_PIPELINE["hop_source"])
 
 
+@checker
 def pipeline_16(answer_latency_us, answer_one_domain, per_stage_s) -> bool:
     """Exercise 5: end-to-end latency (µs) of a 16-stage pipeline (one chip per stage, ``per_stage_s`` each,
     stages placed node by node) and whether it stays inside one synchronous domain."""
     if unanswered(answer_latency_us) or unanswered(answer_one_domain):
         return not_attempted()
-    per = float(per_stage_s)
+    per, why = as_number(per_stage_s)
+    if per is None or not 0 < per <= 1.0:
+        return say(False, "per_stage_s must be the per-stage time in seconds (a positive number of at most 1 s), "
+                          f"as the exercise computes it{': ' + why if why else ''}")
     expected = _ex5_expected(per) * 1e6
     n = EX_PIPELINE["n_chips"]
     hop = multichip.hop_latency_s(1)
-    try:
-        a = float(answer_latency_us)
-    except (TypeError, ValueError):
-        return say(False, "answer the latency as a number of µs.")
+    a, why = as_number(answer_latency_us)
+    if a is None:
+        return say(False, f"answer the latency as a number of µs: {why}")
     if _is_close(a, (n * per + (n - 1) * hop) * 1e6, 1e-4):
         return say(False, "almost: the boundary between the two nodes costs more than one hop (Fig 6: 16 chips → 2 hops).")
     if _is_close(a, n * per * 1e6, 1e-4):
@@ -176,6 +177,7 @@ def pipeline_16(answer_latency_us, answer_one_domain, per_stage_s) -> bool:
                       hint="compare 16 chips with the 576-chip synchronous domain.")
 
 
+@checker
 def cliff_claim(answer_claim_holds) -> bool:
     """Exercise 6: does "P99 ≈ median" hold for a 1,000-chip pipeline with the TCP Ethernet preset (P99/P50 within
     1 %)? Answer True or False."""

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .. import capacity, catalog
-from ._core import check_bool, check_choice, check_number, not_attempted, say, unanswered
+from ._core import as_number, check_bool, check_choice, check_number, checker, not_attempted, say, unanswered
 
 __all__ = ["EX_WEIGHTS", "EX_KV", "EX_GPU", "EX_MOE", "EX_1T", "EX_DOMAIN", "weight_bytes", "chips_with_kv",
            "gpu_tokens_per_s", "why_tokens_fall", "moe_bound", "audit_1t_capex", "claim_30m_holds",
@@ -38,12 +38,11 @@ EX_DOMAIN = {"model": "llama-3.3-70b", "chip": "groq-lpu-v1", "precision": "int8
 
 
 def _close(a, b, rtol):
-    try:
-        return math.isclose(float(a), float(b), rel_tol=rtol)
-    except (TypeError, ValueError):
-        return False
+    x, _ = as_number(a)
+    return x is not None and math.isclose(x, float(b), rel_tol=rtol)
 
 
+@checker
 def weight_bytes(answer_bytes) -> bool:
     """Exercise 1: bytes to store every weight of EX_WEIGHTS' model at its precision."""
     m = catalog.model(EX_WEIGHTS["model"])
@@ -54,6 +53,7 @@ def weight_bytes(answer_bytes) -> bool:
                        hint="parameters (model.params_total()) × bytes per parameter (bytes_per_element).")
 
 
+@checker
 def chips_with_kv(answer_chips) -> bool:
     """Exercise 2: chips for weights + KV cache at EX_KV's context and batch (rounded up)."""
     e = EX_KV
@@ -84,6 +84,7 @@ def _gpu_expected() -> tuple[float, float]:
     return 1.0 / d.parts["memory_s"], alt
 
 
+@checker
 def gpu_tokens_per_s(answer_tokens_per_s) -> bool:
     """Exercise 3a: bandwidth-bound tokens/s (batch 1) of EX_GPU, weights + KV cache read once per token."""
     if unanswered(answer_tokens_per_s):
@@ -100,6 +101,7 @@ def gpu_tokens_per_s(answer_tokens_per_s) -> bool:
                        hint="tokens/s = bandwidth ÷ (weight bytes read + KV-cache bytes read) per token.")
 
 
+@checker
 def why_tokens_fall(answer: str) -> bool:
     """Exercise 3b: why the GPU's tokens/s falls as the context grows (one of the given choices)."""
     return check_choice(answer, "kv cache", ["kv cache", "compute", "kernel launch", "nvlink"],
@@ -107,6 +109,7 @@ def why_tokens_fall(answer: str) -> bool:
                         praise="Every step reads the whole KV cache, which grows linearly with context.")
 
 
+@checker
 def moe_bound(answer: str) -> bool:
     """Exercise 4: the dominant bound for EX_MOE (decode_time's ``dominant_bound``)."""
     e = EX_MOE
@@ -125,6 +128,7 @@ def _1t_expected() -> tuple[int, float]:
     return chips, chips * e["price_usd_per_chip"]
 
 
+@checker
 def audit_1t_capex(answer_capex_usd) -> bool:
     """Exercise 5a: capacity-only capex (USD) of EX_1T: ceil(weight bytes / 230 MB) × US$5,000."""
     chips, expected = _1t_expected()
@@ -137,6 +141,7 @@ def audit_1t_capex(answer_capex_usd) -> bool:
                        hint="chips = ceil(weight bytes ÷ 230e6); capex = chips × 5,000 USD.")
 
 
+@checker
 def claim_30m_holds(answer: bool) -> bool:
     """Exercise 5b: does capacity arithmetic reproduce the report's US$30 M within ±10 %?"""
     _, capex = _1t_expected()
@@ -157,6 +162,7 @@ def _domain_sweep(**over) -> int | None:
     return int(ctx[ok].max()) if ok.any() else None
 
 
+@checker
 def max_context_one_domain(answer_tokens) -> bool:
     """Exercise 6: largest context (multiple of 256) with EX_DOMAIN's 48 sequences inside one 576-chip domain."""
     if unanswered(answer_tokens):

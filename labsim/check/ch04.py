@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from .. import tco
-from ._core import check_bool, check_choice, check_number
+from ._core import check_bool, check_choice, check_number, checker
 
 __all__ = ["EX_ANNUITY", "EX_SYSTEM", "annuity_payment", "usd_per_mtok_system", "break_even_batch",
            "implied_capex", "energy_per_token", "energy_claim", "most_efficient_system", "api_margin"]
@@ -20,6 +20,7 @@ EX_SYSTEM = {"capex_usd": 400_000.0, "system_power_kw": 14.3, "chips_per_system"
              "tokens_per_s_per_user": 60.0, "batch": 32, "pipeline_depth": 1}
 
 
+@checker
 def annuity_payment(answer_usd_per_month) -> bool:
     """Exercise 1: the level monthly payment on EX_ANNUITY (rate per month = annual / 12)."""
     e = EX_ANNUITY
@@ -43,6 +44,7 @@ def _ex_system_inputs() -> tco.TcoInputs:
     return tco.TcoInputs(**EX_SYSTEM, label="exercise 2 system")
 
 
+@checker
 def usd_per_mtok_system(answer_usd_per_mtok) -> bool:
     """Exercise 2: $/M tokens of the EX_SYSTEM server with Fig 11's shared inputs."""
     inp = _ex_system_inputs()
@@ -57,6 +59,7 @@ def usd_per_mtok_system(answer_usd_per_mtok) -> bool:
                               hint="monthly capital (annuity) + hosting, per hour, per unit, over tokens per hour / 10⁶.")
 
 
+@checker
 def break_even_batch(answer_batch) -> bool:
     """Exercise 3: the batch at which Fig 11's latency-optimised 8×H100 (per-user speed held at its 420 tok/s, an
     assumption) costs as much per M tokens as the Groq racks at cost. A real number, not rounded."""
@@ -70,6 +73,7 @@ def break_even_batch(answer_batch) -> bool:
                               hint="$/M tokens is inversely proportional to batch here: solve cost(b) = Groq's cost.")
 
 
+@checker
 def implied_capex(answer_usd) -> bool:
     """Exercise 4: the price of the at-cost Groq system (Fig 11, $2.52 M) that earns a 60 % gross margin."""
     cost = float(tco.REPORT_FIG11["groq-cost"].capex_usd)
@@ -81,6 +85,7 @@ def implied_capex(answer_usd) -> bool:
     return check_number(answer_usd, expected, traps=traps, rtol=1e-3)
 
 
+@checker
 def energy_per_token(answer_j_per_token, column: str = "groq-cost") -> bool:
     """Exercise 5a: J/token of a Fig 11 column from its nameplate system power and total tokens/s (IT power, no PUE)."""
     res = tco.evaluate(tco.REPORT_FIG11[column])
@@ -92,6 +97,7 @@ def energy_per_token(answer_j_per_token, column: str = "groq-cost") -> bool:
                               hint="J/token = W / (tokens/s) = system kW × 1000 / (tokens/s per unit × units).")
 
 
+@checker
 def most_efficient_system(answer) -> bool:
     """Exercise 5b: which Fig 11 column uses the fewest joules per token?"""
     js = {c: tco.evaluate(tco.REPORT_FIG11[c]).j_per_token for c in tco.COLUMNS}
@@ -100,6 +106,7 @@ def most_efficient_system(answer) -> bool:
                         hint="compute J/token for every column before choosing.")
 
 
+@checker
 def energy_claim(answer_bool) -> bool:
     """Exercise 5c: do Fig 11's own numbers support "Groq ≈ 1–3 J/token vs GPU 10–30 J/token" (seed 001 Q4 §3)?
     True only if every Groq column lies in 1–3 J and every GPU column in 10–30 J (with or without PUE)."""
@@ -114,6 +121,7 @@ def energy_claim(answer_bool) -> bool:
     return check_bool(answer_bool, bool(ok), hint="compare each column's J/token with the claimed ranges.")
 
 
+@checker
 def api_margin(answer_gross_margin) -> bool:
     """Exercise 6: gross margin (a fraction) of Groq's Llama 3.3 70B output price (Fig 10) over the at-cost
     $/M tokens of Fig 11's Groq system run at that model's listed speed — the [A] assumption of api_margin_table."""

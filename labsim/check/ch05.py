@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import latency as L
-from ._core import check_bool, check_callable, check_number, not_attempted, say, unanswered
+from ._core import as_number, check_bool, check_callable, check_number, checker, not_attempted, part, say, unanswered
 
 __all__ = ["EX_TOKENS", "EX_CHAIN", "EX_QUEUE", "EX_VOICE", "EX_SLO_COST", "EX_FANOUT",
            "reasoning_time", "within_flow", "chain_slow_fraction", "chain_p99", "queue_waits",
@@ -36,6 +36,7 @@ EX_FANOUT = {"p50_s": 0.6, "sigma": 0.6, "quantile": 0.99}
 
 
 # ---------------------------------------------------------------------------------------------- exercise 1
+@checker
 def reasoning_time(answer_s) -> bool:
     """Exercise 1a: seconds to generate EX_TOKENS tokens at EX_TOKENS tok/s."""
     e = EX_TOKENS
@@ -44,6 +45,7 @@ def reasoning_time(answer_s) -> bool:
     return check_number(answer_s, expected, traps=traps, rtol=1e-3, hint="time = tokens ÷ tokens per second.")
 
 
+@checker
 def within_flow(answer_bool) -> bool:
     """Exercise 1b: does that step finish within Nielsen's 1 s 'flow' threshold?"""
     e = EX_TOKENS
@@ -53,6 +55,7 @@ def within_flow(answer_bool) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- exercise 2
+@checker
 def chain_slow_fraction(answer_p) -> bool:
     """Exercise 2a: fraction of tasks that hit at least one slow step."""
     e = EX_CHAIN
@@ -63,6 +66,7 @@ def chain_slow_fraction(answer_p) -> bool:
     return check_number(answer_p, expected, traps=traps, rtol=1e-3)
 
 
+@checker
 def chain_p99(answer_s) -> bool:
     """Exercise 2b: P99 task latency of the EX_CHAIN chain (seconds)."""
     e = EX_CHAIN
@@ -78,6 +82,7 @@ def chain_p99(answer_s) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- exercise 3
+@checker
 def queue_waits(answer_md1_wait_s, answer_mm1_wait_s) -> bool:
     """Exercise 3: mean queue waits (seconds) of M/D/1 and M/M/1 at EX_QUEUE."""
     if unanswered(answer_md1_wait_s) or unanswered(answer_mm1_wait_s):
@@ -85,21 +90,25 @@ def queue_waits(answer_md1_wait_s, answer_mm1_wait_s) -> bool:
     e = EX_QUEUE
     md1 = L.md1_mean_wait_s(e["load"], e["service_mean_s"])
     mm1 = L.mm1_mean_wait_s(e["load"], e["service_mean_s"])
-    try:
-        a, b = float(answer_md1_wait_s), float(answer_mm1_wait_s)
-    except (TypeError, ValueError):
-        return say(False, "give two numbers (seconds).")
+    (a, why_a), (b, why_b) = as_number(answer_md1_wait_s), as_number(answer_mm1_wait_s)
+    if a is None or b is None:
+        return say(False, f"give two numbers (seconds): {why_a or why_b}")
     if math.isclose(a, mm1, rel_tol=1e-3) and math.isclose(b, md1, rel_tol=1e-3):
         return say(False, "the two answers are swapped: deterministic service (M/D/1) waits less.")
     sojourn = [(md1 + e["service_mean_s"], "M/D/1"), (mm1 + e["service_mean_s"], "M/M/1")]
     for value, name in sojourn:
         if math.isclose(a if name == "M/D/1" else b, value, rel_tol=1e-3):
             return say(False, f"your {name} answer includes the service time; the question asks for the wait in queue.")
-    print("M/D/1:", end=" ")
-    ok1 = check_number(a, md1, rtol=1e-3, hint="P–K with C_s² = 0: ρτ/(2(1 − ρ)).")
-    print("M/M/1:", end=" ")
-    ok2 = check_number(b, mm1, rtol=1e-3, hint="P–K with C_s² = 1: ρτ/(1 − ρ).")
-    return ok1 and ok2
+    return _two_parts(("M/D/1", part(check_number, a, md1, rtol=1e-3, hint="P–K with C_s² = 0: ρτ/(2(1 − ρ)).")),
+                      ("M/M/1", part(check_number, b, mm1, rtol=1e-3, hint="P–K with C_s² = 1: ρτ/(1 − ρ).")))
+
+
+def _two_parts(*parts) -> bool:
+    """One line for a two-part answer: ✓ when both parts pass, else the failing parts' hints."""
+    if all(ok for _, (ok, _) in parts):
+        return say(True)
+    return say(False, "; ".join(f"{name}: {line.removeprefix('✗ Not yet: ')}" for name, (ok, line) in parts
+                                if not ok))
 
 
 # ---------------------------------------------------------------------------------------------- exercise 4
@@ -108,6 +117,7 @@ def _voice_fixed_s() -> float:
     return float(sum(stages[n]["p50_s"] for n in EX_VOICE["fixed_stages"]))
 
 
+@checker
 def voice_budget_tokens(answer_tokens, chip: str | None = None) -> bool:
     """Exercise 4: largest whole number of reasoning tokens within the voice SLO on EX_VOICE's chip (batch 1)."""
     if unanswered(answer_tokens):
@@ -116,14 +126,15 @@ def voice_budget_tokens(answer_tokens, chip: str | None = None) -> bool:
     speed = L.decode_speed(e["model"], chip or e["chip"])
     slo = L.threshold_s(e["slo"])
     expected = L.max_reasoning_tokens(slo, speed, fixed_s=_voice_fixed_s())
-    if isinstance(answer_tokens, (float, int)) and not isinstance(answer_tokens, bool) \
-            and not float(answer_tokens).is_integer():
+    x, why = as_number(answer_tokens)
+    if x is None:
+        return say(False, why)
+    if not x.is_integer():
         return say(False, "tokens come whole — round down (a partial token does not help).")
     traps = [(math.floor(slo * speed), "that spends the whole 500 ms on tokens — TTS and transport take their 300 ms first."),
              (math.floor(_voice_fixed_s() * speed), "that is the tokens in the fixed 300 ms; the LLM gets what is left.")]
     for wrong, why in traps:
-        if not unanswered(answer_tokens) and isinstance(answer_tokens, (int, float)) and wrong != expected \
-                and abs(float(answer_tokens) - wrong) < 0.5:
+        if wrong != expected and abs(x - wrong) < 0.5:
             return say(False, why)
     return check_number(answer_tokens, expected, rtol=0.0, atol=0.5,
                         hint="(SLO − fixed stages) × tokens/s, rounded down; speed from "
@@ -144,26 +155,24 @@ def expected_slo_costs() -> dict[str, float]:
     return {"gpu": gpu, "lpu": lpu, "gpu_ignoring_slo": cheapest_any}
 
 
+@checker
 def slo_cost_per_task(answer_gpu_usd, answer_lpu_usd) -> bool:
     """Exercise 5: $ per task on the cheapest Fig 11 GPU column that meets the SLO, and on Groq (at cost)."""
     if unanswered(answer_gpu_usd) or unanswered(answer_lpu_usd):
         return not_attempted()
     exp = expected_slo_costs()
-    try:
-        g, lp = float(answer_gpu_usd), float(answer_lpu_usd)
-    except (TypeError, ValueError):
-        return say(False, "give two numbers (USD per task).")
+    (g, why_g), (lp, why_l) = as_number(answer_gpu_usd), as_number(answer_lpu_usd)
+    if g is None or lp is None:
+        return say(False, f"give two numbers (USD per task): {why_g or why_l}")
     if math.isclose(g, exp["gpu_ignoring_slo"], rel_tol=5e-3) and not math.isclose(g, exp["gpu"], rel_tol=5e-3):
         return say(False, "your GPU column is the cheapest per token, but at 30 tok/s a 300-token step takes 10 s — "
                           "it misses the 1 s SLO. Use the cheapest column that meets it.")
-    print("GPU:", end=" ")
-    ok1 = check_number(g, exp["gpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")
-    print("LPU:", end=" ")
-    ok2 = check_number(lp, exp["lpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")
-    return ok1 and ok2
+    return _two_parts(("GPU", part(check_number, g, exp["gpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")),
+                      ("LPU", part(check_number, lp, exp["lpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")))
 
 
 # ---------------------------------------------------------------------------------------------- exercise 6
+@checker
 def fanout_p99_function(fn) -> bool:
     """Exercise 6: a function ``f(n) -> seconds``, the P99 latency of an n-way fan-out of EX_FANOUT searches
     (Monte Carlo or closed form; within 3 %)."""
@@ -172,7 +181,7 @@ def fanout_p99_function(fn) -> bool:
 
     def accept_for(n):
         exp = L.fanout_quantile(d, n, e["quantile"])
-        return lambda r: isinstance(r, (int, float)) and not isinstance(r, bool) and math.isclose(float(r), exp, rel_tol=0.03)
+        return lambda r: as_number(r)[0] is not None and math.isclose(as_number(r)[0], exp, rel_tol=0.03)
 
     trials = [((n,), {}, accept_for(n)) for n in (1, 5, 20)]
     return check_callable(fn, trials, hint="for n = 1, 5 or 20 your P99 is off by more than 3 % — the stage waits "

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from .. import fleet
 from ..errors import LabsimError
-from ._core import check_number, not_attempted, say, unanswered
+from ._core import as_number, check_number, checker, not_attempted, say, unanswered
 
 __all__ = ["EX_CHIPS", "EX_PRICE", "EX_FLIP", "EX_MIX_SCALE", "EX_NEW_MIX", "price_two_chips", "flip_slo_ms",
            "fleet_monthly_cost", "new_mix_workloads", "propose_fleet"]
@@ -39,16 +39,16 @@ def _expected_prices():
     return tuple(fleet.search(w, [c]).best.usd_per_mtok for c in EX_PRICE["chips"])
 
 
+@checker
 def price_two_chips(answer_lpu_usd_per_mtok, answer_gpu_usd_per_mtok) -> bool:
     """Exercise 1: $/M output tokens of the chat workload on its cheapest feasible groq-lpu-v1 and nvidia-b300
     fleets."""
     if unanswered(answer_lpu_usd_per_mtok) or unanswered(answer_gpu_usd_per_mtok):
         return not_attempted()
     lpu, gpu = _expected_prices()
-    try:
-        a, b = float(answer_lpu_usd_per_mtok), float(answer_gpu_usd_per_mtok)
-    except (TypeError, ValueError):
-        return say(False, "give two numbers in US$ per million output tokens.")
+    (a, why_a), (b, why_b) = as_number(answer_lpu_usd_per_mtok), as_number(answer_gpu_usd_per_mtok)
+    if a is None or b is None:
+        return say(False, f"give two numbers in US$ per million output tokens: {why_a or why_b}")
     if math.isclose(a, gpu, rel_tol=0.01) and math.isclose(b, lpu, rel_tol=0.01):
         return say(False, "the two answers are swapped: the first is the LPU, the second the GPU.")
     ok_a = math.isclose(a, lpu, rel_tol=0.01)
@@ -74,6 +74,7 @@ def _expected_flip_ms():
     return None if s is None else 1e3 * s
 
 
+@checker
 def flip_slo_ms(answer_ms) -> bool:
     """Exercise 2: the voice first-sentence P99 SLO (ms) below which the cheapest fleet switches to SRAM chips."""
     exp = _expected_flip_ms()
@@ -90,6 +91,7 @@ def _expected_mix_monthly():
     return plan.monthly_usd
 
 
+@checker
 def fleet_monthly_cost(answer_usd_per_month) -> bool:
     """Exercise 3: monthly cost (USD) of the cheapest fleet for the mixed product at twice the traffic."""
     return check_number(answer_usd_per_month, _expected_mix_monthly(), rtol=0.01,
@@ -111,6 +113,7 @@ def new_mix_workloads() -> list[fleet.Workload]:
     return out
 
 
+@checker
 def propose_fleet(proposal) -> bool:
     """Exercise 4 (open-ended): ``proposal = {workload: {"chip", "batch", "replicas", "layout_multiplier",
     "microbatches"}}`` for every workload of :func:`new_mix_workloads`. Verifies every SLO, prints the check and the
@@ -124,11 +127,15 @@ def propose_fleet(proposal) -> bool:
         chk = fleet.check_fleet(wls, proposal)
     except LabsimError as exc:
         return say(False, str(exc))
-    print(chk.report())
     if not chk.ok:
-        return say(False, "at least one workload misses an SLO or has no hardware — see the ✗ lines above.")
+        bad = [f"{k}: {'; '.join(c.failed)}" for k, c in chk.candidates.items() if not c.feasible]
+        bad += [f"{m}: no hardware proposed" for m in chk.missing]
+        return say(False, f"{len(bad)} workload(s) not served — {' | '.join(bad)} (print "
+                          "fleet.check_fleet(new_mix_workloads(), proposal).report() for every line).")
     best = fleet.optimise(wls, list(EX_CHIPS), progress=False).monthly_usd
     extra = chk.monthly_usd / best - 1 if best > 0 else 0.0
     if extra <= 0.05:
-        return say(True, "Every SLO is met and your fleet is within 5 % of the optimiser's cost.")
-    return say(True, f"Every SLO is met. The optimiser found a fleet {extra:.0%} cheaper — can you find it?")
+        return say(True, f"Every SLO is met; your fleet's total is ${chk.monthly_usd / 1e3:,.1f} k per month, within "
+                         "5 % of the optimiser's cost.")
+    return say(True, f"Every SLO is met (your total: ${chk.monthly_usd / 1e3:,.1f} k per month). The optimiser "
+                     f"found a fleet {extra:.0%} cheaper — can you find it?")

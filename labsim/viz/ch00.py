@@ -36,9 +36,8 @@ def tour(model_name: str = "llama-3.3-70b", chip_names=("groq-lpu-v1", "nvidia-h
          precisions=("int8", "fp8"), context_tokens: int = 4096) -> list[TourRow]:
     """One row per chip: chips to hold the weights, and the batch-1 bandwidth-bound decode ceiling."""
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
-    if not isinstance(model_name, str):
-        raise LabsimError(f"model_name must be a catalog model name, got {model_name!r}")
-    model = catalog.model(model_name)
+    from ..errors import check_choice
+    model = catalog.model(check_choice("model_name", model_name, catalog.models(), what="model"))
     chip_names = check_names("chip_names", chip_names, catalog.chips(), "chip")
     if isinstance(precisions, str):
         precisions = (precisions,) * len(chip_names)
@@ -82,8 +81,8 @@ def make_tour_widget(model_name: str = "llama-3.3-70b"):
     """Dropdowns for model and GPU, a slider for the context length; shows the tour table."""
     import ipywidgets as W
 
-    if not isinstance(model_name, str) or model_name not in catalog.models():
-        catalog.model(model_name if isinstance(model_name, str) else str(model_name))   # raises, naming the models
+    from ..errors import check_choice
+    check_choice("model_name", model_name, catalog.models(), what="model")
     gpus = [c for c in catalog.chips() if catalog.chip(c).memory_kind == "hbm"]
     controls = {
         "model": W.Dropdown(options=catalog.models(), value=model_name, description="model"),

@@ -65,7 +65,8 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
     if not steps or not all(isinstance(s, L.Step) for s in steps.values()):
         raise LabsimError(f"steps must hold at least one latency.Step (and only Steps), got {steps!r}")
     table = L.thresholds()
-    names = [] if thresholds in ((), []) else check_names("thresholds", thresholds, table, "threshold")
+    empty = isinstance(thresholds, (tuple, list)) and len(thresholds) == 0
+    names = [] if empty else check_names("thresholds", thresholds, table, "threshold")
     check_title(title)
     fig, ax = _ax(ax, (9, 1.4 + 0.75 * len(steps)))
     longest = 0.0

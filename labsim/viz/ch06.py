@@ -177,9 +177,9 @@ def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms:
     Returns {"rows", "monthly_usd", "capex_usd", "usd_per_mtok", "chips_by_type", "racks_by_type", "infeasible",
     "plan"}. SLOs of workloads the scenario lacks are ignored. Searches are memoised by ``labsim.fleet``."""
     f = check_number("rate_scale", rate_scale, lo=0.0, lo_open=True, hi=1e6)
-    v = check_number("voice_slo_ms", voice_slo_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
-    c = check_number("coding_slo_ms", coding_slo_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
-    t = check_number("chat_ttft_ms", chat_ttft_ms, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    v = check_number("voice_slo_ms", voice_slo_ms, lo=1e-3, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    c = check_number("coding_slo_ms", coding_slo_ms, lo=1e-3, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
+    t = check_number("chat_ttft_ms", chat_ttft_ms, lo=1e-3, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
     rule = fleet.tco.FIELDS["electricity_usd_per_kwh"]
     e = check_number("electricity_usd_per_kwh", electricity_usd_per_kwh, lo=rule["lo"], hi=rule["hi"],
                      unit="USD/kWh")
