@@ -216,6 +216,8 @@ def check_bool(name: str, value) -> bool:
 def check_text(name: str, value, *, allow_empty: bool = True, max_chars: int = 10_000) -> str:
     """Validate free text (a label, a description, a source): a string without control characters other than
     newline and tab, at most ``max_chars`` long."""
+    check_bool(f"{name}: allow_empty", allow_empty)
+    max_chars = check_int(f"{name}: max_chars", max_chars, lo=1)
     if not isinstance(value, str):
         raise LabsimError(f"{name} must be a string, got {_fmt(value)} ({type(value).__name__})")
     if not allow_empty and not value.strip():
@@ -241,6 +243,11 @@ def check_name(name: str, value) -> str:
 def check_ints(name: str, values, *, lo: int | None = None, hi: int | None = None, min_len: int = 1,
                max_len: int = 10_000) -> tuple[int, ...]:
     """Validate a sequence of integers (a list, tuple, range or 1-D array), each in [lo, hi]; returns a tuple."""
+    _bounds(name, lo, hi, integer=True)
+    min_len = check_int(f"{name}: min_len", min_len, lo=0, hi=MAX_INT)
+    max_len = check_int(f"{name}: max_len", max_len, lo=1, hi=MAX_INT)
+    if max_len < min_len:
+        raise LabsimError(f"{name}: min_len = {min_len} exceeds max_len = {max_len}")
     if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, (Iterable, np.ndarray)):
         raise LabsimError(f"{name} must be a sequence of integers, got {_fmt(values)} ({type(values).__name__})")
     if isinstance(values, np.ndarray) and values.ndim != 1:
@@ -257,7 +264,7 @@ def check_ints(name: str, values, *, lo: int | None = None, hi: int | None = Non
 
 def check_mapping(name: str, value, *, allow_none: bool = False) -> dict:
     """Validate a mapping (a dict); returns a plain dict copy (``{}`` for None when ``allow_none``)."""
-    if value is None and allow_none:
+    if check_bool(f"{name}: allow_none", allow_none) and value is None:
         return {}
     if not isinstance(value, Mapping):
         raise LabsimError(f"{name} must be a dict, got {_fmt(value)} ({type(value).__name__})")
@@ -267,10 +274,12 @@ def check_mapping(name: str, value, *, allow_none: bool = False) -> dict:
 def ensure_finite(where: str, results: Mapping[str, object], inputs: Mapping[str, object] | None = None) -> None:
     """Raise if any result (a number or an array) is NaN or infinite: the inputs, each within its own range,
     combined into a number a float cannot hold. The message names the result and the inputs."""
+    results = check_mapping(f"{where}: results", results)
+    inputs = check_mapping(f"{where}: inputs", inputs, allow_none=True)
     for key, val in results.items():
         if val is None:
             continue
-        arr = np.asarray(val, dtype=np.float64)
+        arr = _as_floats(where, key, val)
         bad = ~np.isfinite(arr)
         if not bad.any():
             continue
@@ -291,3 +300,16 @@ def ensure_finite(where: str, results: Mapping[str, object], inputs: Mapping[str
         raise LabsimError(f"{where}: {key} is not a finite number{at}{shown}; these inputs together are outside "
                           "the range the model is meant for — bring the largest and smallest of them closer to "
                           "realistic values")
+
+
+def _as_floats(where: str, key, val) -> np.ndarray:
+    """A result as a float array (NaN/inf kept: ensure_finite reports them); a non-number result is an error."""
+    try:
+        raw = np.asarray(val)
+        if raw.dtype.kind not in "iufb" and not (raw.dtype.kind == "O" and all(
+                isinstance(x, (int, float, np.integer, np.floating)) for x in raw.ravel())):
+            raise TypeError
+        return np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise LabsimError(f"{where}: result {key!r} must be a number or an array of numbers, got {_fmt(val)}") \
+            from None

@@ -155,8 +155,13 @@ def platforms() -> dict[str, Platform]:
     return {k: Platform(name=k, **v) for k, v in _load("platforms.toml").items()}
 
 
-def platform(name: str, *, param: str = "name") -> Platform:
-    """One platform archetype by name (``param``: the caller's parameter name, for the error message)."""
+def platform(name: str) -> Platform:
+    """One platform archetype by name."""
+    return _platform(name, "name")
+
+
+def _platform(name, param: str) -> Platform:
+    """``platform`` with the caller's parameter name in the error message."""
     table = platforms()
     return table[check_choice(param, name, table, what="platform")]
 
@@ -963,7 +968,7 @@ def agent_step(output_tokens, decode_tokens_per_s, *, prompt_tokens=0, prefill_t
 def platform_step(platform_name: str, output_tokens, decode_tokens_per_s, *, tool_s=0.0, network_s=0.0,
                   queue_s=0.0, stalls: bool = True, name: str | None = None) -> Step:
     """An agent step whose TTFT, decode jitter and stalls come from a platform archetype (platforms.toml, [A])."""
-    p = platform(platform_name, param="platform_name")
+    p = _platform(platform_name, "platform_name")
     stalls = check_bool("stalls", stalls)
     if name is not None:
         check_name("name", name)
@@ -982,7 +987,7 @@ def voice_turn(platform_name: str = "hosted_gpu_api", *, ttft_s=None, first_sent
     platform's TTFT (or ``ttft_s``) plus ``first_sentence_tokens`` ÷ ``decode_tokens_per_s``.
     ``jitter=False`` replaces every distribution by its median (the deterministic budget).
     """
-    p = platform(platform_name, param="platform_name")
+    p = _platform(platform_name, "platform_name")
     n_tok = _tokens("first_sentence_tokens", first_sentence_tokens)
     stalls, jitter = check_bool("stalls", stalls), check_bool("jitter", jitter)
     speed = None if decode_tokens_per_s is None else _speed("decode_tokens_per_s", decode_tokens_per_s)
@@ -1034,9 +1039,9 @@ class Tails:
                 f" · P99.9 {self.p999_s * 1e3:,.1f} ms  (n = {self.n:,})")
 
 
-#: |sample| bound of ``tails``: a task of MAX_STEPS stages of MAX_LATENCY_S each (and the mean of any number of such
-#: samples stays finite).
-_SAMPLE_BOUND_S = 1e15
+#: |sample| bound of ``tails``: far above any task that bounded inputs can produce (even lognormal tails of
+#: MAX_LATENCY_S components over MAX_STEPS stages), and low enough that the mean of MAX_SAMPLES of them is finite.
+_SAMPLE_BOUND_S = 1e290
 
 
 def tails(samples_s) -> Tails:

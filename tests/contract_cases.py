@@ -234,6 +234,12 @@ def valid_table() -> dict[str, Callable]:
         "errors.check_fraction": lambda: call("x", 0.5),
         "errors.check_choice": lambda: call("x", "a", ("a", "b")),
         "errors.check_array": lambda: call("x", [1.0, 2.0], lo=0.0),
+        "errors.check_bool": lambda: call("x", True),
+        "errors.check_name": lambda: call("x", "a-name"),
+        "errors.check_text": lambda: call("x", "some text\non two lines"),
+        "errors.check_ints": lambda: call("x", [1, 2, 3], lo=0, hi=10),
+        "errors.check_mapping": lambda: call("x", {"a": 1}),
+        "errors.ensure_finite": lambda: call("x", {"y": 1.0}, {"z": 2.0}),
         # fleet
         "fleet.assumptions_table": lambda: call(),
         "fleet.SLO": lambda: call("ttft", 0.5),
@@ -776,7 +782,9 @@ ALIASES: dict[tuple[str, str], set[str]] = {
     **{(f"errors.{f}", "value"): {"x"} for f in ("check_number", "check_positive", "check_int", "check_fraction",
                                                  "check_choice", "check_array")},
     **{(f"errors.{f}", b): {"x"} for f in ("check_number", "check_positive", "check_int", "check_fraction",
-                                            "check_array") for b in ("lo", "hi")},
+                                            "check_array", "check_ints") for b in ("lo", "hi")},
+    **{(f"errors.{f}", "value"): {"x"} for f in ("check_bool", "check_name", "check_text", "check_mapping")},
+    ("errors.check_ints", "values"): {"x"}, ("errors.ensure_finite", "results"): {"x", "y"},
     ("precision.precision", "name"): {"precision"}, ("precision.bytes_per_element", "name"): {"precision"},
     **{(f"catalog.{f}", "path_or_dict"): {"chip dict", "model dict", "chip file", "model file"}
        for f in ("add_chip", "add_model", "load_chip", "load_model")},
@@ -802,8 +810,10 @@ def cleanup() -> None:
     fleet.clear_cache(speed_tables=False)
 
 
-def sweep(key: str, fn, make_call, use, pool) -> list[Outcome]:
-    """Every parameter × every bad value, one at a time (and every key of a dict parameter)."""
+def sweep(key: str, fn, make_call, use, pool, limits: dict[str, float] | None = None) -> list[Outcome]:
+    """Every parameter × every bad value, one at a time (and every key of a dict parameter). ``limits``: a shorter
+    time limit for some parameters (known hangs, so that a run does not wait CALL_LIMIT_S for each)."""
+    limits = limits or {}
     outcomes = []
     base_args, base_kwargs = make_call()
     for name, p, given in list(mutations(fn, base_args, base_kwargs)):
@@ -814,7 +824,7 @@ def sweep(key: str, fn, make_call, use, pool) -> list[Outcome]:
             v = bad.make()
             args, kwargs = _reput(fn, a, k, name, v)
             outcomes.append(run_one(key, fn, args, kwargs, use, param=name, bad_label=bad.label, intent=intent,
-                                    default=default, bad_value=v))
+                                    default=default, bad_value=v, limit=limits.get(name, CALL_LIMIT_S)))
             cleanup()
         if name in DICT_PARAMS.get(key, ()) and isinstance(given, Mapping):
             for field in list(given):
