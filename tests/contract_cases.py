@@ -179,7 +179,10 @@ def _mc_use(dist, field="utilization"):
 
 
 def _explore(mod):
-    return lambda: call(getattr(mod, "explore")())
+    """A valid explore() result, computed once (the formatters only read it)."""
+    import functools
+    once = functools.lru_cache(maxsize=1)(lambda: getattr(mod, "explore")())
+    return lambda: call(once())
 
 
 #: qualified name (without "labsim.") -> () -> (args, kwargs) of a valid, fast call.
@@ -555,7 +558,7 @@ def is_slow(key: str) -> bool:
     return key.startswith("viz.") and not (name in ("explore", "explore_text", "explore_html", "planner",
                                                     "planner_text", "planner_bar_svg", "tour", "tour_table",
                                                     "timing_check", "derived_vs_published", "derived_text",
-                                                    "reservation_matrix", "hardware_tails", "queue_curves")) \
+                                                    "reservation_matrix")) \
         or key in ("warmup", "fleet.flip_slo", "viz.ch05.hardware_tails", "viz.ch05.queue_curves")
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = ["PASS", "FAIL", "NOT_ATTEMPTED", "unanswered", "say", "not_attempted", "diagnose_ratio", "as_number",
-           "check_number", "check_choice", "check_bool", "check_callable", "checker", "part"]
+           "check_number", "check_choice", "check_bool", "check_callable", "checker", "part", "call_learner"]
 
 #: longest feedback line, in characters
 MAX_LINE = 400
@@ -114,6 +114,16 @@ def as_number(answer) -> tuple[float | None, str]:
     return value, ""
 
 
+def call_learner(fn: Callable, *args, **kwargs):
+    """Run a learner's function with its own prints silenced (a checker prints one line): ``(result, None)`` or
+    ``(None, the exception it raised)``."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return fn(*args, **kwargs), None
+    except Exception as exc:  # noqa: BLE001 — the learner's code: say what it raised, never a traceback
+        return None, exc
+
+
 def part(fn: Callable, *args, **kwargs) -> tuple[bool, str]:
     """Run one check quietly: ``(ok, its feedback line)`` — for checkers that combine several parts in one line."""
     buf = io.StringIO()
@@ -196,10 +206,8 @@ def check_callable(fn, trials: list[tuple[tuple, dict, Callable[[object], bool]]
     if not callable(fn):
         return say(False, f"expected a function, got {type(fn).__name__}.")
     for args, kwargs, accept in trials:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):    # the learner's prints would break the one line
-                result = fn(*args, **kwargs)
-        except Exception as exc:  # the learner's code raised: show what, not the answer
+        result, exc = call_learner(fn, *args, **kwargs)     # the learner's prints would break the one line
+        if exc is not None:  # the learner's code raised: show what, not the answer
             return say(False, f"your function raised {type(exc).__name__}: {exc}")
         if result is None or result is Ellipsis:
             return not_attempted()
