@@ -8,8 +8,9 @@
     labsim <command> ... --json                    # the same numbers as JSON, for scripts
 
 Every number comes from ``labsim`` (catalog, capacity, tco, latency) with the same defaults and named assumptions
-as the notebooks. Bad input (an unknown name, a value out of range) prints ONE line on stderr naming the valid
-choices and exits with status 2. Guide: docs/cli.md.
+as the notebooks. Bad input (an unknown name, a value out of range) prints ONE line on stderr naming the flag, the
+value and the valid choices or range, and exits with status 2; a result is always a finite number (or "n/a" where
+no source publishes a value). Guide: docs/cli.md.
 """
 from __future__ import annotations
 
@@ -92,10 +93,14 @@ def _kv_table(rows: Sequence[tuple[str, Any, str]]) -> str:
 
 
 def _g(x: float | None, digits: int = 4) -> str:
-    """A number for a table: thousands separators, ``digits`` significant digits, 'n/a' for None/NaN."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+    """A number for a table: thousands separators, ``digits`` significant digits, 'n/a' for None (an unpublished
+    value). A non-finite number is printed as it is ("nan", "inf") — labsim never returns one, and a test
+    would catch it — rather than hidden behind "n/a"."""
+    if x is None:
         return "n/a"
     x = float(x)
+    if not math.isfinite(x):
+        return str(x)
     if x == 0:
         return "0"
     if x.is_integer() and abs(x) < 1e15:
@@ -121,6 +126,25 @@ def _num(name: str, text: str) -> float:
         return float(text)
     except ValueError:
         raise UsageError(f"{name} must be a number, got {text!r}") from None
+
+
+def _check_flags(args, rules: dict) -> None:
+    """Validate flags before any model sees them, so that an error names the flag (``--context``), not the
+    library's parameter (``context_tokens``). ``rules``: attribute -> (kind, lo, hi) with kind "int", "num",
+    or ("choice", names, what)."""
+    from .errors import check_choice, check_int, check_number
+
+    for attr, rule in rules.items():
+        value = getattr(args, attr, None)
+        if value is None:
+            continue
+        flag = "--" + attr.replace("_", "-")
+        if rule[0] == "int":
+            check_int(flag, value, lo=rule[1], hi=rule[2])
+        elif rule[0] == "num":
+            check_number(flag, value, lo=rule[1], hi=rule[2])
+        else:
+            check_choice(flag, value, rule[1], what=rule[2])
 
 
 # -------------------------------------------------------------------------------------------------------- commands
@@ -177,8 +201,14 @@ def _cmd_models(args) -> int:
 
 
 def _cmd_plan(args) -> int:
-    from . import capacity
+    from . import capacity, limits
+    from .precision import PRECISIONS
 
+    _check_flags(args, {"precision": ("choice", PRECISIONS, "precision"),
+                        "expert_precision": ("choice", PRECISIONS, "precision"),
+                        "kv_precision": ("choice", PRECISIONS, "precision"),
+                        "context": ("int", 0, 100_000_000), "batch": ("int", 1, 10_000_000),
+                        "chips": ("int", 1, min(10_000_000, limits.MAX_CHIPS))})
     kw = dict(context_tokens=args.context, batch=args.batch, kv_precision=args.kv_precision)
     if args.expert_precision:
         kw["expert_precision"] = args.expert_precision
@@ -187,12 +217,15 @@ def _cmd_plan(args) -> int:
                 kv_precision=args.kv_precision, chips=args.chips)
     if args.expert_precision:
         d_kw["expert_precision"] = args.expert_precision
+    if args.allow_overflow:
+        d_kw["allow_overflow"] = True
     decode_error = None
     try:
         d = capacity.decode_time(args.model, args.chip, **d_kw)
     except LabsimError as exc:
-        if args.chips is not None:  # the user's own --chips value is what is wrong: exit 2
-            raise
+        if args.chips is not None:  # the user's own --chips value is what is wrong: exit 2, in the CLI's words
+            msg = str(exc).replace("chips = ", "--chips ", 1).replace("allow_overflow=True", "--allow-overflow")
+            raise UsageError(msg) from None
         d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modelled
     if args.json:
         out = _jsonable(p)
@@ -263,6 +296,7 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
         name, _, text = pair.partition("=")
         name, text = name.strip(), text.strip()
         check_choice("--set", name, fields, what="input")
+        from . import tco as _tco
         current = fields[name]
         if isinstance(current, bool):
             low = text.lower()
@@ -272,7 +306,13 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(current, str):
             changes[name] = text
         else:
-            changes[name] = _num(f"--set {name}", text)
+            value = _num(f"--set {name}", text)
+            rule = _tco.FIELDS.get(name, {})
+            from .errors import check_number
+            check_number(f"--set {name}", value, lo=rule.get("lo"), hi=rule.get("hi"), unit=rule.get("unit", ""))
+            if rule.get("integer") and not value.is_integer():
+                raise UsageError(f"--set {name} must be a whole number, got {text!r}")
+            changes[name] = value
     return changes
 
 
@@ -309,22 +349,31 @@ def _cmd_tco(args) -> int:
 
 
 def _cmd_budget(args) -> int:
-    from . import latency
-    from .errors import check_choice
+    from . import latency, limits
+    from .errors import check_choice, check_number
 
+    _check_flags(args, {"speed": ("num", 1e-6, limits.MAX_TOKENS_PER_S), "ttft": ("num", 0.0, limits.MAX_LATENCY_S),
+                        "tool": ("num", 0.0, limits.MAX_LATENCY_S), "network": ("num", 0.0, limits.MAX_LATENCY_S),
+                        "steps": ("int", 1, 10_000), "fan_out": ("int", 1, 10_000), "quantile": ("num", 0.0, 1.0),
+                        "tokens": ("int", 0, limits.MAX_TOKENS), "usd_per_mtok": ("num", 0.0, limits.MAX_USD),
+                        "samples": ("int", 1, 2_000_000), "seed": ("int", 0, 2**32 - 1)})
     # SLO: seconds, or a named human threshold
     try:
         slo_s = float(args.slo)
-        slo_label = f"{slo_s:g} s"
     except ValueError:
         name = check_choice("--slo", args.slo, latency.thresholds(), what="threshold (or give seconds)")
         slo_s = latency.threshold_s(name)
         slo_label = f"{name} = {slo_s:g} s"
+    else:
+        check_number("--slo", slo_s, lo=0.0, lo_open=True, hi=limits.MAX_LATENCY_S, unit="s")
+        slo_label = f"{slo_s:g} s"
     # decode speed: given, or from chapter 3's model on a chip
     if args.speed is not None:
         speed = args.speed
         speed_label = "given"
     elif args.model and args.chip:
+        from .precision import PRECISIONS
+        _check_flags(args, {"precision": ("choice", PRECISIONS, "precision")})
         speed = latency.decode_speed(args.model, args.chip, precision=args.precision)
         speed_label = f"{args.model} on {args.chip} ({args.precision}), labsim.capacity.decode_time"
     else:
@@ -334,7 +383,7 @@ def _cmd_budget(args) -> int:
                               n_samples=args.samples, seed=args.seed)
     plat_label = "none (deterministic, TTFT = --ttft)"
     if args.platform:
-        p = latency.platform(args.platform)
+        p = latency.platforms()[check_choice("--platform", args.platform, latency.platforms(), what="platform")]
         kw["ttft_s"] = latency.lognormal(p.ttft_p50_s, p.ttft_sigma) if p.ttft_sigma > 0 else p.ttft_p50_s
         kw["decode_sigma"] = p.decode_sigma
         kw["queue_s"] = latency.stall(p.p_stall, p.stall_lo_s, p.stall_hi_s) if p.p_stall > 0 else 0.0
@@ -405,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="context tokens per sequence (default: the capacity model's [A] 4096)")
     p.add_argument("--batch", type=int, default=1, help="sequences held at once (default 1)")
     p.add_argument("--chips", type=int, default=None, help="decode on this many chips (default: the plan's count)")
+    p.add_argument("--allow-overflow", action="store_true",
+                   help="with --chips: time the decode even if the model does not fit that many chips")
 
     p = add("tco", "cost per token of a report Fig 11 column, with inputs changed by --set", _cmd_tco)
     p.add_argument("--preset", required=True, metavar="NAME",
