@@ -48,6 +48,8 @@ KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
     ("capacity.decode_time", "mxm_feed_bytes_per_cycle"): "decode_time(M, C, mxm_feed_bytes_per_cycle=5e-324) → inf",
     ("capacity.decode_time", "op_latency_cycles"): "decode_time(M, C, op_latency_cycles=1e308) → inf",
     ("capacity.decode_time", "serial_ops_per_layer"): "decode_time(M, C, serial_ops_per_layer=1e308) → inf",
+    ("capacity.decode_time", "kernel_launch_s"): "decode_time(M, 'nvidia-h100-sxm', kernel_launch_s=1e308) → inf "
+                                                 "seconds_per_token (on a GPU chip; the sweep uses C)",
     ("capacity.experts_touched", "batch"): "experts_touched(128, 4, 2.5) accepts a fractional batch",
     ("capacity.plan", "keep_parts"): "plan(M, C, keep_parts=None) → raw TypeError",
     ("capacity.plan", "price_usd_per_chip"): "plan(M, C, price_usd_per_chip=1e308).capex_usd = inf",
