@@ -76,3 +76,85 @@ def test_unique_prefix_beats_edit_distance():
 def test_nvfp4_block_overhead():
     # 4-bit elements + one 8-bit scale per 16 elements = 4.5 bits
     assert bytes_per_element("nvfp4") == pytest.approx(4.5 / 8)
+
+
+# ---------------------------------------------------------------------------------------------- the contract's classes
+from labsim.errors import (MAX_INT, check_bool, check_ints, check_mapping, check_name, check_text,  # noqa: E402
+                           ensure_finite)
+
+
+@pytest.mark.parametrize("value", [10**400, -10**400])
+def test_huge_python_ints_are_an_error_not_an_overflow(value):
+    with pytest.raises(LabsimError, match="too large"):
+        check_number("x", value)
+    with pytest.raises(LabsimError, match="too large"):
+        check_int("x", value, lo=0)
+    with pytest.raises(LabsimError, match="too large"):
+        check_array("x", [1, value])
+
+
+def test_check_int_caps_at_2_to_53_without_an_upper_bound():
+    assert check_int("n", MAX_INT, lo=0) == 2**53
+    with pytest.raises(LabsimError, match=r"n = .* is too large; allowed: integers in \[0, 2\*\*53\]"):
+        check_int("n", MAX_INT + 1, lo=0)
+
+
+@pytest.mark.parametrize("value", ["8", True, np.bool_(True), None, {"a": 1}, ["1", 2], np.array(["a"]),
+                                   np.array([None], dtype=object), np.array([True, False]), b"8"])
+def test_check_array_rejects_what_numpy_would_convert(value):
+    with pytest.raises(LabsimError, match="must be a number or an array of numbers"):
+        check_array("capex_usd", value)
+
+
+def test_check_array_accepts_mixed_int_float_lists():
+    np.testing.assert_array_equal(check_array("x", [1, 2.5, np.int64(3)]), [1.0, 2.5, 3.0])
+
+
+def test_check_choice_names_the_parameter_once():
+    with pytest.raises(UnknownNameError) as e:
+        check_choice("precision", "int9", ["int8", "fp16"], what="precision")
+    assert "precision precision" not in str(e.value) and "unknown precision 'int9'" in str(e.value)
+    with pytest.raises(UnknownNameError, match=r"unknown preset --preset='x'"):
+        check_choice("--preset", "x", ["a"], what="preset")
+    with pytest.raises(LabsimError, match="choices must be"):
+        check_choice("x", "a", 5)
+
+
+def test_validators_reject_bad_bounds():
+    with pytest.raises(LabsimError, match="bound lo"):
+        check_number("x", 1.0, lo="0")
+    with pytest.raises(LabsimError, match="is empty"):
+        check_number("x", 1.0, lo=2.0, hi=1.0)
+    with pytest.raises(LabsimError, match="lo_open must be True or False"):
+        check_number("x", 1.0, lo=0.0, lo_open=np.array([]))
+
+
+def test_check_bool_name_text():
+    assert check_bool("flag", np.bool_(False)) is False
+    for bad in (0, 1, "yes", None, np.array([True])):
+        with pytest.raises(LabsimError, match="flag must be True or False"):
+            check_bool("flag", bad)
+    assert check_name("name", "groq-lpu-v1") == "groq-lpu-v1"
+    for bad in ("", "\x00", "a\nb", " a", "x" * 201, 5):
+        with pytest.raises(LabsimError, match="name"):
+            check_name("name", bad)
+    assert check_text("label", "two\nlines") == "two\nlines"
+    with pytest.raises(LabsimError, match="control character"):
+        check_text("label", "bell\x07")
+
+
+def test_check_ints_and_mapping():
+    assert check_ints("batches", (1, 2.0, np.int64(4)), lo=1) == (1, 2, 4)
+    for bad, frag in ((5, "sequence"), ("12", "sequence"), ([1, 2.5], r"batches\[1\]"), ([], "at least 1"),
+                      ([0], r"batches\[0\] = 0")):
+        with pytest.raises(LabsimError, match=frag):
+            check_ints("batches", bad, lo=1)
+    assert check_mapping("prices", None, allow_none=True) == {}
+    with pytest.raises(LabsimError, match="prices must be a dict"):
+        check_mapping("prices", [("a", 1)])
+
+
+def test_ensure_finite_names_result_and_inputs():
+    ensure_finite("model", {"y": np.array([1.0, 2.0])}, {"x": 3.0})
+    with pytest.raises(LabsimError, match=r"model: y is not a finite number at index \[1\] from x=1e\+308"):
+        ensure_finite("model", {"y": np.array([1.0, np.inf])}, {"x": 1e308})
