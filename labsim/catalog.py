@@ -378,7 +378,11 @@ class Model(_Frozen):
 
     @property
     def num_moe_layers(self) -> int:
-        return sum(self.is_moe_layer(i) for i in range(self.num_layers))
+        """Layers i ≥ num_dense_layers with (i + 1) divisible by moe_layer_step (closed form, O(1))."""
+        if not self.is_moe:
+            return 0
+        s = self.moe_layer_step
+        return max(0, self.num_layers // s - self.num_dense_layers // s)
 
     @property
     def num_dense_ffn_layers(self) -> int:
@@ -389,7 +393,10 @@ class Model(_Frozen):
 
     @property
     def num_full_attention_layers(self) -> int:
-        return sum(self.is_full_attention_layer(i) for i in range(self.num_layers))
+        """Layers with (i + 1) divisible by full_attention_period, or all of them without a local window (O(1))."""
+        if self.local_window_tokens == 0:
+            return self.num_layers
+        return self.num_layers // self.full_attention_period
 
     @property
     def num_local_attention_layers(self) -> int:
@@ -444,6 +451,10 @@ class Model(_Frozen):
 
     # ---- public counts --------------------------------------------------------------------------------
     def param_breakdown(self) -> dict[str, int]:
+        """Parameters by component (see :func:`_param_breakdown`); computed once per model."""
+        return dict(_param_breakdown(self))
+
+    def _param_breakdown_uncached(self) -> dict[str, int]:
         """Parameters by component, derived from the architecture fields.
 
         Keys: ``embedding``, ``lm_head`` (0 if tied), ``attention`` (q/k/v/o or MLA projections, biases,
@@ -567,6 +578,12 @@ class Model(_Frozen):
         attn = 2.0 * attended * self.num_heads * (self._qk_head_dim + self._v_head_dim)
         out = 2.0 * self._matmul_params_active() + attn
         return float(out) if np.ndim(out) == 0 else out
+
+
+@lru_cache(maxsize=1024)
+def _param_breakdown(m: Model) -> Mapping[str, int]:
+    """Cached :meth:`Model.param_breakdown` (models are frozen, so the cache cannot go stale)."""
+    return MappingProxyType(m._param_breakdown_uncached())
 
 
 def load_model(path_or_dict) -> Model:

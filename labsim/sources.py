@@ -24,7 +24,7 @@ from typing import Mapping
 
 from .errors import LabsimError, UnknownNameError
 
-__all__ = ["Source", "TAGS", "bibliography", "source", "keys_in", "check_citation", "cite", "reference",
+__all__ = ["Source", "TAGS", "bibliography", "source", "keys_in", "check_citation", "check_keys", "cite", "reference",
            "render_markdown", "SOURCES_FILE"]
 
 SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.toml"
@@ -144,6 +144,17 @@ def check_citation(where: str, text, *, allow_assumption: bool = True) -> str:
         raise LabsimError(f"{where}: source {text.strip()!r} cites no bibliography key; write e.g. "
                           "\"[isca20] §II-B\" (keys in labsim/data/sources.toml) or tag an assumption \"[A] …\"")
     return text.strip()
+
+
+def check_keys(where: str, text) -> str:
+    """Validate that every ``[key]`` in free text (a note, a mechanism) is a known source; no key is required."""
+    if not isinstance(text, str):
+        raise LabsimError(f"{where}: must be text, got {type(text).__name__}")
+    bib = bibliography()
+    for k in keys_in(text):
+        if k not in bib:
+            raise LabsimError(f"{where}: {_unknown(k, bib)}")
+    return text
 
 
 def cite(text: str) -> str:
