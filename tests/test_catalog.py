@@ -14,7 +14,7 @@ from labsim import catalog
 from labsim.errors import LabsimError, UnknownNameError
 from labsim.precision import PRECISIONS
 
-CHIPS = ["cerebras-cs3", "google-tpu-v7", "groq-lpu-v1", "nvidia-b200", "nvidia-b300", "nvidia-h100-sxm",
+CHIPS = ["cerebras-cs3", "google-tpu-v7", "groq-lpu-v1", "nvidia-a100-sxm", "nvidia-b200", "nvidia-b300", "nvidia-h100-sxm",
          "nvidia-h200"]
 MODELS = ["deepseek-v3", "gpt-oss-120b", "gpt-oss-20b", "kimi-k2", "llama-2-70b", "llama-2-7b", "llama-3.1-405b",
           "llama-3.1-8b", "llama-3.3-70b", "llama-4-maverick", "llama-4-scout", "mixtral-8x7b", "qwen3-235b-a22b",

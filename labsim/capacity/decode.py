@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError, check_array, check_fraction, check_int, check_number
-from ._common import as_chip, as_model, as_precision, broadcast, ceil, compute_precision, vmax, whole
+from ._common import as_chip, as_model, as_precision, broadcast, ceil, compute_precision, vmax, vwhere, whole
 from .defaults import ASSUMPTIONS, BOUNDS, MOE_SCHEDULES, DecodeConfig
 from .hbm import hbm_constants, hbm_token_time
 from .lpu import check_tensor_parallel, is_lpu, lpu_constants, lpu_token_time
@@ -107,10 +107,13 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
                         activation_precision=cfg.activation_precision, keep_parts=cfg.keep_parts,
                         keep_precision=cfg.keep_precision)
     n = need if chips is None else chips
-    comp_p = cfg.compute_precision or (compute_precision(c, cfg.precision) if c.peak_ops_per_s else None)
+    if not c.peak_ops_per_s:
+        raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog, so decode time cannot be "
+                          "bounded by compute; add a sourced peak with catalog.add_chip(...) to use it")
+    comp_p = cfg.compute_precision or compute_precision(c, cfg.precision)
+    if cfg.compute_precision is not None:
+        c.peak_ops(comp_p)                        # raises a clear error when that precision is unpublished
     if is_lpu(c):
-        if comp_p is None:
-            raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog")
         k = lpu_constants(m, c, cfg, usable_bytes_per_chip(c))
         r = lpu_token_time(m, c, cfg, k, batch, ctx)
         latency = r["seconds"]
@@ -124,6 +127,10 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
                "mxm_feed_s": r["memory_s"], "stages": r["stages"]}
         moved = r["memory_s"] * k.feed_bytes_per_s
         need = vmax(need, r["chips_used"])
+        if cfg.tensor_parallel is not None:      # a layer spread over too few chips does not fit them
+            need = vwhere(cfg.tensor_parallel >= r["min_tensor_parallel"], need, np.inf if not isinstance(
+                need, float) else float("inf"))
+        out["min_tensor_parallel"] = r["min_tensor_parallel"]
     else:
         k = hbm_constants(c, cfg, comp_p)
         r = hbm_token_time(m, cfg, k, n, batch, ctx)
@@ -216,6 +223,11 @@ def decode_time(model, chip, *, chips: int | None = None, precision: str = "int8
     out = _evaluate(m, c, cfg, None if chips is None else float(chips), float(batch), float(context_tokens))
     fits = bool(out["fits"])
     if not fits and not allow_overflow:
+        if cfg.tensor_parallel is not None and cfg.tensor_parallel < out["min_tensor_parallel"]:
+            mt = int(out["min_tensor_parallel"])
+            raise LabsimError(f"tensor_parallel = {cfg.tensor_parallel} is out of range: {m.name}'s widest layer "
+                              f"needs {mt} chips of {c.name} to hold it at {cfg.precision}; allowed: [{mt}, "
+                              f"{int(c.sync_domain_chips)}]")
         need = int(out["chips_needed"])
         raise LabsimError(f"chips = {chips} is out of range: {m.name} at {cfg.precision} with "
                           f"{context_tokens} tokens × {batch * cfg.microbatches} sequences needs at "
@@ -225,8 +237,6 @@ def decode_time(model, chip, *, chips: int | None = None, precision: str = "int8
         note = (f"MXM weight install {parts['memory_s'] * 1e3:.3f} ms per token (the same bytes at the "
                 f"{c.memory_bandwidth_bytes_per_s / 1e12:.0f} TB/s SRAM headline: "
                 f"{float(out['sram_read_s']) * 1e3:.3f} ms)")
-    elif out["compute_precision"] is None:
-        note = f"{c.name} publishes no peak ops/s in the catalog: compute time not modelled (0 s)"
     else:
         note = f"compute at {out['compute_precision']}"
     return DecodeResult(

@@ -139,7 +139,7 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
     Returns a dict: ``seconds`` (latency of one token through the pipeline), ``memory_s`` (MXM install of
     weights and KV), ``sram_read_s`` (same bytes at the SRAM headline bandwidth, for contrast), ``compute_s``,
     ``fixed_latency_s``, ``c2c_hops_s``, ``collectives_s``, ``ethernet_s``, ``chips_used``, ``chips_per_layer``,
-    ``stages``, ``domains``.
+    ``stages``, ``domains``, ``min_tensor_parallel`` (the fewest chips that hold the widest layer).
     """
     sched = cfg.moe_schedule
     lb = layer_bytes(m, cfg.precision, cfg.expert_precision, cfg.keep_parts, cfg.keep_precision, cfg.kv_precision)
@@ -169,7 +169,8 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
         coll = cfg.allreduces_per_layer * allreduce_s(msg, ceil(chips), k.hop_s, k.link_bytes_per_s,
                                                       k.chips_per_node)
         held = stored / U if t is None else chips          # packed: small layers share a chip
-        return (stream_fixed / chips + exp_chip) / F, B * flops / (chips * k.peak_ops_per_s), coll, chips, held
+        return ((stream_fixed / chips + exp_chip) / F, B * flops / (chips * k.peak_ops_per_s), coll, chips, held,
+                stored)
 
     # dense-FFN layers and MoE layers (attention + KV in both)
     a_stream = lb.dense_attn * k.r_weights + kv_layer * k.r_kv
@@ -188,7 +189,9 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
     compute_s = B * k.flops_head / (head_chips * k.peak_ops_per_s)
     coll_s = allreduce_s(msg, ceil(head_chips), k.hop_s, k.link_bytes_per_s, k.chips_per_node)
     chips_used = head_held
-    for n, (mem, comp, coll, _, held) in parts:
+    widest = lb.head
+    for n, (mem, comp, coll, _, held, stored) in parts:
+        widest = vmax(widest, stored)
         memory_s = memory_s + n * mem
         compute_s = compute_s + n * comp
         coll_s = coll_s + n * coll
@@ -204,7 +207,8 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
     return {"seconds": seconds, "memory_s": memory_s, "compute_s": compute_s, "fixed_latency_s": fixed_s,
             "c2c_hops_s": hops_s, "collectives_s": coll_s, "ethernet_s": eth_s,
             "sram_read_s": memory_s * F / c.memory_bandwidth_bytes_per_s, "chips_used": chips_used,
-            "chips_per_layer": parts[-1][1][3] if parts else head_chips, "stages": stages, "domains": domains}
+            "chips_per_layer": parts[-1][1][3] if parts else head_chips, "stages": stages, "domains": domains,
+            "min_tensor_parallel": ceil(widest / U)}
 
 
 def check_tensor_parallel(c: catalog.Chip, tensor_parallel) -> int | None:
