@@ -67,12 +67,34 @@ class DecodeResult:
 
 
 def _config(precision, config, overrides) -> DecodeConfig:
-    return _validated(DecodeConfig.from_kwargs(config, precision=precision, **overrides))
+    try:
+        key = tuple(sorted(overrides.items()))
+        hash((precision, config, key))
+    except TypeError:                     # an unhashable override (e.g. a list): build the config directly
+        return _validated(DecodeConfig.from_kwargs(config, precision=precision, **overrides))
+    return _config_cached(precision, config, key)
+
+
+@lru_cache(maxsize=4096)
+def _config_cached(precision, config, key) -> DecodeConfig:
+    return _validated(DecodeConfig.from_kwargs(config, precision=precision, **dict(key)))
+
+
+def _validated(cfg: DecodeConfig) -> DecodeConfig:
+    """Check every field of a config (cached per config: configs are frozen)."""
+    try:
+        hash(cfg)
+    except TypeError:                 # e.g. keep_parts given as a list: validate (and normalise) directly
+        return _validate(cfg)
+    return _validate_cached(cfg)
 
 
 @lru_cache(maxsize=1024)
-def _validated(cfg: DecodeConfig) -> DecodeConfig:
-    """Check every field of a config once (configs are frozen, so the result can be cached)."""
+def _validate_cached(cfg: DecodeConfig) -> DecodeConfig:
+    return _validate(cfg)
+
+
+def _validate(cfg: DecodeConfig) -> DecodeConfig:
     # validate the config's fields once (cheap); chip-specific checks happen in the constants builders
     as_precision("precision", cfg.precision)
     if cfg.expert_precision is not None:
