@@ -33,8 +33,7 @@ from ._common import ceil, compute_precision, vmax, vmin
 from .defaults import ASSUMPTIONS, LAYOUTS, MOE_SCHEDULES, DecodeConfig
 from .memory import layer_bytes
 
-__all__ = ["is_lpu", "LpuConstants", "lpu_constants", "lpu_token_time", "allreduce_s", "collective_hops",
-           "default_chain_cycles"]
+__all__ = ["is_lpu", "LpuConstants", "lpu_constants", "lpu_token_time", "allreduce_s", "default_chain_cycles"]
 
 
 def is_lpu(c: catalog.Chip) -> bool:
@@ -52,26 +51,12 @@ def default_chain_cycles(clock_hz: float) -> float:
     return 12.0 * step
 
 
-def collective_hops(n: int, chips_per_node: int) -> int:
-    """C2C hops one phase of a collective over ``n`` chips crosses: 1 inside a fully connected node, 3 up to 264
-    chips (local-global-local), 5 beyond ([isca22] §4; [huatai26] Fig 6)."""
-    if n <= 1:
-        return 0
-    if n <= chips_per_node:
-        return 1
-    return 3 if n <= 264 else 5
-
-
-def allreduce_s(message_bytes, n, hop_s, link_bytes_per_s, chips_per_node):
-    """Latency-optimal all-reduce of ``message_bytes`` over ``n`` chips: reduce-scatter then all-gather, each one
-    collective phase of :func:`collective_hops` hops plus the serialisation of a 1/n shard. Vectorised over n."""
-    if isinstance(n, float):
-        if n <= 1:
-            return 0.0 * message_bytes
-        return 2.0 * (collective_hops(n, chips_per_node) * hop_s + message_bytes / n / link_bytes_per_s)
-    n = np.asarray(n, dtype=np.float64)
-    hops = np.where(n <= 1, 0.0, np.where(n <= chips_per_node, 1.0, np.where(n <= 264, 3.0, 5.0)))
-    return np.where(n <= 1, 0.0, 2.0 * (hops * hop_s + message_bytes / np.maximum(n, 1.0) / link_bytes_per_s))
+def allreduce_s(message_bytes, n, hop_s, params):
+    """One all-reduce among the ``n`` chips sharing a layer: :func:`labsim.multichip.allreduce_time_vec`
+    (direct inside a node, two-phase across the network), at the config's hop latency."""
+    if isinstance(n, float) and n <= 1:
+        return 0.0 * message_bytes
+    return mc.allreduce_time_vec(message_bytes, n, hop_s, params)
 
 
 @dataclass(frozen=True)
@@ -81,7 +66,7 @@ class LpuConstants:
     chain_s: float
     hop_s: float
     usable_bytes: float
-    link_bytes_per_s: float
+    network: mc.RealScaleParams
     chips_per_node: int
     inter_node_extra_hops: int
     sync_domain_chips: int
@@ -108,7 +93,8 @@ def lpu_constants(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, usable_b
     chain = default_chain_cycles(clock) if chain == "auto" else check_positive("layer_chain_cycles", chain,
                                                                                 unit="cycles") if chain else 0.0
     check_choice("hop_source", cfg.hop_source, mc.HOP_SOURCES, what="hop-latency source")
-    p = mc.RealScaleParams()
+    p = mc.realscale_params(chips_per_node=int(c.chips_per_node),
+                            chips_per_rack=max(int(c.chips_per_rack or c.chips_per_node), int(c.chips_per_node)))
     hop_s = float(mc.hop_latency_s(1, source=cfg.hop_source))
     dom = c.sync_domain_chips if cfg.sync_domain_chips in (None, "catalog") else cfg.sync_domain_chips
     dom = check_int("sync_domain_chips", dom, lo=1, hi=10_000_000)
@@ -125,8 +111,7 @@ def lpu_constants(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, usable_b
     f_exp = 2.0 * m._ffn(d, m.moe_intermediate_size, False)[0] if m.is_moe else 0.0
     return LpuConstants(
         feed_bytes_per_s=feed * clock, chain_s=chain / clock, hop_s=hop_s, usable_bytes=usable_bytes,
-        link_bytes_per_s=p.local_link_bandwidth_bytes_per_s * p.local_links_per_chip / max(1, c.chips_per_node - 1),
-        chips_per_node=int(c.chips_per_node), inter_node_extra_hops=max(0, p.inter_node_hops - 1),
+        network=p, chips_per_node=int(c.chips_per_node), inter_node_extra_hops=max(0, p.inter_node_hops - 1),
         sync_domain_chips=int(dom), ethernet_s=mc.ethernet_preset(cfg.ethernet).base_s,
         r_weights=ratio(prec), r_experts=ratio(eprec), r_kv=ratio(cfg.kv_precision),
         act_bytes=bytes_per_element(cfg.activation_precision), peak_ops_per_s=peak,
@@ -166,8 +151,7 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
                 exp_chip = vmax(1.0, touched / chips) * lb.expert * k.r_experts
         else:
             exp_chip = 0.0
-        coll = cfg.allreduces_per_layer * allreduce_s(msg, ceil(chips), k.hop_s, k.link_bytes_per_s,
-                                                      k.chips_per_node)
+        coll = cfg.allreduces_per_layer * allreduce_s(msg, ceil(chips), k.hop_s, k.network)
         held = stored / U if t is None else chips          # packed: small layers share a chip
         return ((stream_fixed / chips + exp_chip) / F, B * flops / (chips * k.peak_ops_per_s), coll, chips, held,
                 stored)
@@ -187,7 +171,7 @@ def lpu_token_time(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, k: LpuC
     head_chips = max(1.0, head_held) if t is None else float(t)
     memory_s = lb.head * k.r_weights / head_chips / F
     compute_s = B * k.flops_head / (head_chips * k.peak_ops_per_s)
-    coll_s = allreduce_s(msg, ceil(head_chips), k.hop_s, k.link_bytes_per_s, k.chips_per_node)
+    coll_s = allreduce_s(msg, ceil(head_chips), k.hop_s, k.network)
     chips_used = head_held
     widest = lb.head
     for n, (mem, comp, coll, _, held, stored) in parts:
