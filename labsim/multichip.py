@@ -8,8 +8,8 @@ reaches the program. Beyond one domain the report says traffic falls back to sta
 crossing then adds a *random* one-way latency (lognormal body + rare congestion tail, an explicit [A] preset),
 so the end-to-end latency of a pipeline spanning k domains becomes a distribution: the **determinism cliff**.
 
-Sources: ``labsim/data/multichip/realscale.toml`` (every number with its source; facts/tsp.md §6, §11.3;
-facts/seeds.md §1.2–§1.4). Design notes: ``docs/design/multichip.md``.
+Sources: ``labsim/data/multichip/realscale.toml`` (every number with its citation: [isca22], [hc34], [linley20],
+[huatai26] Fig 6, Q2–Q3). Design notes: ``docs/design/multichip.md``.
 
 Public API (chapter 3 depends on these names):
 ``hop_latency_s``, ``network_diameter_hops``, ``domains_needed``, ``crosses_cliff``, ``pipeline_hops``,
@@ -40,7 +40,7 @@ __all__ = [
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
-#: Largest published system (ISCA 2022 abstract: up to 10,440 TSPs), facts/tsp.md §6.3.
+#: Largest published system ([isca22] abstract: up to 10,440 TSPs).
 ISCA22_MAX_CHIPS = 10_440
 
 #: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
@@ -48,7 +48,7 @@ ISCA22_MAX_CHIPS = 10_440
 MAX_PIPELINE_CHIPS = 1_000_000
 
 #: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6); ``"isca22"`` =
-#: ~260 cycles per hop at 900 MHz ≈ 0.29 µs ([D]/[A] facts/tsp.md §11.2). They disagree by ~2×; both are shown.
+#: ~260 cycles per hop at 900 MHz ≈ 0.29 µs ([D]/[A], see realscale.toml: hop_total). They disagree by ~2×; both are shown.
 HOP_SOURCES = ("fig6", "isca22")
 
 
@@ -183,7 +183,7 @@ def network_diameter_hops(n_chips: int) -> int:
     """Worst-case hops between two chips of an ``n_chips`` RealScale system.
 
     0 for 1 chip; 1 within a node (≤ 8, full mesh); 2 for ≤ 16; 3 for ≤ 264 (report Fig 6 / ISCA 2022
-    Dragonfly local–global–local); 5 up to 10,440 (ISCA 2022 [S]). facts/tsp.md §6.8–6.10, seeds.md §1.3.
+    Dragonfly local–global–local); 5 up to 10,440 ([isca22] [S]; [huatai26] Fig 6).
     """
     n = check_int("n_chips", n_chips, lo=1, hi=ISCA22_MAX_CHIPS)
     if n == 1:
