@@ -95,7 +95,7 @@ def test_widget_builds_and_a_slider_move_updates_the_table():
     share.value = 0.0
     assert "<b>batch</b>" not in html.value
     for w in widgets:                       # every share 0: an explanation, not a traceback
-        if getattr(w, "description", "").endswith("traffic × (0 = none)"):
+        if getattr(w, "description", "") in {f"{n} traffic ×" for n in ch06.MIX_WORKLOADS}:
             w.value = 0.0
     assert "no workload" in html.value
 
