@@ -87,7 +87,7 @@ def test_never_clips_tails():
 
 # ------------------------------------------------------------------------------------------------ steps, worked example
 def test_report_worked_example():
-    # seed 001 Q7 §2: 2,000 reasoning tokens at ≈ 1,600 tok/s → ≈ 1.2 s (exactly 1.25 s)
+    # the report ([huatai26]) Q7 §2: 2,000 reasoning tokens at ≈ 1,600 tok/s → ≈ 1.2 s (exactly 1.25 s)
     assert L.decode_seconds(2000, 1600) == pytest.approx(1.25)
     assert L.tokens_in_seconds(1.25, 1600) == 2000
     t = L.simulate(L.agent_step(2000, 1600), n=1000)

@@ -17,7 +17,7 @@ from labsim import LabsimError, sources, tco
 
 COLS = ("gpu-latency", "gpu-throughput", "groq-cost", "groq-60gpm")
 
-# field: (printed values for the four columns, tolerance) — Fig 11, seed 001
+# field: (printed values for the four columns, tolerance) — Fig 11 of the report ([huatai26])
 FIG11_PRINTED = {
     "monthly_principal_usd": ((3638, 3638, 26191, 65998), 0.5),        # "Monthly amortised capex"
     "monthly_interest_usd": ((5250, 5250, 37800, 95250), 0.5),         # "Monthly cost of capital"
