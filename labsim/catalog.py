@@ -1,8 +1,11 @@
 """Sourced catalog of chips and LLMs, loaded from ``labsim/data/{chips,models}/*.toml``.
 
 One entry per file. Every number in a shipped file is an inline table ``{ value = …, source = "…" }``;
-``source`` names the original publication and where we read it in ``/work/shared/facts`` (unpublished values
-carry **[A]**). A top-level ``notes`` string records where sources disagree. Design: ``docs/design/catalog.md``.
+``source`` is a citation string: keys of the bibliography ``labsim/data/sources.toml`` in square brackets plus a
+locator (``"[isca20] §II-B Eq. 2"``), or ``[A]`` for an unpublished value. The loader rejects a shipped file whose
+source names an unknown key (``labsim.sources.check_citation``); user entries may omit sources.
+``chip.sources[field]`` is the raw string, ``chip.citation(field)`` the readable form. A top-level ``notes`` string
+records where sources disagree. Design: ``docs/design/catalog.md``.
 
 Model parameter counts are **derived from the architecture fields** (see :meth:`Model.param_breakdown`);
 no parameter total is typed into a data file.
@@ -27,6 +30,7 @@ import numpy as np
 
 from .errors import LabsimError, UnknownNameError, check_array, check_choice
 from .precision import PRECISIONS, bytes_per_element
+from .sources import check_citation, cite
 
 __all__ = [
     "Chip", "Model", "chips", "chip", "models", "model", "add_chip", "add_model", "load_chip", "load_model",
@@ -113,6 +117,8 @@ def _unwrap(where: str, key: str, raw, sources: dict[str, str], *, require_sourc
         src = raw.get("source", "")
         if not isinstance(src, str) or (require_source and not src.strip()):
             raise LabsimError(f"{where}: field {key!r} needs a non-empty source string, got {src!r}")
+        if require_source:   # shipped files cite the bibliography; an unknown key is an error
+            check_citation(f"{where}: field {key!r}", src)
         sources[key] = src.strip() or _USER_SOURCE
         return raw["value"]
     if require_source:
@@ -196,6 +202,16 @@ class _Frozen:
             v = getattr(self, f)
             if not isinstance(v, MappingProxyType):
                 object.__setattr__(self, f, MappingProxyType(dict(v)))
+
+    def citation(self, field_name: str) -> str:
+        """The source of ``field_name`` (a key of ``sources``, e.g. ``"memory_bytes"`` or
+        ``"peak_ops_per_s.int8"``) made readable: bibliography keys become author/venue/year
+        (``labsim.sources.cite``)."""
+        srcs = object.__getattribute__(self, "sources")
+        if field_name not in srcs:
+            raise UnknownNameError(f"{type(self).__name__.lower()} {self.name!r} has no source for "
+                                   f"field_name={field_name!r}; fields with a source: {', '.join(sorted(srcs))}")
+        return cite(srcs[field_name])
 
     def __getattr__(self, item):  # only called for attributes not found normally
         try:

@@ -56,23 +56,24 @@ _NORMAL = NormalDist()
 # Named assumptions
 # ----------------------------------------------------------------------------------------------------------------
 _A = [
-    Assumption("quantile", 0.99, "", "[A]", "SLOs are stated at P99 (the report's 'tail latency (P99)', 001 Q5, "
-               "via facts/seeds.md §1.8); each SLO may set its own quantile"),
+    Assumption("quantile", 0.99, "", "[A]", "SLOs are stated at P99 (the report's 'tail latency (P99)', [huatai26] Q5); each SLO may set "
+               "its own quantile"),
     Assumption("batches", (1, 2, 4, 8, 16, 32, 64, 128), "sequences per replica", "[A]",
-               "grid of decode batch sizes searched (Fig 11 uses 2, 3 and 64, facts/seeds.md §1.9)"),
+               "grid of decode batch sizes searched ([huatai26] Fig 11 uses 2, 3 and 64)"),
     Assumption("layout_multipliers", (1, 2, 4, 8), "× chapter-3 layout", "[A]",
                "GPU: chips per replica = multiplier × capacity.plan(batch 1).chips (a wider tensor-parallel "
                "group); LPU: every layer spread over multiplier × the fewest chips that hold it "
                "(capacity.decode_time(tensor_parallel=…)); 1 = chapter 3's packed layout"),
     Assumption("microbatches_sram", (1, 4, 16), "batches in flight", "[A]/[S]",
-               "pipeline microbatches on SRAM chips (Fig 11 Groq column: batch 3 × pipeline 16, "
-               "facts/seeds.md §1.9); GPUs use 1"),
+               "pipeline microbatches on SRAM chips ([huatai26] Fig 11 Groq column: batch 3 × pipeline 16); "
+               "GPUs use 1"),
     Assumption("max_replicas", 20_000, "replicas", "[A]", "search ceiling on replicas per workload"),
     Assumption("system_power_factor_sram", 230.4e3 / 576 / 300, "× chip W", "[D]",
-               "Fig 11 Groq system 230.4 kW ÷ 576 chips ÷ 300 W chip max (GroqChip brief) = 1.33: hosts, "
-               "fans, network (facts/seeds.md §1.9)"),
+               "[huatai26] Fig 11 Groq system 230.4 kW ÷ 576 chips ÷ 300 W chip max ([groq-brief]) = 1.33: "
+               "hosts, fans, network"),
     Assumption("system_power_factor_hbm", 10.2e3 / 8 / 700, "× chip W", "[D]",
-               "Fig 11 8×H100 system 10.2 kW ÷ 8 ÷ 700 W = 1.82: CPUs, NICs, fans (facts/seeds.md §1.9)"),
+               "[huatai26] Fig 11 8×H100 system 10.2 kW ÷ 8 ÷ 700 W ([nvidia-h100-datasheet]) = 1.82: CPUs, "
+               "NICs, fans"),
     Assumption("idle_power_fraction", 0.3, "of system power", "[A]",
                "power drawn by an idle system; drawn power = idle + (1 − idle) × load, passed to tco.evaluate as "
                "its 'utilization' (which scales the power bill)"),
@@ -92,10 +93,10 @@ _A = [
                "chapter 3's prefill: max(P × FLOPs/token(P/2) ÷ (chips × peak × efficiency), weights + KV ÷ "
                "bandwidth) + one forward pass of hop/collective/launch latency"),
     Assumption("prefill_interrupts_decode", True, "", "[A]",
-               "no chunked prefill: while a replica prefills a new request its other sequences stall (Sarathi-"
-               "Serve 'generation stalls', facts/latency.md §6.1.9)"),
+               "no chunked prefill: while a replica prefills a new request its other sequences stall (the "
+               "'generation stalls' of [sarathi24] Fig. 1a)"),
     Assumption("tokens_priced", "output", "", "[S]",
-               "$/M tokens counts generated (output) tokens, as Fig 11 does (facts/seeds.md §1.9)"),
+               "USD per million tokens counts generated (output) tokens, as [huatai26] Fig 11 does"),
 ]
 
 #: name -> Assumption(value, unit, status, source). Every default below comes from this table.
@@ -1319,8 +1320,7 @@ def flip_slo(workload: Workload, metric: str, lo_s: float, hi_s: float, chips: S
 def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name: str | None = None,
                  price_factor: float = 1.0, power_factor: float = 1.0) -> catalog.Chip:
     """Register (replacing any earlier one) a hypothetical next-generation chip: ``base`` with ``memory_factor`` ×
-    its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', 001 Q10,
-    facts/seeds.md §1.13). Bandwidth, compute and system shape are unchanged [A]."""
+    its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', [huatai26] Q10). Bandwidth, compute and system shape are unchanged [A]."""
     c = _chip(base)
     f = check_positive("memory_factor", memory_factor)
     pf = check_positive("price_factor", price_factor)

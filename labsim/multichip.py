@@ -10,8 +10,8 @@ a *random* one-way latency (lognormal body + rare congestion tail, an explicit [
 latency of a pipeline spanning k networks becomes a distribution: the **determinism cliff**. Pass
 ``sync_domain_chips=576`` (``realscale_params``) to see the report's version.
 
-Sources: ``labsim/data/multichip/realscale.toml`` (every number with its source; facts/tsp.md §6, §11.3;
-facts/seeds.md §1.2–§1.4). Design notes: ``docs/design/multichip.md``.
+Sources: ``labsim/data/multichip/realscale.toml`` (every number with its citation: [isca22], [hc34], [linley20],
+[huatai26] Fig 6, Q2–Q3). Design notes: ``docs/design/multichip.md``.
 
 Public API (chapter 3 depends on these names):
 ``hop_latency_s``, ``network_diameter_hops``, ``domains_needed``, ``crosses_cliff``, ``pipeline_hops``,
@@ -43,7 +43,7 @@ __all__ = [
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
-#: Largest published system (ISCA 2022 abstract: up to 10,440 TSPs), facts/tsp.md §6.3.
+#: Largest published system ([isca22] abstract: up to 10,440 TSPs).
 ISCA22_MAX_CHIPS = 10_440
 
 #: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
@@ -191,7 +191,7 @@ def network_diameter_hops(n_chips: int) -> int:
     """Worst-case hops between two chips of an ``n_chips`` RealScale system.
 
     0 for 1 chip; 1 within a node (≤ 8, full mesh); 2 for ≤ 16; 3 for ≤ 264 (report Fig 6 / ISCA 2022
-    Dragonfly local–global–local); 5 up to 10,440 (ISCA 2022 [S]). facts/tsp.md §6.8–6.10, seeds.md §1.3.
+    Dragonfly local–global–local); 5 up to 10,440 ([isca22] [S]; [huatai26] Fig 6).
     """
     n = check_int("n_chips", n_chips, lo=1, hi=ISCA22_MAX_CHIPS)
     if n == 1:

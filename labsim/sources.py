@@ -66,7 +66,7 @@ class Source:
 
     def reference(self) -> str:
         """A full reference line: authors, title, publisher, date, link."""
-        return f"{self.authors}. “{self.title}”. {self.publisher}, {self.date}. {self.link}".strip()
+        return f"{self.authors.rstrip('.')}. “{self.title}”. {self.publisher}, {self.date}. {self.link}".strip()
 
 
 def _load(path: Path) -> dict[str, Source]:
@@ -172,7 +172,7 @@ def cite(text: str) -> str:
         return m.group(0)
 
     out = _BRACKET.sub(sub, text or "")
-    return re.sub(r",(\s*(?:[;)]|$))", r"\1", out).strip()
+    return re.sub(r",(\s*(?:[;)(]|$))", r"\1", out).strip()
 
 
 def reference(key: str) -> str:
@@ -181,7 +181,7 @@ def reference(key: str) -> str:
 
 
 def render_markdown() -> str:
-    """``docs/sources.md``: the tags, then every source (key, reference, note), sorted by key."""
+    """``docs/sources.md``: the tags, then every source (anchor, key, reference, note), sorted by key."""
     lines = ["# Sources", "",
              "Every number LPU Lab shows is computed by `labsim` from inputs, or printed with a citation such as",
              "`[isca20] §II-B` — a key from this list plus a locator (section, figure, table, page). The list is",
@@ -191,7 +191,8 @@ def render_markdown() -> str:
     lines += ["", "## Bibliography", ""]
     for key in sorted(bibliography()):
         s = bibliography()[key]
-        lines.append(f"- **[{key}]** {s.reference()}" + (f" — {s.note}" if s.note else ""))
+        # an explicit anchor per key, so notebooks can link ``../docs/sources.md#key`` (JupyterLab and GitHub alike)
+        lines.append(f"- <a id=\"{key}\"></a>**[{key}]** {s.reference()}" + (f" — {s.note}" if s.note else ""))
     return "\n".join(lines) + "\n"
 
 

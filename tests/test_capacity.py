@@ -13,7 +13,7 @@ from labsim import multichip as mc
 L70 = "llama-3.3-70b"
 LPU = "groq-lpu-v1"
 
-# Llama 3.3 70B parameters, by hand (facts/models.md §4):
+# Llama 3.3 70B parameters, by hand ([llama33-70b-hf] config.json):
 #   embedding = lm_head = 128,256 × 8,192                        =  1,050,673,152 each (untied)
 #   attention / layer = q 8192² + k,v 2·8192·1024 + o 8192²      =    150,994,944  × 80 = 12,079,595,520
 #   MLP / layer = 3 × 8,192 × 28,672                             =    704,643,072  × 80 = 56,371,445,760

@@ -265,7 +265,8 @@ def test_groq_capacity_both_units():
     assert g.memory_bandwidth_paper_bytes_per_s == 56_320 * 900e6
     assert g.peak_ops("int8") == 750e12
     assert "220 MiB" in g.notes and "80 TB/s" in g.notes and "64" in g.notes
-    assert g.sources["memory_bytes"].startswith("GroqChip product brief")
+    assert g.sources["memory_bytes"].startswith("[groq-brief]")                 # the raw citation string
+    assert g.citation("memory_bytes").startswith("Groq, GroqChip product brief")  # and its readable form
 
 
 def test_chip_fields_and_peak_errors():
@@ -456,7 +457,8 @@ def test_entries_pickle_and_stay_read_only():
 
 def test_extra_sources_and_clashes():
     g = catalog.chip("groq-lpu-v1")
-    assert "ISCA" in g.sources["memory_bytes_geometry"] and "ALCF" in g.sources["peak_ops_per_s.int8"]
+    assert "[isca20]" in g.sources["memory_bytes_geometry"] and "[alcf-groq]" in g.sources["peak_ops_per_s.int8"]
+    assert "ISCA 2020" in g.citation("memory_bytes_geometry") and "ALCF" in g.citation("peak_ops_per_s.int8")
     base = {"name": "c", "memory_kind": "hbm", "memory_bytes": 1e9, "memory_bandwidth_bytes_per_s": 1e12}
     with pytest.raises(LabsimError, match="clashes"):
         catalog.load_chip({**base, "extra": {"notes": 1}})

@@ -49,8 +49,9 @@ _A = [
                "80 TB/s SRAM headline, is what a token waits for"),
     Assumption("layer_chain_cycles", "auto", "cycles per layer", "[D]",
                "the dependent chain of one decoder layer that weight streaming cannot hide (norms, softmax, "
-               "reductions, stagger, stream transit): from the TSP analytic layer model that chapter 2's cycle "
-               "simulator validates (labsim.schedule)"),
+               "reductions, stagger, stream transit), from the TSP geometry ([isca20] §II: 20-cycle instruction "
+               "stagger, MXM pass, one slice per cycle): the analytic layer model that chapter 2's cycle "
+               "simulator validates"),
     Assumption("lpu_layout", "packed", "", "[A]",
                "[A] decode: each layer's weights are spread over as few chips as hold them (packed, in layer "
                "order); the chips holding a layer stream their shares in parallel, so a layer costs at most one "
@@ -61,7 +62,7 @@ _A = [
                "only routed experts ([isca20] Table I) but the schedule reserves time for all of a token's "
                "experts landing on one chip; 'routed_balanced': routed experts always on different chips "
                "(optimistic). Chapter 3 compares all three with published speeds"),
-    Assumption("allreduces_per_layer", 2, "", "[P]", "[megatron19] §3: two all-reduces per layer (attention, MLP)"),
+    Assumption("allreduces_per_layer", 2, "", "[P]", "[shoeybi19] §3: two all-reduces per layer (attention, MLP)"),
     Assumption("hop_source", "fig6", "", "[S]",
                "[huatai26] Fig 6: 0.6 µs per C2C hop, consistent with [isca22] abstract (< 3 µs end to end over "
                "≤ 5 hops → ≤ 0.6 µs per hop). 'link' = the course's own estimate from the ~216-cycle link "

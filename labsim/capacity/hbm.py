@@ -2,7 +2,7 @@
 
 Per token: max(bytes read ÷ usable HBM bandwidth, FLOPs ÷ usable peak) over the group, plus what a GPU adds per
 kernel (device start-up and gap — chapter 2's GPU parameters; with eager launches, the host launch time not hidden
-behind the kernels), plus two tensor-parallel all-reduces per layer ([megatron19]).
+behind the kernels), plus two tensor-parallel all-reduces per layer ([shoeybi19]).
 """
 from __future__ import annotations
 

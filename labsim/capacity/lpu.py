@@ -14,7 +14,7 @@ The mechanism, in the order a token meets it ([isca20], [isca22]; equations in d
 3. **MoE on a static schedule** (``moe_schedule``): stream every expert; or gather only routed experts but
    reserve time for the worst placement; or the optimistic balanced case.
 4. **The dependent chain** of a layer that streaming cannot hide (``layer_chain_cycles``, from the TSP layer
-   model of chapter 2), **collectives** (two all-reduces per layer among the chips sharing it, [megatron19]),
+   model of chapter 2), **collectives** (two all-reduces per layer among the chips sharing it, [shoeybi19]),
    **hops** between consecutive layers' chips, and **Ethernet** crossings beyond one scheduled network.
 """
 from __future__ import annotations
