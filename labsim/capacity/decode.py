@@ -8,6 +8,7 @@ whose default is in :data:`~labsim.capacity.ASSUMPTIONS`. :func:`speculative` is
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
@@ -128,7 +129,6 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
                         expert_precision=cfg.expert_precision, kv_precision=cfg.kv_precision,
                         activation_precision=cfg.activation_precision, keep_parts=cfg.keep_parts,
                         keep_precision=cfg.keep_precision)
-    n = need if chips is None else chips
     if not c.peak_ops_per_s:
         raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog, so decode time cannot be "
                           "bounded by compute; add a sourced peak with catalog.add_chip(...) to use it")
@@ -136,6 +136,7 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
     if cfg.compute_precision is not None:
         c.peak_ops(comp_p)                        # raises a clear error when that precision is unpublished
     if is_lpu(c):
+        n = chips                 # an LPU's token time does not depend on idle chips: set below from the layout
         k = lpu_constants(m, c, cfg, usable_bytes_per_chip(c))
         r = lpu_token_time(m, c, cfg, k, batch, ctx)
         latency = r["seconds"]
@@ -153,7 +154,11 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
             need = vwhere(cfg.tensor_parallel >= r["min_tensor_parallel"], need, np.inf if not isinstance(
                 need, float) else float("inf"))
         out["min_tensor_parallel"] = r["min_tensor_parallel"]
+        if n is None:
+            n = vwhere(np.isfinite(need), need, r["chips_used"]) if not isinstance(need, float) else \
+                (need if math.isfinite(need) else r["chips_used"])
     else:
+        n = need if chips is None else chips
         k = hbm_constants(c, cfg, comp_p)
         r = hbm_token_time(m, cfg, k, n, batch, ctx)
         latency = interval = r["seconds"]

@@ -113,10 +113,10 @@ def moe_bound(answer: str) -> bool:
     e = EX_MOE
     expected = capacity.decode_time(e["model"], e["chip"], precision=e["precision"]).dominant_bound
     return check_choice(answer, expected, list(capacity.BOUNDS),
-                        hint="compare decode_time(...).parts: how much SRAM does one token really read on each "
-                             "chip, and how many hops and all-reduces does it cross?",
-                        praise="Only the active experts are read, so per-chip work is tiny and the hops and "
-                               "collectives along the pipeline dominate.")
+                        hint="compare decode_time(...).parts: how many bytes does each chip install into its matrix "
+                             "units per token when the static schedule streams every expert?",
+                        praise="On a static schedule every expert is streamed on every token (moe_schedule="
+                               "'all_experts'), so the install rate dominates as for a dense model.")
 
 
 def _1t_expected() -> tuple[int, float]:
