@@ -79,3 +79,17 @@ def test_tour_counts_the_kv_cache():
     assert lpu.chips_to_hold > lpu.chips_to_hold_weights
     text = ch00.tour_table([lpu, gpu])
     assert "+ KV" in text and all(len(line) <= 110 for line in text.splitlines())
+
+
+def test_tour_speed_is_the_one_decode_model():
+    # issue 13: chapter 0's number is chapter 3's decode_time at the same inputs; the headline is only a bound
+    from labsim import capacity
+
+    for model, ctx in (("llama-3.3-70b", 4096), ("gpt-oss-120b", 1024), ("llama-3.1-8b", 32768)):
+        for row in ch00.tour(model, ("groq-lpu-v1", "nvidia-h100-sxm"), ("int8", "fp8"), context_tokens=ctx):
+            d = capacity.decode_time(model, row.chip, chips=row.chips_to_hold, precision=row.precision,
+                                     context_tokens=ctx, kv_precision="bf16")
+            assert row.decode_tokens_per_s == pytest.approx(d.tokens_per_s, rel=1e-12)
+            assert row.decode_bound == d.dominant_bound
+            if row.chip == "groq-lpu-v1":
+                assert row.decode_tokens_per_s < row.ceiling_tokens_per_s      # the SRAM headline is a bound
