@@ -362,9 +362,10 @@ def yield_plot(defect_density_per_mm2: float = 0.001, ax=None, marks=None):
     A = np.geomspace(10, 50_000, 200)
     for m in silicon.YIELD_MODELS:
         ax.semilogx(A, 100 * silicon.die_yield(A, defect_density_per_mm2, m), label=m.replace("_", " "))
-    for name, area in (marks or {}).items():
+    for i, (name, area) in enumerate((marks or {}).items()):
         ax.axvline(area, color="k", lw=0.6, ls=":")
-        ax.text(area * 1.05, 95, name, rotation=90, va="top", fontsize=8)
+        ax.text(area * 1.05, 97 - 14 * (i % 3), name, rotation=90, va="top", fontsize=8,
+                bbox=dict(fc="white", ec="none", alpha=0.8, pad=0.5))
     ax.set_xlabel("die area, mm² (log)")
     ax.set_ylabel("dies with no killer defect, %")
     ax.set_title(f"defect density {defect_density_per_mm2 * 100:g} per cm²", fontsize=10)
