@@ -20,7 +20,7 @@ __all__ = ["EX_CYCLES", "EX_UTIL", "EX_ACC", "EX_TILE", "EX_1600", "EX_FIG18", "
 #: Exercise 1: one batch of 8 vectors through a 256 × 256 weight-stationary array whose weights are already in place.
 EX_CYCLES = {"rows": 256, "cols": 256, "batch": 8}
 #: Exercise 2: the smallest batch at which TPU v1 (weights streamed from DDR3) keeps ≥ target of its MACs busy on
-#: one 2048 × 2048 layer; the learner writes smallest_batch(target) with labsim.systolic.
+#: one 2048 × 2048 layer; the learner writes min_batch(target) with labsim.systolic.
 EX_UTIL = {"k": 2048, "n": 2048, "targets": (0.1, 0.5), "max_batch": 100_000}
 #: Exercise 3: the narrowest signed accumulator that can never overflow on an INT8 dot product of length 8,192.
 EX_ACC = {"K": 8192}
