@@ -185,6 +185,8 @@ def _dynamic(src, dst, created, width, height, hop, depth, max_cycles, arrived):
                     q_tail[v] = -1
         # 3. switch allocation: every output port grants one ready head flit, round-robin over inputs
         for v in range(n):
+            if count[v, 0] + count[v, 1] + count[v, 2] + count[v, 3] + count[v, 4] == 0:
+                continue                               # an empty router has nothing to send
             for ip in range(5):
                 want[ip] = -1
                 if count[v, ip] > 0:
@@ -193,6 +195,8 @@ def _dynamic(src, dst, created, width, height, hop, depth, max_cycles, arrived):
                         want[ip] = _route(v, dst[buf[v, ip, slot]], width)
             for op in range(5):
                 if op != 0 and credit[v, op] <= 0:
+                    continue
+                if want[0] != op and want[1] != op and want[2] != op and want[3] != op and want[4] != op:
                     continue
                 for k in range(5):
                     ip = (rr[v, op] + k) % 5
@@ -233,7 +237,7 @@ def _static(src, dst, created, width, nodes, hop, horizon, depart):  # pragma: n
     Returns the number of packets scheduled."""
     P = src.size
     scheduled = 0
-    busy = np.zeros((nodes * 5, horizon), np.bool_)
+    busy = np.zeros((horizon, nodes * 5), np.bool_)    # [cycle, link]: one packet's checks stay in a few KB
     path_node = np.empty(256, np.int64)
     path_port = np.empty(256, np.int64)
     for p in range(P):
@@ -253,12 +257,12 @@ def _static(src, dst, created, width, nodes, hop, horizon, depart):  # pragma: n
         while d + (h - 1) * hop < horizon:
             ok = True
             for k in range(h):
-                if busy[path_node[k] * 5 + path_port[k], d + k * hop]:
+                if busy[d + k * hop, path_node[k] * 5 + path_port[k]]:
                     ok = False
                     break
             if ok:
                 for k in range(h):
-                    busy[path_node[k] * 5 + path_port[k], d + k * hop] = True
+                    busy[d + k * hop, path_node[k] * 5 + path_port[k]] = True
                 depart[p] = d
                 found = True
                 scheduled += 1
@@ -349,7 +353,8 @@ def schedule_static(load: float, config: MeshConfig | None = None, *, cycles: in
     max_h = cfg.width + cfg.height
     if max_h + 1 > 256:  # pragma: no cover - MeshConfig caps width/height at 64
         raise LabsimError("mesh too large for the static scheduler's path buffer")
-    horizon = tr.cycles + 20 * (max_h + 1) * cfg.hop_cycles + 20_000
+    # room for planned waits: a packet not placed by then counts as undeliverable (the schedule is saturated)
+    horizon = tr.cycles + (max_h + 1) * cfg.hop_cycles + max(2_000, tr.cycles)
     if len(tr):
         if horizon * cfg.nodes * 5 > 400_000_000:
             raise LabsimError(f"the static schedule's reservation table would need {horizon * cfg.nodes * 5:,} "

@@ -146,9 +146,26 @@ def _round1(x, man_bits, emin, max_finite, to_inf):  # pragma: no cover - compil
 
 
 @numba.njit(cache=True)
+def _round_bits(x, b, man_bits, emin, max_finite, to_inf):  # pragma: no cover - compiled
+    """:func:`_round1` with the exponent read from the float64's raw bits ``b`` instead of frexp (no libm call)."""
+    if x == 0.0 or x != x:
+        return x
+    exp = ((b >> 52) & 0x7FF) - 1023
+    if exp < emin:
+        exp = emin
+    C = _POW2[exp - man_bits + 1100] * _ROUND_C
+    a = abs(x)
+    r = (a + C) - C
+    if r > max_finite:
+        r = math.inf if to_inf else max_finite
+    return -r if x < 0 else r
+
+
+@numba.njit(cache=True)
 def _round_array(x, out, man_bits, emin, max_finite, to_inf):  # pragma: no cover - compiled
+    xb = x.view(np.int64)
     for i in range(x.size):
-        out[i] = _round1(x[i], man_bits, emin, max_finite, to_inf)
+        out[i] = _round_bits(x[i], xb[i], man_bits, emin, max_finite, to_inf)
 
 
 def _finite_array(name, x) -> np.ndarray:
@@ -201,20 +218,31 @@ def representable_values(format="fp8_e4m3", *, bias: int | None = None) -> np.nd
 
 @numba.njit(cache=True)
 def _int_gemv(W, x, bits, saturate, out, overflowed):  # pragma: no cover - compiled
+    """Row-by-row sums in order. Wrap-around is modular, so wrapping every partial sum equals wrapping the exact
+    sum once; the overflow flag still checks every partial sum. Saturation must clamp step by step."""
     lo = -(1 << (bits - 1)) if bits < 64 else 0
     hi = (1 << (bits - 1)) - 1 if bits < 64 else 0
     span = 1 << bits if bits < 63 else 0
     for r in range(W.shape[0]):
         acc = 0
         flag = False
-        for k in range(W.shape[1]):
-            acc += W[r, k] * x[k]
-            if bits < 64 and (acc > hi or acc < lo):
-                flag = True
-                if saturate:
-                    acc = hi if acc > hi else lo
-                else:
-                    acc = (acc - lo) % span + lo
+        if bits >= 64:
+            for k in range(W.shape[1]):
+                acc += W[r, k] * x[k]
+        elif saturate:
+            for k in range(W.shape[1]):
+                acc += W[r, k] * x[k]
+                if acc > hi:
+                    acc = hi
+                    flag = True
+                elif acc < lo:
+                    acc = lo
+                    flag = True
+        else:
+            for k in range(W.shape[1]):
+                acc += W[r, k] * x[k]
+                flag |= (acc > hi) | (acc < lo)
+            acc = (acc - lo) % span + lo
         out[r] = acc
         overflowed[r] = flag
 
@@ -342,10 +370,16 @@ def _attention(q, Kt, V, scale, lg_mb, lg_emin, lg_max, lg_q, ac_mb, ac_emin, ac
     d, n = Kt.shape
     s = np.zeros(n)
     c = np.zeros(n)
+    sb = s.view(np.int64)
     for k in range(d):
         qk = q[k]
-        for i in range(n):
-            s[i], c[i] = _acc_add(s[i], c[i], qk * Kt[k, i], ac_mb, ac_emin, ac_max, ac_exact)
+        if ac_exact:
+            for i in range(n):
+                s[i], c[i] = _acc_add(s[i], c[i], qk * Kt[k, i], ac_mb, ac_emin, ac_max, True)
+        else:
+            for i in range(n):
+                s[i] = s[i] + qk * Kt[k, i]
+                s[i] = _round_bits(s[i], sb[i], ac_mb, ac_emin, ac_max, False)
     logits = np.empty(n)
     for i in range(n):
         v = (s[i] + c[i]) * scale
@@ -365,10 +399,16 @@ def _attention(q, Kt, V, scale, lg_mb, lg_emin, lg_max, lg_q, ac_mb, ac_emin, ac
         probs[i] = probs[i] / den
     acc = np.zeros(d)
     comp = np.zeros(d)
+    ab = acc.view(np.int64)
     for i in range(n):
         p = probs[i]
-        for k in range(d):
-            acc[k], comp[k] = _acc_add(acc[k], comp[k], p * V[i, k], ac_mb, ac_emin, ac_max, ac_exact)
+        if ac_exact:
+            for k in range(d):
+                acc[k], comp[k] = _acc_add(acc[k], comp[k], p * V[i, k], ac_mb, ac_emin, ac_max, True)
+        else:
+            for k in range(d):
+                acc[k] = acc[k] + p * V[i, k]
+                acc[k] = _round_bits(acc[k], ab[k], ac_mb, ac_emin, ac_max, False)
     for k in range(d):
         out[k] = acc[k] + comp[k]
 

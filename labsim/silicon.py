@@ -238,28 +238,48 @@ def sram_usd_per_gb(node_name, die_area_mm2, sram_fraction, defect_density_per_m
 # ----------------------------------------------------------------------------------------------------------
 
 @numba.njit(cache=True)
+def _splitmix(state):  # pragma: no cover - compiled
+    """SplitMix64 (Steele, Lea & Flood 2014): returns (new state, uniform float in [0, 1)). Integer-only, seeded."""
+    state = (state + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = state
+    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = z ^ (z >> np.uint64(31))
+    return state, (z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@numba.njit(cache=True)
 def _wafers(n_wafers, radius, die_w, die_h, d0, alpha, seed, counts):  # pragma: no cover - compiled
-    """Drop Poisson defects (mean d0 × wafer area; with alpha > 0 the wafer's density is Gamma(alpha, d0/alpha))
-    uniformly on each wafer disk; count defects per die site of a grid centred on the wafer.
-    counts[w, s] = defects in site s (row-major) of wafer w."""
-    np.random.seed(seed)
+    """Drop defects on each wafer as a Poisson process of density d0 per mm² (with alpha > 0 the wafer's density
+    is first drawn Gamma(alpha, d0/alpha)): points arrive along the enclosing square with exponential gaps, and
+    those outside the disk are dropped (thinning keeps it Poisson on the disk). counts[w, s] = defects in die site
+    s (row-major grid centred on the wafer). Uniforms from a seeded SplitMix64."""
+    np.random.seed(seed)                       # only for the per-wafer Gamma draw
+    state = np.uint64(seed) * np.uint64(0x2545F4914F6CDD1D) + np.uint64(1)
     nx = counts.shape[1]
     cols = int(math.floor(2 * radius / die_w)) + 2
     rows = int(math.floor(2 * radius / die_h)) + 2
     x0 = -cols * die_w / 2
     y0 = -rows * die_h / 2
-    area = math.pi * radius * radius
+    square = 4.0 * radius * radius
+    r2 = radius * radius
     for w in range(n_wafers):
         dens = d0
         if alpha > 0:
             dens = np.random.gamma(alpha, d0 / alpha)
-        nd = np.random.poisson(dens * area)
-        for _ in range(nd):
-            # uniform point in the disk
-            r = radius * math.sqrt(np.random.random())
-            th = 2 * math.pi * np.random.random()
-            x = r * math.cos(th)
-            y = r * math.sin(th)
+        lam = dens * square                    # expected defects on the square
+        t = 0.0
+        while True:
+            state, u = _splitmix(state)
+            t -= math.log(1.0 - u)             # unit-rate exponential gap: Poisson(lam) points before t > lam
+            if t > lam:
+                break
+            state, u = _splitmix(state)
+            state, v = _splitmix(state)
+            x = radius * (2.0 * u - 1.0)
+            y = radius * (2.0 * v - 1.0)
+            if x * x + y * y > r2:
+                continue
             c = int(math.floor((x - x0) / die_w))
             rr = int(math.floor((y - y0) / die_h))
             if 0 <= c < cols and 0 <= rr < rows:
@@ -320,13 +340,15 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
     counts = np.zeros((n, cols * rows), np.int32)
     _wafers(n, radius, w, h, D, a, seed, counts)
     x0, y0 = -cols * w / 2, -rows * h / 2
-    usable = np.zeros(cols * rows, bool)
     r_ok = radius - edge
-    for rr in range(rows):
-        for c in range(cols):
-            xs = (x0 + c * w, x0 + (c + 1) * w)
-            ys = (y0 + rr * h, y0 + (rr + 1) * h)
-            usable[rr * cols + c] = all(x * x + y * y <= r_ok * r_ok for x in xs for y in ys)
+    cc, rr = np.meshgrid(np.arange(cols), np.arange(rows))           # site s = rr * cols + cc (row-major)
+    xs = (x0 + cc * w, x0 + (cc + 1) * w)
+    ys = (y0 + rr * h, y0 + (rr + 1) * h)
+    usable = np.ones((rows, cols), bool)
+    for x in xs:                                                       # all four corners inside the usable disk
+        for y in ys:
+            usable &= x * x + y * y <= r_ok * r_ok
+    usable = usable.ravel()
     return WaferMaps(counts=counts, usable=usable, cols=cols, rows=rows, die_w_mm=w, die_h_mm=h, radius_mm=radius)
 
 
