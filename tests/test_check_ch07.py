@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from labsim import capacity, silicon, systolic
+from labsim import capacity, systolic
 from labsim.check import ch07 as C
 from labsim.check._core import NOT_ATTEMPTED
 

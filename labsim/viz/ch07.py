@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .. import capacity, catalog, mesh, numerics, silicon, systolic
+from .. import capacity, catalog, numerics, silicon, systolic
 from ..errors import LabsimError, check_number
 from ._widgets import pre, wire
 
