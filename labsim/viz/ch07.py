@@ -511,7 +511,7 @@ def next_lpu_bar_svg(r: dict, width: int = 560) -> str:
         top = max(a, b) or 1.0
         y = 8 + i * 42
         for j, (lab, v, col) in enumerate((("LPU v1", a, "#8c8c8c"), ("design", b, _C["sram"]))):
-            w = (width - 170) * v / top
+            w = (width - 230) * v / top          # leave room for the value label
             out.append(f'<rect x="150" y="{y + j * 17}" width="{w:.1f}" height="14" fill="{col}"/>')
             txt = f"{v:,.0f}" if name == "chips" else f"{v:.2f}"
             out.append(f'<text x="{155 + w:.1f}" y="{y + j * 17 + 11}">{html.escape(txt)}</text>')
@@ -534,7 +534,7 @@ def make_next_lpu_widget():
                                                 continuous_update=False),
         "k": W.FloatSlider(value=3.0, min=1.0, max=8.0, step=0.5, description="SRAM per chip (× 230 MB)",
                            style=style, layout=lay, continuous_update=False),
-        "rates_scale": W.Checkbox(value=True, description="SRAM + MXM feed rates scale with k [A]", style=style,
+        "rates_scale": W.Checkbox(value=True, description="read rates grow with k [A]", style=style,
                                   layout=lay),
         "model": W.Dropdown(options=list(_WIDGET_MODELS), value="llama-3.3-70b", description="model", style=style,
                             layout=lay),
