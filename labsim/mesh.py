@@ -81,8 +81,8 @@ def traffic(load: float, config: MeshConfig | None = None, *, cycles: int = 4000
     cycles = check_int("cycles", cycles, lo=1, hi=2_000_000)
     seed = check_int("seed", seed, lo=0)
     n = cfg.nodes
-    if cycles * n > 50_000_000:
-        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ 50,000,000")
+    if cycles * n > 10_000_000:
+        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ 10,000,000")
     rng = np.random.default_rng(seed)
     fire = rng.random((cycles, n)) < load
     t, src = np.nonzero(fire)                        # row-major: sorted by cycle, then node
@@ -356,9 +356,9 @@ def schedule_static(load: float, config: MeshConfig | None = None, *, cycles: in
     # room for planned waits: a packet not placed by then counts as undeliverable (the schedule is saturated)
     horizon = tr.cycles + (max_h + 1) * cfg.hop_cycles + max(2_000, tr.cycles)
     if len(tr):
-        if horizon * cfg.nodes * 5 > 400_000_000:
+        if horizon * cfg.nodes * 5 > 100_000_000:
             raise LabsimError(f"the static schedule's reservation table would need {horizon * cfg.nodes * 5:,} "
-                              "entries; allowed ≤ 400,000,000 — use fewer cycles or a smaller mesh")
+                              "entries; allowed ≤ 100,000,000 — use fewer cycles or a smaller mesh")
         _static(tr.src, tr.dst, tr.created, cfg.width, cfg.nodes, cfg.hop_cycles, horizon, depart)
     m = _window(tr, warmup)
     ok = m & (depart >= 0)

@@ -459,7 +459,7 @@ def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str
     (``"fp64"`` = not rounded); exp and the max are computed in float64. Reference: everything in float64 on the
     unrounded inputs. ``data=(q, K, V)`` supplies your own arrays instead.
     """
-    n = check_int("context_tokens", context_tokens, lo=1, hi=1_048_576)
+    n = check_int("context_tokens", context_tokens, lo=1, hi=131_072)   # memory: a few n × head_dim float64 copies
     d = check_int("head_dim", head_dim, lo=1, hi=1024)
     logit_std = check_number("logit_std", logit_std, lo=0.0, hi=100.0)
     kvf, lgf = _fmt_or_fp64("kv_format", kv_format), _fmt_or_fp64("logits_format", logits_format)

@@ -335,8 +335,8 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
     h = A / w
     cols = int(math.floor(2 * radius / w)) + 2
     rows = int(math.floor(2 * radius / h)) + 2
-    if n * cols * rows > 50_000_000:
-        raise LabsimError(f"n_wafers × die sites = {n * cols * rows:,} is out of range; allowed ≤ 50,000,000")
+    if n * cols * rows > 20_000_000:
+        raise LabsimError(f"n_wafers × die sites = {n * cols * rows:,} is out of range; allowed ≤ 20,000,000")
     counts = np.zeros((n, cols * rows), np.int32)
     _wafers(n, radius, w, h, D, a, seed, counts)
     x0, y0 = -cols * w / 2, -rows * h / 2

@@ -109,3 +109,8 @@ def test_checkers_never_print_the_answer(capsys):
     C.systolic_cycles(1)
     out = capsys.readouterr().out
     assert "29" not in out and "0.9957" not in out and "518" not in out
+
+
+def test_ex2_accepts_an_integral_float(capsys):
+    _ok(capsys, C.smallest_batch_function, lambda t: float(_solution(t)))
+    _no(capsys, C.smallest_batch_function, lambda t: True)

@@ -83,3 +83,8 @@ def test_bad_inputs():
         M.simulate(0.1, warmup=5000, cycles=1000)
     with pytest.raises(LabsimError, match="config must be"):
         M.simulate(0.1, "8x8")
+
+
+def test_sizes_are_capped_with_a_clear_error():
+    with pytest.raises(LabsimError, match="cycles × nodes"):
+        M.traffic(0.1, M.MeshConfig(width=64, height=64), cycles=5000)

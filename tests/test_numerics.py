@@ -145,3 +145,8 @@ def test_bad_inputs():
         N.float_dot([1.0], [1.0], "fp64")
     with pytest.raises(LabsimError, match="context_tokens"):
         N.attention(0)
+
+
+def test_context_is_capped():
+    with pytest.raises(LabsimError, match="context_tokens"):
+        N.attention(10_000_000)

@@ -129,3 +129,8 @@ def test_bad_inputs():
         S.next_lpu_chip(0)
     with pytest.raises(LabsimError, match="bandwidth_scales"):
         S.next_lpu_whatif([1], bandwidth_scales="yes")
+
+
+def test_wafer_monte_carlo_size_is_capped():
+    with pytest.raises(LabsimError, match="n_wafers"):
+        S.simulate_wafers(10.0, n_wafers=100_000)

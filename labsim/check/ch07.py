@@ -77,8 +77,11 @@ def smallest_batch_function(fn) -> bool:
     """Exercise 2: ``fn(target)`` must return the smallest batch reaching ``target`` utilization (EX_UTIL)."""
     if unanswered(fn):
         return not_attempted()
-    trials = [((t,), {}, (lambda got, t=t: isinstance(got, (int, np.integer)) and int(got) == _smallest_batch(t)))
-              for t in EX_UTIL["targets"]]
+    def right(got, t):
+        return (isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool)
+                and float(got) == _smallest_batch(t))
+
+    trials = [((t,), {}, (lambda got, t=t: right(got, t))) for t in EX_UTIL["targets"]]
     return check_callable(fn, trials, hint="your function returns a different batch for at least one target — "
                                            "is it the *smallest* batch with utilization ≥ target (not >, not "
                                            "the last one below)? Use systolic.tpu_v1_array() and a 2048 × 2048 "
