@@ -46,7 +46,7 @@ _USER_SOURCE = "user entry (no source given)"
 
 _CHIP_STR = {
     "name": (True, None), "display_name": (False, None), "vendor": (False, ""), "memory_kind": (True, None),
-    "notes": (False, ""),
+    "notes": (False, ""), "packaging": (False, "die"),
 }
 _CHIP_NUM: dict[str, tuple[str, bool]] = {  # name -> (kind, required); absent optional numbers are None
     "memory_bytes": ("float", True),
@@ -59,8 +59,13 @@ _CHIP_NUM: dict[str, tuple[str, bool]] = {  # name -> (kind, required); absent o
     "sync_domain_chips": ("int", False),
     "link_bandwidth_bytes_per_s": ("float", False),
     "link_latency_s": ("float", False),
+    "dies_per_package": ("int", False),
 }
-_MEMORY_KINDS = ("sram", "hbm")
+#: where the weights live: on-die/on-wafer SRAM, stacked HBM next to the die, or ordinary off-chip DRAM (DDR).
+_MEMORY_KINDS = ("sram", "hbm", "dram")
+#: what one catalog "chip" is: a die in its own package, a die that only ships inside a multi-die tile
+#: (``dies_per_package`` dies per tile), or a whole wafer. See docs/design/catalog.md §1.
+_PACKAGINGS = ("die", "tile", "wafer")
 
 _MODEL_STR = {"name": (True, None), "display_name": (False, None), "vendor": (False, ""),
               "hf_id": (False, ""), "notes": (False, ""), "qk_norm": (False, "none"),
@@ -242,6 +247,10 @@ class Chip(_Frozen):
 
     ``link_bandwidth_bytes_per_s`` is the chip's total scale-up (chip-to-chip) bandwidth **per direction**;
     ``link_latency_s`` the latency of one hop. Optional numbers are ``None`` where no source publishes them.
+    ``memory_kind``: ``"sram"`` (weights on the die or wafer), ``"hbm"`` (stacked DRAM beside the die) or
+    ``"dram"`` (ordinary off-chip DDR, e.g. TPU v1's weight memory). ``packaging``: ``"die"`` (default),
+    ``"tile"`` (a die sold only inside a tile of ``dies_per_package`` dies, e.g. Dojo D1) or ``"wafer"``
+    (one chip = one wafer, e.g. Cerebras WSE-3); every per-chip number then refers to that die or wafer.
     Extra sourced numbers (e.g. ``memory_bytes_geometry``) live in ``extra`` and read as attributes.
     """
 
@@ -260,12 +269,19 @@ class Chip(_Frozen):
     sync_domain_chips: int | None = None
     link_bandwidth_bytes_per_s: float | None = None
     link_latency_s: float | None = None
+    packaging: str = "die"
+    dies_per_package: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
     sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
     notes: str = field(default="", compare=False, repr=False)
     origin: str = field(default="", compare=False, repr=False)
 
     _MAPPINGS = ("peak_ops_per_s", "extra", "sources")
+
+    @property
+    def dies_per_unit(self) -> int:
+        """Dies in the smallest unit that can be bought or replaced: ``dies_per_package`` for a tile, else 1."""
+        return self.dies_per_package if self.packaging == "tile" and self.dies_per_package else 1
 
     def peak_ops(self, precision: str) -> float:
         """Dense peak ops/s at ``precision``; the error lists the precisions this chip publishes."""
@@ -300,6 +316,7 @@ def load_chip(path_or_dict) -> Chip:
     kw["display_name"] = kw["display_name"] or kw["name"]
     kw["memory_kind"] = check_choice(f"{where}: memory_kind", kw["memory_kind"], _MEMORY_KINDS,
                                      what="memory kind")
+    kw["packaging"] = check_choice(f"{where}: packaging", kw["packaging"], _PACKAGINGS, what="packaging")
     for k, (kind, req) in _CHIP_NUM.items():
         if k not in raw:
             if req:
@@ -308,6 +325,11 @@ def load_chip(path_or_dict) -> Chip:
             continue
         v = _unwrap(where, k, raw[k], sources, require_source=require_source)
         kw[k] = _coerce(where, k, kind, v, allow_zero=False)
+    if kw["packaging"] == "tile" and not kw["dies_per_package"]:
+        raise LabsimError(f"{where}: packaging = 'tile' needs dies_per_package (dies per tile, ≥ 1)")
+    if kw["packaging"] != "tile" and kw["dies_per_package"] not in (None, 1):
+        raise LabsimError(f"{where}: dies_per_package = {kw['dies_per_package']} is only meaningful with "
+                          f"packaging = 'tile' (got packaging = {kw['packaging']!r})")
     peaks_raw = raw.get("peak_ops_per_s", {})
     if not isinstance(peaks_raw, Mapping):
         raise LabsimError(f"{where}: peak_ops_per_s must be a table precision -> {{value, source}}")

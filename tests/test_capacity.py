@@ -295,12 +295,15 @@ def test_reconcile_rows_say_what_is_rounding():
 
 
 def test_roofline_chip_without_peak():
-    # Cerebras CS-3: no published peak in the catalog → a clear error, or the bandwidth slope when asked
+    # a chip with no published peak (a user entry shaped like a CS-3 wafer without its peak) → a clear error, or
+    # the bandwidth slope when asked
+    nopeak = catalog.load_chip({"name": "no-peak-wafer", "memory_kind": "sram", "memory_bytes": 44e9,
+                                "memory_bandwidth_bytes_per_s": 21e15})
     with pytest.raises(LabsimError, match="peak_ops_per_s"):
-        cap.roofline("cerebras-cs3", 1.0)
+        cap.roofline(nopeak, 1.0)
     # 21 PB/s × 2 ops/byte = 4.2e16 ops/s
-    assert cap.roofline("cerebras-cs3", 2.0, peak_ops_per_s=math.inf) == pytest.approx(4.2e16)
-    assert cap.roofline("cerebras-cs3", 1e6, peak_ops_per_s=1e17) == pytest.approx(1e17)
-    assert cap.ridge_intensity("cerebras-cs3", peak_ops_per_s=2.1e17) == pytest.approx(10.0)
+    assert cap.roofline(nopeak, 2.0, peak_ops_per_s=math.inf) == pytest.approx(4.2e16)
+    assert cap.roofline(nopeak, 1e6, peak_ops_per_s=1e17) == pytest.approx(1e17)
+    assert cap.ridge_intensity(nopeak, peak_ops_per_s=2.1e17) == pytest.approx(10.0)
     with pytest.raises(LabsimError, match="peak_ops_per_s"):
         cap.roofline(LPU, 1.0, peak_ops_per_s=-1)

@@ -14,8 +14,8 @@ from labsim import catalog
 from labsim.errors import LabsimError, UnknownNameError
 from labsim.precision import PRECISIONS
 
-CHIPS = ["cerebras-cs3", "google-tpu-v7", "groq-lpu-v1", "nvidia-a100-sxm", "nvidia-b200", "nvidia-b300", "nvidia-h100-sxm",
-         "nvidia-h200"]
+CHIPS = ["cerebras-cs3", "google-tpu-v1", "google-tpu-v7", "groq-lpu-v1", "nvidia-a100-sxm", "nvidia-b200",
+         "nvidia-b300", "nvidia-h100-sxm", "nvidia-h200", "tesla-dojo-d1"]
 MODELS = ["deepseek-v3", "gpt-oss-120b", "gpt-oss-20b", "kimi-k2", "llama-2-70b", "llama-2-7b", "llama-3.1-405b",
           "llama-3.1-8b", "llama-3.3-70b", "llama-4-maverick", "llama-4-scout", "mixtral-8x7b", "qwen3-235b-a22b",
           "qwen3-32b"]
@@ -414,7 +414,7 @@ def test_bad_chip_entries(tmp_path):
     with pytest.raises(LabsimError, match=r"memory_bytes = -1.0 is out of range"):
         catalog.add_chip({**base, "memory_bytes": -1.0})
     with pytest.raises(LabsimError, match=r"memory kind"):
-        catalog.add_chip({**base, "memory_kind": "dram"})
+        catalog.add_chip({**base, "memory_kind": "flash"})
     with pytest.raises(LabsimError, match=r"missing field 'memory_bandwidth_bytes_per_s'"):
         catalog.add_chip({k: v for k, v in base.items() if k != "memory_bandwidth_bytes_per_s"})
     f = tmp_path / "broken.toml"

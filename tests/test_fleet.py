@@ -101,9 +101,11 @@ def test_infeasible_workload_reports_which_slo_and_bound():
 
 
 def test_unpriced_and_untimed_chips_are_explained():
-    ch = fleet.search(chat(), ["nvidia-h200", "cerebras-cs3", "nvidia-h100-sxm"], **SMALL)
+    nopeak = catalog.load_chip({"name": "no-peak-wafer", "memory_kind": "sram", "memory_bytes": 44e9,
+                                "memory_bandwidth_bytes_per_s": 21e15})   # a user chip with no published peak
+    ch = fleet.search(chat(), ["nvidia-h200", nopeak, "nvidia-h100-sxm"], **SMALL)
     assert "price" in ch.per_chip["nvidia-h200"]
-    assert "cannot time" in ch.per_chip["cerebras-cs3"]
+    assert "cannot time" in ch.per_chip["no-peak-wafer"]
     priced = fleet.search(chat(), ["nvidia-h200"], prices_usd={"nvidia-h200": 50_000}, **SMALL)
     assert priced.best is not None and priced.best.chip == "nvidia-h200"
 

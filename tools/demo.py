@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 START = "00_start_here.ipynb"
 CHAPTER = "03_sram_capacity_tax.ipynb"
+CHAPTER7 = "07_other_roads.ipynb"      # the next-LPU widget
 
 
 def voila_argv(notebooks: Path, port: int, token: str | None, show_tracebacks: bool) -> list[str]:
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     chapter = CHAPTER if (nb_dir / CHAPTER).is_file() else None
     if chapter:
         print(f"  chapter 3 widget: {base}/voila/render/{chapter}{q}")
+    if (nb_dir / CHAPTER7).is_file():
+        print(f"  chapter 7 widget: {base}/voila/render/{CHAPTER7}{q}")
     print(f"  all chapters    : {base}/{q}")
     print("Each page runs its notebook first (a few seconds). Ctrl-C stops the server.", flush=True)
     cmd = voila_argv(nb_dir, args.port, token, args.show_tracebacks)
