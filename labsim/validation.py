@@ -60,9 +60,10 @@ class Point:
 
     @property
     def kind(self) -> str:
-        """"LPU" or "GPU", and "dense" or "MoE" — the colours of chapter 3's scatter."""
+        """"LPU", "wafer" or "GPU", and "dense" or "MoE" — the colours of chapter 3's scatter."""
         c, m = catalog.chip(self.chip), catalog.model(self.model)
-        return f"{'LPU' if capacity.lpu.is_lpu(c) else 'GPU'} {'MoE' if m.is_moe else 'dense'}"
+        machine = "LPU" if capacity.lpu.is_lpu(c) else "wafer" if capacity.mesh.is_mesh_machine(c) else "GPU"
+        return f"{machine} {'MoE' if m.is_moe else 'dense'}"
 
     def decode_kwargs(self) -> dict:
         kw = dict(precision=self.precision, kv_precision=self.kv_precision, context_tokens=self.context_tokens,
@@ -176,11 +177,15 @@ def infer_gpu_allreduce_latency(lo_s: float = 0.0, hi_s: float = 100e-6) -> floa
 
 
 def summary(rows=None) -> dict:
-    """Counts and the geometric-mean ratio of the validation (not calibration, not speculative) points."""
+    """Counts and geometric-mean ratios: over all validation points (not calibration, not speculative), and over
+    those held to the default ±35 % band (no named mechanism)."""
     rows = compare() if rows is None else rows
     val = [r for r in rows if r["role"] == "validation" and not r["speculative"]]
     ratios = np.array([r["ratio"] for r in val])
+    plain = np.array([r["ratio"] for r in val if tuple(r["band"]) == DEFAULT_BAND])
     return {"points": len(rows), "validation_points": len(val),
             "within_35_percent": int(np.sum((ratios >= DEFAULT_BAND[0]) & (ratios <= DEFAULT_BAND[1]))),
             "within_band": sum(r["within"] for r in rows),
-            "geometric_mean_ratio": float(np.exp(np.mean(np.log(ratios)))) if len(ratios) else float("nan")}
+            "geometric_mean_ratio": float(np.exp(np.mean(np.log(ratios)))) if len(ratios) else float("nan"),
+            "default_band_points": int(plain.size),
+            "default_band_geometric_mean": float(np.exp(np.mean(np.log(plain)))) if plain.size else float("nan")}

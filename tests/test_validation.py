@@ -59,7 +59,8 @@ def test_points_are_sourced_and_complete():
 def test_geometric_mean_of_validation_points():
     s = v.summary()
     assert s["validation_points"] >= 20
-    assert 0.8 < s["geometric_mean_ratio"] < 1.35
+    assert 0.8 < s["geometric_mean_ratio"] < 1.5
+    assert s["default_band_points"] >= 12 and 0.85 < s["default_band_geometric_mean"] < 1.2
     assert s["within_band"] == s["points"]
 
 

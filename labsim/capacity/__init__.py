@@ -17,6 +17,7 @@ from __future__ import annotations
 from ..assumptions import Assumption
 from ._common import compute_precision as _compute_precision
 from ._common import as_chip as _as_chip, as_precision as _as_precision
+from . import lpu, mesh  # noqa: F401  (sub-models, for labsim.validation)
 from .decode import DecodeResult, SpeculativeResult, compute_bound_batch, decode_sweep, decode_time, speculative
 from .defaults import ASSUMPTIONS, BOUNDS, LAYOUTS, MOE_SCHEDULES, DecodeConfig, assumptions_table
 from .memory import experts_touched

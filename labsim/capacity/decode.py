@@ -22,6 +22,7 @@ from ._common import as_chip, as_model, as_precision, broadcast, ceil, compute_p
 from .defaults import ASSUMPTIONS, BOUNDS, MOE_SCHEDULES, DecodeConfig
 from .hbm import hbm_constants, hbm_token_time
 from .lpu import check_tensor_parallel, is_lpu, lpu_constants, lpu_token_time
+from .mesh import is_mesh_machine, mesh_constants, mesh_token_time
 from .plan import chips_needed, usable_bytes_per_chip
 
 __all__ = ["DecodeResult", "decode_sweep", "decode_time", "compute_bound_batch", "speculative",
@@ -157,6 +158,18 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
         if n is None:
             n = vwhere(np.isfinite(need), need, r["chips_used"]) if not isinstance(need, float) else \
                 (need if math.isfinite(need) else r["chips_used"])
+    elif is_mesh_machine(c):
+        n = need if chips is None else chips
+        k = mesh_constants(c, cfg, usable_bytes_per_chip(c), comp_p)
+        r = mesh_token_time(m, cfg, k, batch, ctx)
+        latency = r["seconds"]
+        interval = vmax(latency, cfg.microbatches * latency / (m.num_layers + 1))
+        parts = {p: r[p] for p in ("memory_s", "compute_s", "mesh_s", "boundaries_s")}
+        inter, fixed = parts["boundaries_s"], parts["mesh_s"]
+        out = {"chips_used": r["chips_used"], "chips_per_layer": r["chips_per_layer"],
+               "tensor_parallel": ceil(r["chips_per_layer"]), "stages": m.num_layers + 1.0}
+        moved = r["memory_s"] * k.bandwidth_bytes_per_s
+        need = vmax(need, r["chips_used"])
     else:
         n = need if chips is None else chips
         k = hbm_constants(c, cfg, comp_p)

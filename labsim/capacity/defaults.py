@@ -86,6 +86,12 @@ _A = [
                "latency of one small tensor-parallel all-reduce; inferred from the calibration subset "
                "(gpt-fast Llama-2-7B on 2, 4, 8 A100s, [gpt-fast] README), validated on its Llama-2-70B rows "
                "(labsim.validation.infer_gpu_allreduce_latency reproduces it)"),
+    Assumption("mesh_hop_s", 1e-9, "s", "[A]",
+               "wafers and tiles (capacity.mesh): one core-to-core hop of the on-chip mesh, about one clock; "
+               "no source publishes it ([cerebras-wse3], [talpes23] give bandwidths, not hop latency)"),
+    Assumption("mesh_chip_boundary_s", 1e-6, "s", "[A]",
+               "wafers and tiles: one crossing between wafers (or dies) of a layer pipeline; unpublished, the order "
+               "of an Ethernet-class link"),
     Assumption("moe_routing", "uniform", "", "[A]",
                "[A] experts touched by a batch of B tokens: E·(1 − (1 − k/E)^B) (independent uniform routing)"),
 ]
@@ -144,6 +150,9 @@ class DecodeConfig:
     kernel_launch_s: float | str = _d("kernel_launch_s")
     kernel_gap_s: float | str = _d("kernel_gap_s")
     gpu_allreduce_latency_s: float = _d("gpu_allreduce_latency_s")
+    # wafers and tiles
+    mesh_hop_s: float = _d("mesh_hop_s")
+    mesh_chip_boundary_s: float = _d("mesh_chip_boundary_s")
 
     def replace(self, **changes) -> "DecodeConfig":
         """A copy with ``changes`` (unknown names raise, listing the valid ones)."""

@@ -15,7 +15,8 @@ from ..sources import cite
 
 __all__ = ["validation_scatter", "validation_table", "moe_schedule_table", "KIND_COLORS", "HtmlTable"]
 
-KIND_COLORS = {"LPU dense": "#c44e52", "LPU MoE": "#dd8452", "GPU dense": "#4c72b0", "GPU MoE": "#64b5cd"}
+KIND_COLORS = {"LPU dense": "#c44e52", "LPU MoE": "#dd8452", "GPU dense": "#4c72b0", "GPU MoE": "#64b5cd",
+               "wafer dense": "#55a868", "wafer MoE": "#8fd19e"}
 
 
 class HtmlTable:
@@ -77,7 +78,8 @@ def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bo
     ax.set_ylim(lo, hi)
     ax.set_xlabel("published tokens/s per user")
     ax.set_ylabel("predicted tokens/s per user (labsim.capacity.decode_time)")
-    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in KIND_COLORS.items()]
+    kinds = {r["kind"] for r in rows}
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in KIND_COLORS.items() if k in kinds]
     handles += [Line2D([], [], marker="o", ls="", mfc="none", color="k", label="speculative decoding"),
                 Line2D([], [], marker="s", ls="", color="k", label="calibration point"),
                 Line2D([], [], color="#e8e8e8", lw=8, label=f"±{band:.0%}")]
