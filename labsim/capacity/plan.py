@@ -175,6 +175,7 @@ def plan_sweep(model, chip, *, context_tokens=None, batch=1, precision: str = "i
     kv, act, total, by_cap, chips = _chips_needed(st, ctx, b, layout, m.num_layers)
     if c.memory_kind == "hbm" and gpu_power_of_two:
         chips = 2.0 ** ceil(np.log2(chips))
+    chips = _whole_units(c, chips)
     per_node = c.chips_per_node or 1
     per_rack = c.chips_per_rack or per_node
     dom = (c.sync_domain_chips or per_rack) if sync_domain_chips is None else \
@@ -199,7 +200,13 @@ def chips_needed(m: catalog.Model, c: catalog.Chip, ctx, b, *, precision, expert
     chips = _chips_needed(st, ctx, b, ASSUMPTIONS["layout"].value, m.num_layers)[-1]
     if c.memory_kind == "hbm" and ASSUMPTIONS["gpu_power_of_two"].value:
         chips = 2.0 ** ceil(math.log2(chips) if isinstance(chips, float) else np.log2(chips))
-    return chips
+    return _whole_units(c, chips)
+
+
+def _whole_units(c: catalog.Chip, chips):
+    """Dies sold only in tiles (Dojo D1: 25 per tile) are bought in whole tiles."""
+    d = c.dies_per_unit
+    return chips if d <= 1 else ceil(chips / d) * d
 
 
 def plan(model, chip, precision: str = "int8", *, context_tokens: int | None = None, batch: int = 1,
