@@ -7,8 +7,12 @@ line. Dollar signs inside code spans and fenced code blocks, and escaped ``\\$``
 currency amounts in one paragraph ("US$3 M … US$30 M") become one italic formula with the text between them.
 
 :func:`math_spans` returns the spans exactly as JupyterLab would find them; :func:`dollar_problems` lists what the
-course forbids: a ``$`` that is neither escaped nor part of a maths span, and a maths span that reads like prose or
-money (a span that starts with a digit, or that holds two ordinary words in a row outside ``\\text{…}``).
+course forbids: a ``$`` that is not part of a maths span, and a maths span that reads like prose or money (a span
+that starts with a digit, or that holds two ordinary words in a row outside ``\\text{…}``).
+
+An escaped ``\\$`` is forbidden too: ``removeMath`` leaves it alone, but the Markdown renderer turns it into a
+plain ``$`` and JupyterLab 4 (and Voilà) then hand the whole rendered cell to MathJax, which pairs that dollar with
+the next one in the paragraph — measured in the browser test at 1,400 px. Currency is written ``USD 3 M``.
 """
 from __future__ import annotations
 
@@ -106,5 +110,8 @@ def dollar_problems(text: str) -> list[str]:
             out.append(f"text between {s.delimiter} signs would render as maths: {s.delimiter}{s.body[:70]}…")
     for b in rest:
         if b in ("$", "$$"):
-            out.append("a '$' that is neither escaped (write \\$, or 'USD') nor TeX maths")
+            out.append("a '$' that is not TeX maths (write currency as 'USD 3 M')")
+        elif b == "\\$":
+            out.append("an escaped '\\$': it renders as '$' and MathJax pairs it with the next dollar "
+                       "(write currency as 'USD 3 M')")
     return out

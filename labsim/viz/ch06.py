@@ -253,7 +253,7 @@ def explore_html(d: dict) -> str:
     kind, as in :func:`fleet_chart`) — what the widget shows; no figure to render."""
     costs = [r["monthly_usd"] for r in d["rows"] if r["feasible"]] or [1.0]
     lo, hi = math.log10(min(costs) / 3), math.log10(max(costs))
-    td = '<td style="padding:2px 8px;text-align:{}">{}</td>'
+    td = '<td style="padding:2px 8px;text-align:{};white-space:nowrap">{}</td>'
     rows = []
     for r in d["rows"]:
         name = td.format("left", f"<b>{html.escape(r['workload'])}</b>")
@@ -269,7 +269,7 @@ def explore_html(d: dict) -> str:
                     + td.format("right", f"${r['usd_per_mtok']:,.2f}") + td.format("right", f"{r['utilization']:.0%}")
                     + td.format("left", html.escape(_slo_text(r))) + "</tr>")
     head = "".join(f"<th style='padding:2px 8px;text-align:left'>{h}</th>" for h in
-                   ("workload", "hardware", "monthly cost (log bar)", "$/M out tok", "slots busy",
+                   ("workload", "hardware", "monthly cost (log bar)", "USD/M out tok", "slots busy",
                     "P99 model / SLO"))
     legend = " ".join(f"<span style='color:{KIND_COLORS[k]}'>■</span> {html.escape(v)}" for k, v in KIND_LABELS.items())
     return (f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{''.join(rows)}</table>"
@@ -286,9 +286,9 @@ def make_fleet_widget():
     rate = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="all traffic ×", **sl)
     shares = {n: W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description=f"{n} traffic ×", **sl)
               for n in MIX_WORKLOADS}
-    voice = W.IntSlider(value=500, min=50, max=1000, step=10, description="voice P99 1st sentence ms", **sl)
-    coding = W.IntSlider(value=1500, min=300, max=5000, step=50, description="coding P99 action ms", **sl)
-    chat = W.IntSlider(value=450, min=50, max=2000, step=10, description="chat P99 TTFT ms", **sl)
+    voice = W.IntSlider(value=500, min=50, max=1000, step=10, description="voice 1st sentence ms", **sl)
+    coding = W.IntSlider(value=1500, min=300, max=5000, step=50, description="coding action ms", **sl)
+    chat = W.IntSlider(value=450, min=50, max=2000, step=10, description="chat TTFT ms", **sl)
     elec = W.FloatSlider(value=0.087, min=0.02, max=0.4, step=0.001, readout_format=".3f",
                          description="electricity USD/kWh", **sl)
     out = W.HTML()
@@ -307,6 +307,6 @@ def make_fleet_widget():
     update()
     box = W.VBox([W.HBox([W.VBox([W.HTML("<b>Mix</b> (a workload's share 0 leaves it out)"), rate,
                                   *shares.values()]),
-                          W.VBox([W.HTML("<b>SLOs and prices</b>"), voice, coding, chat, elec])]), out])
+                          W.VBox([W.HTML("<b>SLOs</b> (at P99) <b>and prices</b>"), voice, coding, chat, elec])]), out])
     display(box)
     return box
