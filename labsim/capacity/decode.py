@@ -121,15 +121,31 @@ def _validate(cfg: DecodeConfig) -> DecodeConfig:
     return cfg if kp == cfg.keep_parts else cfg.replace(keep_parts=kp)
 
 
-def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch, ctx) -> dict:
+def _dominant(bounds):
+    """Index of the largest of (memory, compute, interconnect, fixed) — the first on ties, like argmax."""
+    if isinstance(bounds[0], float) and all(isinstance(b_, float) for b_ in bounds):
+        return max(range(4), key=lambda i: bounds[i])
+    best = np.asarray(bounds[0], dtype=np.float64)
+    idx = np.zeros(np.broadcast(*bounds).shape, dtype=np.int8)
+    for i in (1, 2, 3):
+        b_ = np.asarray(bounds[i], dtype=np.float64)
+        more = b_ > best
+        idx = np.where(more, np.int8(i), idx)
+        best = np.maximum(best, b_)
+    return idx
+
+
+def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch, ctx, *,
+              need_fit: bool = True, need_dominant: bool = True) -> dict:
     """All decode equations at validated inputs — Python floats (one serving point) or broadcast arrays.
 
-    ``chips`` None → the chips :func:`plan` needs. Returns the dict documented in :func:`decode_sweep`.
+    ``chips`` None → the chips :func:`plan` needs. Returns the dict documented in :func:`decode_sweep`; with
+    ``need_fit=False`` (chips given) the capacity check is skipped, with ``need_dominant=False`` the bound index.
     """
     need = chips_needed(m, c, ctx, batch * cfg.microbatches, precision=cfg.precision,
                         expert_precision=cfg.expert_precision, kv_precision=cfg.kv_precision,
                         activation_precision=cfg.activation_precision, keep_parts=cfg.keep_parts,
-                        keep_precision=cfg.keep_precision)
+                        keep_precision=cfg.keep_precision) if (need_fit or chips is None) else 0.0
     if not c.peak_ops_per_s:
         raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog, so decode time cannot be "
                           "bounded by compute; add a sourced peak with catalog.add_chip(...) to use it")
@@ -179,12 +195,7 @@ def _evaluate(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, chips, batch
         inter, fixed = parts["allreduce_s"], parts["launch_s"]
         out = {"chips_used": n, "chips_per_layer": n, "tensor_parallel": n, "stages": 1.0}
         moved = r["bytes_read"]
-    bounds = (parts["memory_s"], parts["compute_s"], inter, fixed)
-    if isinstance(interval, float):
-        dom = max(range(4), key=lambda i: bounds[i])
-    else:
-        shape = np.shape(interval)
-        dom = np.argmax(np.stack([np.broadcast_to(b_, shape) for b_ in bounds]), axis=0)
+    dom = _dominant((parts["memory_s"], parts["compute_s"], inter, fixed)) if need_dominant else 0
     out.update({"parts": parts, "seconds_per_token": interval, "latency_s": latency,
                 "tokens_per_s": 1.0 / interval, "throughput_tokens_per_s": batch * cfg.microbatches / interval,
                 "aggregate_bandwidth_s": moved / (n * c.memory_bandwidth_bytes_per_s), "dominant_index": dom,
@@ -200,15 +211,26 @@ def _inputs(model, chip, precision, config, overrides):
     return m, c, cfg
 
 
+_ARRAY_OUTPUTS = ("seconds_per_token", "latency_s", "tokens_per_s", "throughput_tokens_per_s", "fits", "chips",
+                  "chips_needed", "chips_used", "chips_per_layer", "tensor_parallel", "stages",
+                  "aggregate_bandwidth_s", "dominant_index", "sram_read_s", "mxm_feed_s", "min_tensor_parallel")
+_INT_OUTPUTS = {"chips": np.int64, "tensor_parallel": np.int64, "dominant_index": np.int8, "fits": np.bool_}
+#: configurations evaluated at a time by decode_sweep (bounds its working memory, see benches/bench_capacity.py)
+SWEEP_CHUNK = 1 << 16
+_BOUND_OBJECTS = np.array(BOUNDS, dtype=object)
+
+
 def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, precision: str = "int8",
-                 config: DecodeConfig | None = None, **overrides) -> dict:
+                 config: DecodeConfig | None = None, outputs=None, **overrides) -> dict:
     """Vectorised :func:`decode_time` over arrays of ``chips``, ``batch`` and ``context_tokens`` (broadcast).
 
     ``chips=None`` uses the chips :func:`plan` needs at each (context, batch). ``overrides`` are fields of
     :class:`DecodeConfig`. Returns arrays ``seconds_per_token, tokens_per_s, throughput_tokens_per_s, latency_s,
-    dominant_bound`` (strings; ``dominant_index`` indexes :data:`BOUNDS`), ``fits`` (chips ≥ the need),
-    ``chips, chips_needed, tensor_parallel, chips_used, chips_per_layer, stages, aggregate_bandwidth_s`` and
-    ``parts`` (dict of arrays); ``config`` is the :class:`DecodeConfig` used.
+    dominant_index`` (int8 into :data:`BOUNDS`) and ``dominant_bound`` (the same as names, an object array of
+    shared strings), ``fits`` (chips ≥ the need), ``chips, chips_needed, tensor_parallel, chips_used,
+    chips_per_layer, stages, aggregate_bandwidth_s`` and ``parts`` (dict of arrays); ``config`` is the
+    :class:`DecodeConfig` used. ``outputs`` (names from the list above, ``"parts"`` for all parts) keeps only those
+    arrays — for sweeps of millions of configurations, which are evaluated :data:`SWEEP_CHUNK` at a time.
     """
     m, c, cfg = _inputs(model, chip, precision, config, overrides)
     if context_tokens is None:
@@ -223,17 +245,46 @@ def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, preci
     else:
         n = None
         b, ctx = broadcast(batch=b, context_tokens=ctx)
-    out = _evaluate(m, c, cfg, n, b, ctx)
+    valid = set(_ARRAY_OUTPUTS) | {"parts", "dominant_bound"}
+    if outputs is None:
+        want = valid
+    else:
+        want = {outputs} if isinstance(outputs, str) else set(outputs)
+        for w in want:
+            if w not in valid:
+                raise LabsimError(f"unknown decode_sweep output {w!r}; valid: {', '.join(sorted(valid))}")
     shape = np.shape(b)
-    for key in ("seconds_per_token", "latency_s", "tokens_per_s", "throughput_tokens_per_s", "fits",
-                "chips", "chips_needed", "chips_used", "chips_per_layer", "tensor_parallel", "stages",
-                "aggregate_bandwidth_s", "dominant_index", "sram_read_s", "mxm_feed_s"):
-        if key in out:
-            out[key] = np.broadcast_to(np.asarray(out[key]), shape).copy()
-    out["parts"] = {k_: np.broadcast_to(np.asarray(v), shape).copy() for k_, v in out["parts"].items()}
-    for key in ("chips", "tensor_parallel"):
-        out[key] = out[key].astype(np.int64)
-    out["dominant_bound"] = _BOUND_NAMES[out["dominant_index"]]
+    size = int(np.prod(shape)) if shape else 1
+    flat = [None if n is None else np.ravel(n), np.ravel(b), np.ravel(ctx)]
+    result: dict = {}
+    last = _evaluate(m, c, cfg, None if flat[0] is None else flat[0][:1], flat[1][:1], flat[2][:1]) if size == 0 \
+        else None
+    for lo in range(0, size, SWEEP_CHUNK):
+        hi = min(size, lo + SWEEP_CHUNK)
+        part = _evaluate(m, c, cfg, None if flat[0] is None else flat[0][lo:hi], flat[1][lo:hi], flat[2][lo:hi],
+                         need_fit=bool(want & {"fits", "chips_needed"}),
+                         need_dominant=bool(want & {"dominant_index", "dominant_bound"}))
+        for key in _ARRAY_OUTPUTS:
+            if key in part and (key in want or (key == "dominant_index" and "dominant_bound" in want)):
+                if key not in result:
+                    result[key] = np.empty(size, dtype=_INT_OUTPUTS.get(key, np.float64))
+                result[key][lo:hi] = np.broadcast_to(np.asarray(part[key]), (hi - lo,))
+        if "parts" in want:
+            parts = result.setdefault("parts", {})
+            for k_, v in part["parts"].items():
+                if k_ not in parts:
+                    parts[k_] = np.empty(size)
+                parts[k_][lo:hi] = np.broadcast_to(np.asarray(v), (hi - lo,))
+        last = part
+    out = {k_: v.reshape(shape) for k_, v in result.items() if k_ != "parts"}
+    if "parts" in result:
+        out["parts"] = {k_: v.reshape(shape) for k_, v in result["parts"].items()}
+    if "dominant_bound" in want:
+        out["dominant_bound"] = _BOUND_OBJECTS[out["dominant_index"]]
+        if "dominant_index" not in want:
+            del out["dominant_index"]
+    out["config"] = cfg
+    out["compute_precision"] = last["compute_precision"]
     return out
 
 
