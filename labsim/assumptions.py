@@ -1,7 +1,8 @@
 """Named model assumptions: every default of a labsim model is one row with its value, unit, status and source.
 
-Status tags: [P] primary, [S] secondary, [W] weak, [D] derived, [A] assumption (unpublished, overridable — the
-notebooks say so); two tags may be combined as "[A]/[S]".
+Status tags are the bibliography's (``docs/sources.md``): [P] primary, [S] secondary, [W] weak, [D] derived,
+[A] assumption (unpublished, overridable — the notebooks say so). ``source`` is a citation string naming keys of
+``labsim/data/sources.toml`` (``"[huatai26] Q3 §4"``) or carrying ``[A]``; :func:`table` prints it readably.
 """
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from types import MappingProxyType
 import numpy as np
 
 from .errors import LabsimError, check_name, check_text
+from .sources import cite
+from .table import Table
 
-__all__ = ["Assumption", "registry", "table"]
+__all__ = ["Assumption", "registry", "table", "format_value"]
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,8 @@ class Assumption:
     name: str
     value: object
     unit: str
-    status: str   #: [P] primary, [S] secondary, [D] derived, [A] assumption
-    source: str
+    status: str   #: [P] primary, [S] secondary, [W] weak, [D] derived, [A] assumption
+    source: str   #: citation string: "[key] locator" and/or "[A] …"
 
     def __post_init__(self):
         check_name("name", self.name)
@@ -41,6 +44,8 @@ _STATUS = re.compile(r"\[[PSWDA]\](/\[[PSWDA]\])?")
 
 def _check_value(value, depth: int = 0) -> None:
     """An assumption's value: a finite number, a bool, a string, or a short tuple of those."""
+    if value is None and depth == 0:
+        return
     if isinstance(value, (bool, np.bool_, str)):
         if isinstance(value, str):
             check_text("value", value, max_chars=1000)
@@ -80,13 +85,26 @@ def registry(rows: Iterable[Assumption]) -> Mapping[str, Assumption]:
     return MappingProxyType(out)
 
 
-def table(rows: Iterable[Assumption]) -> str:
-    """A plain-text table (name, value + unit, status, source), columns sized to their contents."""
+def format_value(value: object) -> str:
+    """A value as a reader wants it: floats to 4 significant digits (1.333, 5e-06), sequences comma-separated."""
+    if value is not None:
+        _check_value(tuple(value) if isinstance(value, list) else value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
+    if isinstance(value, (tuple, list)):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def table(rows: Iterable[Assumption], *, title: str | None = None) -> Table:
+    """The assumptions as a :class:`~labsim.table.Table` (name, value + unit, status, readable source): aligned
+    text when printed, an HTML table when it is the last expression of a notebook cell."""
     rows = _rows(rows)
-    values = [f"{a.value} {a.unit}".strip() for a in rows]
-    wn = max([4] + [len(a.name) for a in rows]) + 2
-    wv = min(40, max([5] + [len(v) for v in values]) + 2)
-    lines = [f"{'name':<{wn}}{'value':<{wv}}{'status':<9}source"]
-    for a, v in zip(rows, values):
-        lines.append(f"{a.name:<{wn}}{v[:wv - 1]:<{wv}}{a.status:<9}{a.source}")
-    return "\n".join(lines)
+    if title is not None:
+        check_text("title", title, max_chars=500)
+    body = [(a.name, f"{format_value(a.value)} {a.unit}".strip(), a.status, cite(a.source)) for a in rows]
+    return Table(("name", "value", "status", "source"), body, align="llll", title=title, wide=(3,))

@@ -156,7 +156,7 @@ def check_choice(name: str, value, choices: Iterable[str], *, what: str = "value
     if isinstance(value, str) and value in options:
         return value
     # "unknown precision 'int9'" — not "unknown precision precision='int9'" — when the name says it already
-    said = name.replace("_", " ").lower() == what.lower()
+    said = name == what
     msg = f"unknown {what} {_fmt(value) if said else f'{name}={_fmt(value)}'}; valid: {', '.join(options)}"
     if isinstance(value, str):
         # a unique option that starts with what was typed beats edit distance ("nvidia-h100" → "-sxm", not "h200")

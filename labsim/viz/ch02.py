@@ -205,12 +205,18 @@ def _gpu_samples(contention: bool, cotenant_prob: float, launch_overhead_us: flo
     return s
 
 
+#: where a software-scheduled network ends: ISCA 2022's design, or the report's view
+NETWORKS = {"ISCA 2022: 10,440 chips": multichip.RealScaleParams().sync_domain_chips,
+            "the report: 576 chips": multichip.RealScaleParams().report_sync_domain_chips}
+
+
 def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips: int = 64,
             tsp_layer_s: float = 1e-6, contention: bool = True, ethernet: str = "rdma", n: int = EXPLORE_RUNS,
-            seed: int = 0) -> dict:
+            seed: int = 0, sync_domain_chips: int | None = None) -> dict:
     """Widget callback: GPU decoder-layer latency (Llama 3.1 8B on the H100 model, ``n`` seeded runs) under
     co-tenant contention and launch overhead, and the end-to-end latency of a pipeline of ``n_chips`` TSP stages of
-    ``tsp_layer_s`` each (deterministic inside one synchronous domain, Ethernet jitter [A] beyond).
+    ``tsp_layer_s`` each (deterministic inside one scheduled network of ``sync_domain_chips`` — 10,440 by default
+    (ISCA 2022), 576 in the report's view — Ethernet jitter [A] beyond).
 
     GPU samples are cached per (contention, co-tenant probability, launch overhead, n, seed) — a move of the chip
     slider does not re-run the GPU model; with contention off the co-tenant probability has no effect and shares
@@ -225,12 +231,16 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
     n = check_int("n", n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     s = _gpu_samples(bool(contention), float(cp) if contention else 0.0, float(lo), n, seed)
-    pipe_s = multichip.pipeline_latency_samples(n_chips, tsp_layer_s, n=min(n, 10_000), seed=seed, ethernet=ethernet)
+    params = None if sync_domain_chips is None else multichip.realscale_params(
+        sync_domain_chips=check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS))
+    pipe_s = multichip.pipeline_latency_samples(n_chips, tsp_layer_s, n=min(n, 10_000), seed=seed, ethernet=ethernet,
+                                                params=params)
     pipe = multichip.percentiles(pipe_s)
-    pipe["domains"] = multichip.domains_needed(n_chips)
+    dom_size = multichip.RealScaleParams().sync_domain_chips if params is None else params.sync_domain_chips
+    pipe["domains"] = multichip.domains_needed(n_chips, sync_domain_chips=dom_size)
     return {"gpu": gpu.percentiles(s), "gpu_samples": s, "pipeline": pipe, "pipeline_samples": pipe_s,
-            "domains": pipe["domains"], "hops": multichip.pipeline_hops(n_chips), "n_chips": n_chips,
-            "tsp_layer_s": float(tsp_layer_s)}
+            "domains": pipe["domains"], "hops": multichip.pipeline_hops(n_chips, params=params), "n_chips": n_chips,
+            "tsp_layer_s": float(tsp_layer_s), "sync_domain_chips": dom_size}
 
 
 def explore_text(r: dict) -> str:
@@ -397,7 +407,7 @@ def make_reservation_widget(sched: Schedule | None = None):
 
 def make_ch02_widget(tsp_layer_s: float = 1e-6):
     """Controls: co-tenant contention, kernel launch overhead, chips in the TSP pipeline (each stage
-    ``tsp_layer_s``), Ethernet preset. Each move calls :func:`explore` (GPU runs cached), writes
+    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's 576). Each move calls :func:`explore` (GPU runs cached), writes
     :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
     area to clear and refill."""
     import ipywidgets as W
@@ -415,12 +425,15 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
         n_chips=W.IntSlider(value=64, min=1, max=2000, step=1, description="chips in pipeline", style=style,
                             layout=lay, continuous_update=False),
         ethernet=W.Dropdown(options=sorted(multichip.ETHERNET_PRESETS), value="rdma", description="Ethernet [A]"),
+        network=W.Dropdown(options=list(NETWORKS), value="the report: 576 chips", description="network ends at",
+                           style=style, layout=lay),
     )
     text = W.HTML()
     image = W.Image(format="png", layout=W.Layout(width="860px"))
 
-    def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet):
-        r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet)
+    def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet, network="the report: 576 chips"):
+        r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet,
+                    sync_domain_chips=NETWORKS[network])
         text.value = pre(explore_text(r))
         image.value = view.update(r)
         return r
