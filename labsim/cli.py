@@ -225,6 +225,8 @@ def _cmd_plan(args) -> int:
     except LabsimError as exc:
         if args.chips is not None:  # the user's own --chips value is what is wrong: exit 2, in the CLI's words
             msg = str(exc).replace("chips = ", "--chips ", 1).replace("allow_overflow=True", "--allow-overflow")
+            if "--allow-overflow" not in msg and "out of range" in msg:
+                msg += " (or add --allow-overflow to time this many chips anyway)"
             raise UsageError(msg) from None
         d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modelled
     if args.json:

@@ -511,7 +511,7 @@ def fig11_table(columns=None):
     rounding): aligned text when printed, an HTML table in a notebook."""
     from .table import Table
 
-    cols = list(COLUMNS if columns is None else columns)
+    cols = _columns(columns)
     by = {(ch.field, ch.column): ch for ch in compare_fig11(cols)}
     body = []
     for row in fig11_printed():

@@ -30,94 +30,420 @@ PUBLIC = cc.public_callables()
 FUZZED = sorted(k for k in PUBLIC if k in TABLE)
 
 # ------------------------------------------------------------------------------------------------ known, owned elsewhere
-#: (callable, parameter) -> reproducer and what goes wrong. capacity.py and gpu.py are being rewritten by the lead
-#: (issue 13); sources.py is the lead's bibliography module.
+# (callable, parameter) -> a reproducer (the first bad value that breaks it) and what goes wrong. Generated from a
+# full sweep and then reviewed; a pair that starts to pass is simply not reported (xfail is not strict).
+
+#: capacity/ and gpu.py are being rewritten by the lead (issue 13); sources.py, table.py, validation.py and
+#: viz/validation.py are the lead's too.
 KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
-    ("capacity.decode_intensity", "batch"): "decode_intensity(M, batch=2.5) accepts a fractional batch",
-    ("capacity.decode_intensity", "expert_precision"):
-        "decode_intensity(M, expert_precision=nan): the error says 'precision', not 'expert_precision'",
-    ("capacity.decode_sweep", "bandwidth_efficiency"): "decode_sweep(M, C, bandwidth_efficiency=5e-324) → inf",
-    ("capacity.decode_sweep", "compute_efficiency"): "decode_sweep(M, C, compute_efficiency=5e-324) → inf",
-    ("capacity.decode_sweep", "kernels_per_layer"): "decode_sweep(M, C, kernels_per_layer=2.5) accepted",
-    ("capacity.decode_sweep", "mxm_feed_bytes_per_cycle"): "decode_sweep(M, C, mxm_feed_bytes_per_cycle=5e-324) → inf",
-    ("capacity.decode_sweep", "op_latency_cycles"): "decode_sweep(M, C, op_latency_cycles=1e308) → inf",
-    ("capacity.decode_sweep", "serial_ops_per_layer"): "decode_sweep(M, C, serial_ops_per_layer=1e308) → inf",
-    ("capacity.decode_time", "bandwidth_efficiency"): "decode_time(M, C, bandwidth_efficiency=5e-324) → inf",
-    ("capacity.decode_time", "compute_efficiency"): "decode_time(M, C, compute_efficiency=5e-324) → inf",
-    ("capacity.decode_time", "kernels_per_layer"): "decode_time(M, C, kernels_per_layer=2.5) accepted",
-    ("capacity.decode_time", "mxm_feed_bytes_per_cycle"): "decode_time(M, C, mxm_feed_bytes_per_cycle=5e-324) → inf",
-    ("capacity.decode_time", "op_latency_cycles"): "decode_time(M, C, op_latency_cycles=1e308) → inf",
-    ("capacity.decode_time", "serial_ops_per_layer"): "decode_time(M, C, serial_ops_per_layer=1e308) → inf",
-    ("capacity.decode_time", "kernel_launch_s"): "decode_time(M, 'nvidia-h100-sxm', kernel_launch_s=1e308) → inf "
-                                                 "seconds_per_token (on a GPU chip; the sweep uses C)",
-    ("capacity.experts_touched", "batch"): "experts_touched(128, 4, 2.5) accepts a fractional batch",
-    ("capacity.plan", "keep_parts"): "plan(M, C, keep_parts=None) → raw TypeError",
-    ("capacity.plan", "price_usd_per_chip"): "plan(M, C, price_usd_per_chip=1e308).capex_usd = inf",
-    ("capacity.plan", "workspace_vectors"): "plan(M, C, workspace_vectors=1e308) → raw OverflowError",
-    ("capacity.plan_sweep", "price_usd_per_chip"): "plan_sweep(M, C, price_usd_per_chip=1e308)['capex_usd'] = inf",
-    ("capacity.plan_sweep", "workspace_vectors"): "plan_sweep(M, C, workspace_vectors=1e308) → inf bytes",
-    ("capacity.prefill_sweep", "bandwidth_efficiency"): "prefill_sweep(M, C, prompt_tokens=512, "
-                                                        "bandwidth_efficiency=5e-324) → nan",
-    ("capacity.prefill_sweep", "compute_efficiency"): "prefill_sweep(..., compute_efficiency=5e-324) → nan",
-    ("capacity.prefill_sweep", "context_tokens"): "prefill_sweep(M, C, prompt_tokens=[256, 512], context_tokens=[]) "
-                                                  "→ raw ValueError (broadcast)",
-    ("capacity.prefill_sweep", "prompt_tokens"): "prefill_sweep(M, C, prompt_tokens=1e308): the error names "
-                                                 "context_tokens, not prompt_tokens",
-    ("capacity.prefill_time", "bandwidth_efficiency"): "prefill_time(M, C, prompt_tokens=512, "
-                                                       "bandwidth_efficiency=5e-324) → nan",
-    ("capacity.prefill_time", "compute_efficiency"): "prefill_time(..., compute_efficiency=5e-324) → nan",
-    ("capacity.reconcile_576", "*"): "reconcile_576() itself: rows[9]['added'] = nan (a NaN marker row)",
-    ("capacity.reconcile_576", "context_tokens"): "reconcile_576(context_tokens=0)[9]['added'] = nan",
-    ("capacity.reconcile_576", "keep_parts"): "reconcile_576(keep_parts=None)[9]['added'] = nan",
-    ("capacity.reconcile_576", "overhead"): "reconcile_576(overhead=5e-324)[9]['added'] = nan",
-    ("capacity.ridge_intensity", "peak_ops_per_s"): "ridge_intensity(C, peak_ops_per_s=inf) → inf",
-    ("capacity.roofline", "peak_ops_per_s"): "roofline(C, 10.0, peak_ops_per_s=np.array([])) → raw ValueError",
-    ("capacity.roofline_points", "batch"): "roofline_points(M, C, batch=2.5) accepted",
-    ("capacity.roofline_points", "precision"): "roofline_points(M, C, precision=[]) → raw TypeError (unhashable)",
-    ("gpu.Kernel", "name"): "Kernel(nan, 1e9, 1e6) accepts a non-string name",
-    ("gpu.decoder_layer_kernels", "bytes_per_element"): "decoder_layer_kernels(4096, 14336, 32, 8, 128, "
-                                                        "bytes_per_element=1e308): the error names 'bytes'",
-    ("gpu.isolated_latency_s", "cuda_graph"): "isolated_latency_s(kernels, cuda_graph=np.array([])) → raw ValueError",
-    ("gpu.kernels_from_graph", "bytes_per_element"): "kernels_from_graph(g, bytes_per_element=1e308): names 'bytes'",
-    ("gpu.mlp_kernels", "bytes_per_element"): "mlp_kernels(4096, 14336, bytes_per_element=1e308): names 'bytes'",
-    ("sources.check_citation", "text"): "check_citation('x', nan): the error does not name 'text'",
-    ("sources.cite", "text"): "cite(nan) → raw TypeError",
-    ("sources.keys_in", "text"): "keys_in(nan) → raw TypeError",
-    ("sources.reference", "key"): "reference(nan) → raw TypeError",
-    ("sources.source", "key"): "source(nan) → raw TypeError",
+    ("capacity.plan.reconcile_576", "*"): "reconcile_576() itself: rows[9]['added'] = nan (a NaN marker row)",
+    ('capacity.decode.compute_bound_batch', 'context_tokens'):
+        'capacity.decode.compute_bound_batch(context_tokens=5e-324): accepted 5e-324 where a whole number is expected',
+    ('capacity.decode.decode_sweep', 'batch'):
+        "capacity.decode.decode_sweep(batch=[]): raw KeyError: 'dominant_index'",
+    ('capacity.decode.decode_sweep', 'outputs'):
+        "capacity.decode.decode_sweep(outputs=nan): raw TypeError: 'float' object is not iterable",
+    ('capacity.defaults.DecodeConfig', 'compute_efficiency'):
+        "capacity.defaults.DecodeConfig(compute_efficiency=5e-324): non-finite result: result[1].seconds_per_token = inf; result[1].parts['compute_s'] = inf; result[1].summary...",
+    ('capacity.defaults.DecodeConfig', 'ethernet'):
+        "capacity.defaults.DecodeConfig(ethernet=[]): raw TypeError: unhashable type: 'list'",
+    ('capacity.defaults.DecodeConfig', 'gpu_allreduce_latency_s'):
+        'capacity.defaults.DecodeConfig(gpu_allreduce_latency_s=nan): non-finite result: result[0].gpu_allreduce_latency_s = nan; result[1].config.gpu_allreduce_latency_s = nan',
+    ('capacity.defaults.DecodeConfig', 'hop_source'):
+        "capacity.defaults.DecodeConfig(hop_source=[]): raw TypeError: unhashable type: 'list'",
+    ('capacity.defaults.DecodeConfig', 'keep_parts'):
+        'capacity.defaults.DecodeConfig(keep_parts=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('capacity.defaults.DecodeConfig', 'kernel_gap_s'):
+        'capacity.defaults.DecodeConfig(kernel_gap_s=nan): non-finite result: result[0].kernel_gap_s = nan; result[1].config.kernel_gap_s = nan',
+    ('capacity.defaults.DecodeConfig', 'kernel_launch_s'):
+        'capacity.defaults.DecodeConfig(kernel_launch_s=nan): non-finite result: result[0].kernel_launch_s = nan; result[1].config.kernel_launch_s = nan',
+    ('capacity.defaults.DecodeConfig', 'kernels_per_layer'):
+        'capacity.defaults.DecodeConfig(kernels_per_layer=nan): non-finite result: result[0].kernels_per_layer = nan; result[1].config.kernels_per_layer = nan',
+    ('capacity.defaults.DecodeConfig', 'layer_chain_cycles'):
+        "capacity.defaults.DecodeConfig(layer_chain_cycles=[]): raw TypeError: unhashable type: 'list'",
+    ('capacity.defaults.DecodeConfig', 'mesh_chip_boundary_s'):
+        'capacity.defaults.DecodeConfig(mesh_chip_boundary_s=nan): non-finite result: result[0].mesh_chip_boundary_s = nan; result[1].config.mesh_chip_boundary_s = nan',
+    ('capacity.defaults.DecodeConfig', 'mesh_hop_s'):
+        'capacity.defaults.DecodeConfig(mesh_hop_s=nan): non-finite result: result[0].mesh_hop_s = nan; result[1].config.mesh_hop_s = nan',
+    ('capacity.defaults.DecodeConfig', 'microbatches'):
+        'capacity.defaults.DecodeConfig(microbatches=True): accepted True where a number is expected',
+    ('capacity.defaults.DecodeConfig', 'moe_schedule'):
+        'capacity.defaults.DecodeConfig(moe_schedule=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('capacity.defaults.DecodeConfig', 'mxm_feed_bytes_per_cycle'):
+        "capacity.defaults.DecodeConfig(mxm_feed_bytes_per_cycle=1e308): non-finite result: result[1].aggregate_bandwidth_s = nan; result[1].notes prints 'ame bytes at the 80 TB/s ...",
+    ('capacity.defaults.DecodeConfig', 'precision'):
+        'capacity.defaults.DecodeConfig(precision=nan): non-finite result: result[0].precision = nan',
+    ('capacity.defaults.DecodeConfig', 'sync_domain_chips'):
+        "capacity.defaults.DecodeConfig(sync_domain_chips=[]): raw TypeError: unhashable type: 'list'",
+    ('capacity.memory.experts_touched', 'batch'):
+        'capacity.memory.experts_touched(batch=2.5): accepted 2.5 where a whole number is expected',
+    ('capacity.plan.plan', 'keep_parts'):
+        "capacity.plan.plan(keep_parts=None): raw TypeError: 'NoneType' object is not iterable",
+    ('capacity.plan.reconcile_576', 'context_tokens'):
+        "capacity.plan.reconcile_576(context_tokens=0): non-finite result: result[9]['added'] = nan",
+    ('capacity.plan.reconcile_576', 'keep_parts'):
+        "capacity.plan.reconcile_576(keep_parts=None): non-finite result: result[9]['added'] = nan",
+    ('capacity.plan.reconcile_576', 'overhead'):
+        "capacity.plan.reconcile_576(overhead=5e-324): non-finite result: result[9]['added'] = nan",
+    ('capacity.prefill.prefill_sweep', 'bandwidth_efficiency'):
+        "capacity.prefill.prefill_sweep(bandwidth_efficiency=5e-324): non-finite result: result['seconds'][[0]] = inf; result['compute_s'][[0]] = nan; result['memory_s'][[0]] = nan",
+    ('capacity.prefill.prefill_sweep', 'compute_efficiency'):
+        "capacity.prefill.prefill_sweep(compute_efficiency=5e-324): non-finite result: result['seconds'][[0]] = nan; result['compute_s'][[0]] = nan; result['memory_s'][[0]] = nan",
+    ('capacity.prefill.prefill_sweep', 'context_tokens'):
+        "capacity.prefill.prefill_sweep(context_tokens=[]): raw KeyError: 'dominant_index'",
+    ('capacity.prefill.prefill_sweep', 'kv_precision'):
+        "capacity.prefill.prefill_sweep(kv_precision=None): LabsimError does not name 'kv_precision': unknown precision None; valid: bf16, bfp16, bfp8, fp16, fp32, fp8...",
+    ('capacity.prefill.prefill_sweep', 'prompt_tokens'):
+        "capacity.prefill.prefill_sweep(prompt_tokens=[]): raw KeyError: 'dominant_index'",
+    ('capacity.prefill.prefill_time', 'bandwidth_efficiency'):
+        "capacity.prefill.prefill_time(bandwidth_efficiency=5e-324): non-finite result: result.seconds = inf; result.parts['compute_s'] = nan; result.parts['memory_s'] = nan",
+    ('capacity.prefill.prefill_time', 'compute_efficiency'):
+        "capacity.prefill.prefill_time(compute_efficiency=5e-324): non-finite result: result.seconds = nan; result.tokens_per_s = nan; result.parts['compute_s'] = nan",
+    ('capacity.prefill.prefill_time', 'kv_precision'):
+        "capacity.prefill.prefill_time(kv_precision=None): LabsimError does not name 'kv_precision': unknown precision None; valid: bf16, bfp16, bfp8, fp16, fp32, fp8...",
+    ('capacity.roofline.decode_intensity', 'batch'):
+        'capacity.roofline.decode_intensity(batch=2.5): accepted 2.5 where a whole number is expected',
+    ('capacity.roofline.ridge_intensity', 'peak_ops_per_s'):
+        'capacity.roofline.ridge_intensity(peak_ops_per_s=inf): non-finite result: result = inf',
+    ('capacity.roofline.roofline', 'peak_ops_per_s'):
+        'capacity.roofline.roofline(peak_ops_per_s=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('capacity.roofline.roofline_points', 'batch'):
+        'capacity.roofline.roofline_points(batch=2.5): accepted 2.5 where a whole number is expected',
+    ('capacity.roofline.roofline_points', 'precision'):
+        'capacity.roofline.roofline_points(precision=nan): raw KeyError: nan',
+    ('gpu.Kernel', 'name'):
+        'gpu.Kernel(name=nan): non-finite result: result[0].name = nan',
+    ('gpu.decoder_layer_kernels', 'bytes_per_element'):
+        "gpu.decoder_layer_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be finite, got inf",
+    ('gpu.isolated_latency_s', 'cuda_graph'):
+        'gpu.isolated_latency_s(cuda_graph=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('gpu.kernels_from_graph', 'bytes_per_element'):
+        "gpu.kernels_from_graph(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be finite, got inf",
+    ('gpu.mlp_kernels', 'bytes_per_element'):
+        "gpu.mlp_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be finite, got inf",
+    ('sources.check_citation', 'text'):
+        'sources.check_citation(text=nan): LabsimError does not name \'text\': fuzz: source must be a non-empty citation such as "[isca20] §II", got nan',
+    ('sources.cite', 'text'):
+        "sources.cite(text=nan): raw TypeError: expected string or bytes-like object, got 'float'",
+    ('sources.keys_in', 'text'):
+        "sources.keys_in(text=nan): raw TypeError: expected string or bytes-like object, got 'float'",
+    ('sources.reference', 'key'):
+        "sources.reference(key=nan): raw TypeError: 'float' object is not iterable",
+    ('sources.source', 'key'):
+        "sources.source(key=nan): raw TypeError: 'float' object is not iterable",
+    ('table.Table', 'align'):
+        "table.Table(align=nan): raw TypeError: object of type 'float' has no len()",
+    ('table.Table', 'header'):
+        "table.Table(header=nan): raw TypeError: 'float' object is not iterable",
+    ('table.Table', 'rows'):
+        "table.Table(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('table.Table', 'title'):
+        'table.Table(title=nan): raw TypeError: sequence item 0: expected str instance, float found',
+    ('table.Table', 'wide'):
+        "table.Table(wide=nan): raw TypeError: 'float' object is not iterable",
+    ('validation.compare', 'selection'):
+        "validation.compare(selection=nan): raw TypeError: 'float' object is not iterable",
+    ('validation.infer_gpu_allreduce_latency', 'hi_s'):
+        "validation.infer_gpu_allreduce_latency(hi_s=nan): LabsimError does not name 'hi_s': gpu_allreduce_latency_s must be finite, got nan",
+    ('validation.infer_gpu_allreduce_latency', 'lo_s'):
+        "validation.infer_gpu_allreduce_latency(lo_s=nan): LabsimError does not name 'lo_s': gpu_allreduce_latency_s must be finite, got nan",
+    ('validation.predict', 'point'):
+        "validation.predict(point=nan): raw AttributeError: 'float' object has no attribute 'decode_kwargs'",
+    ('validation.summary', 'rows'):
+        "validation.summary(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.HtmlTable', 'caption'):
+        "viz.validation.HtmlTable(caption=nan): raw AttributeError: 'float' object has no attribute 'replace'",
+    ('viz.validation.HtmlTable', 'header'):
+        "viz.validation.HtmlTable(header=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.HtmlTable', 'rows'):
+        "viz.validation.HtmlTable(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.moe_schedule_table', 'ids'):
+        "viz.validation.moe_schedule_table(ids=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.validation_scatter', 'ax'):
+        "viz.validation.validation_scatter(ax=nan): raw AttributeError: 'float' object has no attribute 'plot'",
+    ('viz.validation.validation_scatter', 'band'):
+        'viz.validation.validation_scatter(band=10**400): raw OverflowError: int too large to convert to float',
+    ('viz.validation.validation_scatter', 'rows'):
+        "viz.validation.validation_scatter(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.validation_table', 'rows'):
+        "viz.validation.validation_table(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.validation.validation_table', 'worst'):
+        'viz.validation.validation_table(worst=nan): raw TypeError: slice indices must be integers or None or have an __index__ method',
+}
+
+#: Chapter 7 (systolic.py, mesh.py, numerics.py, silicon.py, viz/ch07.py), merged by the lead from the ch07 branch.
+KNOWN_CH07: dict[tuple[str, str], str] = {
+    ("systolic.SystolicArray", "*"): "SystolicArray() itself: weight_bytes_per_cycle = inf by default ('unlimited')",
+    ('mesh.hops', 'dst'):
+        'mesh.hops(dst=nan): raw ValueError: cannot convert float NaN to integer',
+    ('mesh.hops', 'src'):
+        'mesh.hops(src=nan): raw ValueError: cannot convert float NaN to integer',
+    ('mesh.latency_vs_load', 'loads'):
+        "mesh.latency_vs_load(loads=5e-324): non-finite result: result['dyn_p50'][[0]] = nan; result['dyn_p99'][[0]] = nan; result['dyn_p999'][[0]] = nan",
+    ('mesh.schedule_static', 'traffic_'):
+        "mesh.schedule_static(traffic_=nan): raw TypeError: object of type 'float' has no len()",
+    ('mesh.simulate', 'traffic_'):
+        "mesh.simulate(traffic_=nan): raw TypeError: object of type 'float' has no len()",
+    ('mesh.zero_load_latency_cycles', 'dst'):
+        'mesh.zero_load_latency_cycles(dst=nan): raw ValueError: cannot convert float NaN to integer',
+    ('mesh.zero_load_latency_cycles', 'src'):
+        'mesh.zero_load_latency_cycles(src=nan): raw ValueError: cannot convert float NaN to integer',
+    ('numerics.FloatFormat', 'bias'):
+        'numerics.FloatFormat(bias=nan): raw TypingError: Failed in nopython mode pipeline (step: nopython frontend) Failed in nopython mode pipelin...',
+    ('numerics.FloatFormat', 'e4m3_nan_only'):
+        'numerics.FloatFormat(e4m3_nan_only=nan): non-finite result: result[0].e4m3_nan_only = nan',
+    ('numerics.FloatFormat', 'exp_bits'):
+        "numerics.FloatFormat(exp_bits=nan): raw TypeError: unsupported operand type(s) for <<: 'int' and 'float'",
+    ('numerics.FloatFormat', 'ieee_special'):
+        'numerics.FloatFormat(ieee_special=nan): non-finite result: result[0].ieee_special = nan',
+    ('numerics.FloatFormat', 'man_bits'):
+        "numerics.FloatFormat(man_bits=(not run)): crash: numerics.quantize([1.0], numerics.FloatFormat('x', 4, 10**15, 7)) segfaults (no validation of the fo...",
+    ('numerics.FloatFormat', 'name'):
+        'numerics.FloatFormat(name=nan): non-finite result: result[0].name = nan',
+    ('numerics.FloatFormat', 'source'):
+        'numerics.FloatFormat(source=nan): non-finite result: result[0].source = nan',
+    ('numerics.attention', 'data'):
+        "numerics.attention(data=nan): raw TypeError: 'float' object is not iterable",
+    ('numerics.attention', 'kv_format'):
+        "numerics.attention(kv_format=nan): LabsimError does not name 'kv_format': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_152, f...",
+    ('numerics.attention', 'logits_format'):
+        "numerics.attention(logits_format=nan): LabsimError does not name 'logits_format': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_15...",
+    ('numerics.attention_sweep', 'contexts'):
+        'numerics.attention_sweep(contexts=inf): raw OverflowError: cannot convert float infinity to integer',
+    ('numerics.bytes_moved_per_token', 'kv_precision'):
+        "numerics.bytes_moved_per_token(kv_precision=nan): LabsimError does not name 'kv_precision': unknown precision nan; valid: bf16, bfp16, bfp8, fp16, fp32, fp8,...",
+    ('numerics.bytes_moved_per_token', 'logits_precision'):
+        "numerics.bytes_moved_per_token(logits_precision=nan): LabsimError does not name 'logits_precision': unknown precision nan; valid: bf16, bfp16, bfp8, fp16, fp32, ...",
+    ('numerics.bytes_moved_per_token', 'weight_precision'):
+        "numerics.bytes_moved_per_token(weight_precision=nan): LabsimError does not name 'weight_precision': unknown precision nan; valid: bf16, bfp16, bfp8, fp16, fp32, ...",
+    ('numerics.float_dot', 'a'):
+        'numerics.float_dot(a=10**400): raw OverflowError: int too large to convert to float',
+    ('numerics.float_dot', 'b'):
+        'numerics.float_dot(b=10**400): raw OverflowError: int too large to convert to float',
+    ('numerics.float_gemv', 'W'):
+        'numerics.float_gemv(W=10**400): raw OverflowError: int too large to convert to float',
+    ('numerics.float_gemv', 'activations'):
+        "numerics.float_gemv(activations=nan): LabsimError does not name 'activations': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_152,...",
+    ('numerics.float_gemv', 'output'):
+        "numerics.float_gemv(output=nan): LabsimError does not name 'output': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_152, fp16...",
+    ('numerics.float_gemv', 'weights'):
+        "numerics.float_gemv(weights=nan): LabsimError does not name 'weights': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_152, fp1...",
+    ('numerics.float_gemv', 'x'):
+        'numerics.float_gemv(x=10**400): raw OverflowError: int too large to convert to float',
+    ('numerics.fmt', 'name'):
+        "numerics.fmt(name=nan): LabsimError does not name 'name': unknown number format format=nan; valid: bf16, cfp8_143, cfp8_152, fp16, ...",
+    ('numerics.quantize', 'x'):
+        'numerics.quantize(x=1e308): non-finite result: result = nan',
+    ('numerics.quantize_int8', 'W'):
+        'numerics.quantize_int8(W=10**400): raw OverflowError: int too large to convert to float',
+    ('silicon.die_yield', 'alpha'):
+        'silicon.die_yield(alpha=True): accepted True where a number is expected',
+    ('silicon.dies_per_wafer', 'wafer_diameter_mm'):
+        "silicon.dies_per_wafer(wafer_diameter_mm=1e308): raw OverflowError: (34, 'Numerical result out of range')",
+    ('silicon.good_die_cost_usd', 'alpha'):
+        'silicon.good_die_cost_usd(alpha=True): accepted True where a number is expected',
+    ('silicon.good_die_cost_usd', 'defect_density_per_mm2'):
+        'silicon.good_die_cost_usd(defect_density_per_mm2=2.5): non-finite result: result = inf',
+    ('silicon.good_die_cost_usd', 'node_name'):
+        "silicon.good_die_cost_usd(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.next_lpu_chip', 'base'):
+        "silicon.next_lpu_chip(base=nan): LabsimError does not name 'base': unknown chip name=nan; valid: cerebras-cs3, google-tpu-v1, google-tpu-v7,...",
+    ('silicon.next_lpu_chip', 'name'):
+        'silicon.next_lpu_chip(name=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('silicon.next_lpu_whatif', 'base'):
+        "silicon.next_lpu_whatif(base=nan): LabsimError does not name 'base': unknown chip name=nan; valid: cerebras-cs3, google-tpu-v1, google-tpu-v7,...",
+    ('silicon.next_lpu_whatif', 'base_node'):
+        "silicon.next_lpu_whatif(base_node=nan): LabsimError does not name 'base_node': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.next_lpu_whatif', 'batch'):
+        "silicon.next_lpu_whatif(batch=None): raw TypeError: unsupported operand type(s) for *: 'NoneType' and 'int'",
+    ('silicon.next_lpu_whatif', 'context_tokens'):
+        'silicon.next_lpu_whatif(context_tokens=None): accepted None where a number is expected',
+    ('silicon.next_lpu_whatif', 'defect_density_per_mm2'):
+        "silicon.next_lpu_whatif(defect_density_per_mm2=2.5): LabsimError does not name 'defect_density_per_mm2': price_usd must be finite, got nan",
+    ('silicon.next_lpu_whatif', 'die_area_mm2'):
+        "silicon.next_lpu_whatif(die_area_mm2=[]): raw TypeError: unsupported operand type(s) for /: 'float' and 'list'",
+    ('silicon.next_lpu_whatif', 'microbatches'):
+        "silicon.next_lpu_whatif(microbatches=nan): LabsimError does not name 'microbatches': batch must be an integer, got nan (float)",
+    ('silicon.next_lpu_whatif', 'node_name'):
+        "silicon.next_lpu_whatif(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.node', 'name'):
+        "silicon.node(name=nan): LabsimError does not name 'name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.simulate_wafers', 'alpha'):
+        'silicon.simulate_wafers(alpha=(not run)): crash: hang: silicon.simulate_wafers(725.0, 0.001, n_wafers=2, alpha=5e-324) never returns (a numba loop, n...',
+    ('silicon.sram_area_mm2', 'array_efficiency'):
+        'silicon.sram_area_mm2(array_efficiency=5e-324): non-finite result: result = inf',
+    ('silicon.sram_area_mm2', 'node_name'):
+        "silicon.sram_area_mm2(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.sram_bytes_on_die', 'die_area_mm2'):
+        'silicon.sram_bytes_on_die(die_area_mm2=1e308): non-finite result: result = inf',
+    ('silicon.sram_bytes_on_die', 'node_name'):
+        "silicon.sram_bytes_on_die(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.sram_mb_per_mm2', 'node_name'):
+        "silicon.sram_mb_per_mm2(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('silicon.sram_usd_per_gb', 'array_efficiency'):
+        'silicon.sram_usd_per_gb(array_efficiency=5e-324): non-finite result: result = inf',
+    ('silicon.sram_usd_per_gb', 'defect_density_per_mm2'):
+        'silicon.sram_usd_per_gb(defect_density_per_mm2=2.5): non-finite result: result = inf',
+    ('silicon.sram_usd_per_gb', 'node_name'):
+        "silicon.sram_usd_per_gb(node_name=nan): LabsimError does not name 'node_name': unknown process node node=nan; valid: 14nm, 3nm, 5nm, 7nm",
+    ('systolic.SystolicArray', 'clock_hz'):
+        'systolic.SystolicArray(clock_hz=1e308): non-finite result: result[0].weight_bytes_per_cycle = inf; result[0].peak_macs_per_s = inf',
+    ('systolic.SystolicArray', 'weight_bytes_per_cycle'):
+        'systolic.SystolicArray(weight_bytes_per_cycle=inf): non-finite result: result[0].weight_bytes_per_cycle = inf',
+    ('systolic.SystolicArray', 'weight_shift_cycles'):
+        'systolic.SystolicArray(weight_shift_cycles=0): non-finite result: result[0].weight_bytes_per_cycle = inf',
+    ('systolic.mlp_batch_latency', 'batches'):
+        "systolic.mlp_batch_latency(batches=1e308): LabsimError does not name 'batches': batch = an integer of 19 digits is out of range; allowed: integers in ...",
+    ('systolic.mlp_batch_latency', 'layer_shapes'):
+        "systolic.mlp_batch_latency(layer_shapes=nan): raw TypeError: 'float' object is not iterable",
+    ('systolic.simulate', 'record'):
+        'systolic.simulate(record=10**400): raw OverflowError: int too big to convert',
+    ('systolic.tpu_v1_array', 'weights_on_chip'):
+        'systolic.tpu_v1_array(weights_on_chip=nan): non-finite result: result.weight_bytes_per_cycle = inf',
+    ('systolic.tsp_gemv', 'geometry'):
+        "systolic.tsp_gemv(geometry=nan): raw AttributeError: 'float' object has no attribute 'vector_len'",
+    ('systolic.utilization_vs_batch', 'batches'):
+        "systolic.utilization_vs_batch(batches=1e308): LabsimError does not name 'batches': batch = an integer of 309 digits is out of range; allowed: integers in...",
+    ('viz.ch07.accumulator_plot', 'Ks'):
+        "viz.ch07.accumulator_plot(Ks=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.accumulator_plot', 'ax'):
+        "viz.ch07.accumulator_plot(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.accumulator_plot', 'bits'):
+        "viz.ch07.accumulator_plot(bits=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.accumulator_plot', 'seed'):
+        'viz.ch07.accumulator_plot(seed=nan): raw TypeError: SeedSequence expects int or sequence of ints for entropy not nan',
+    ('viz.ch07.attention_plot', 'ax'):
+        "viz.ch07.attention_plot(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.attention_plot', 'metric'):
+        'viz.ch07.attention_plot(metric=nan): raw KeyError: nan',
+    ('viz.ch07.attention_plot', 'sweep'):
+        "viz.ch07.attention_plot(sweep=nan): raw AttributeError: 'float' object has no attribute 'items'",
+    ('viz.ch07.cost_plot', 'ax'):
+        "viz.ch07.cost_plot(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.cost_plot', 'hbm_usd_per_gb'):
+        'viz.ch07.cost_plot(hbm_usd_per_gb=10**400): raw OverflowError: int too large to convert to float',
+    ('viz.ch07.cost_plot', 'rows'):
+        "viz.ch07.cost_plot(rows=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.fig18_efficiency', 'chips'):
+        "viz.ch07.fig18_efficiency(chips=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.format_lines', 'ax'):
+        "viz.ch07.format_lines(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.format_lines', 'biases'):
+        "viz.ch07.format_lines(biases=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.format_lines', 'names'):
+        "viz.ch07.format_lines(names=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.machines', 'names'):
+        "viz.ch07.machines(names=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.machines_table', 'names'):
+        "viz.ch07.machines_table(names=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.mesh_cdf', 'ax'):
+        "viz.ch07.mesh_cdf(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.mesh_cdf', 'runs'):
+        "viz.ch07.mesh_cdf(runs=nan): raw AttributeError: 'float' object has no attribute 'items'",
+    ('viz.ch07.mesh_load_plot', 'clock_hz'):
+        'viz.ch07.mesh_load_plot(clock_hz=nan): raw ValueError: Axis limits cannot be NaN or Inf',
+    ('viz.ch07.mesh_load_plot', 'curves'):
+        "viz.ch07.mesh_load_plot(curves=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.next_lpu_bar_svg', 'r'):
+        "viz.ch07.next_lpu_bar_svg(r=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.next_lpu_bar_svg', 'width'):
+        'viz.ch07.next_lpu_bar_svg(width=nan): non-finite result: result prints \'lns="http://www.w3.org/2000/svg" width="nan" height="\'',
+    ('viz.ch07.next_lpu_explore', 'k'):
+        "viz.ch07.next_lpu_explore(k=nan): LabsimError does not name 'k': sram_bytes must be finite, got nan",
+    ('viz.ch07.next_lpu_plot', 'table'):
+        "viz.ch07.next_lpu_plot(table=nan): raw AttributeError: 'float' object has no attribute 'items'",
+    ('viz.ch07.next_lpu_text', 'r'):
+        "viz.ch07.next_lpu_text(r=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.systolic_frames', 'cycles'):
+        "viz.ch07.systolic_frames(cycles=nan): raw TypeError: 'float' object is not iterable",
+    ('viz.ch07.systolic_frames', 'ncols'):
+        'viz.ch07.systolic_frames(ncols=nan): raw ValueError: figure size must be positive finite not (nan, nan)',
+    ('viz.ch07.systolic_frames', 'run'):
+        "viz.ch07.systolic_frames(run=nan): raw AttributeError: 'float' object has no attribute 'trace'",
+    ('viz.ch07.systolic_spacetime', 'ax'):
+        "viz.ch07.systolic_spacetime(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.systolic_spacetime', 'run'):
+        "viz.ch07.systolic_spacetime(run=nan): raw AttributeError: 'float' object has no attribute 'cycles'",
+    ('viz.ch07.tpu_batch_plot', 'ax'):
+        "viz.ch07.tpu_batch_plot(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.tpu_batch_plot', 'curves'):
+        "viz.ch07.tpu_batch_plot(curves=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.tpu_batch_plot', 'lpu_point'):
+        "viz.ch07.tpu_batch_plot(lpu_point=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.tpu_batch_plot', 'published'):
+        "viz.ch07.tpu_batch_plot(published=nan): raw TypeError: 'float' object is not subscriptable",
+    ('viz.ch07.wafer_map', 'ax'):
+        "viz.ch07.wafer_map(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.wafer_map', 'maps'):
+        "viz.ch07.wafer_map(maps=nan): raw AttributeError: 'float' object has no attribute 'radius_mm'",
+    ('viz.ch07.wafer_map', 'wafer'):
+        'viz.ch07.wafer_map(wafer=nan): raw IndexError: only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and integer or boolea...',
+    ('viz.ch07.yield_plot', 'ax'):
+        "viz.ch07.yield_plot(ax=nan): raw AttributeError: 'float' object has no attribute 'figure'",
+    ('viz.ch07.yield_plot', 'defect_density_per_mm2'):
+        "viz.ch07.yield_plot(defect_density_per_mm2=None): raw TypeError: unsupported operand type(s) for *: 'NoneType' and 'int'",
+    ('viz.ch07.yield_plot', 'marks'):
+        "viz.ch07.yield_plot(marks=nan): raw AttributeError: 'float' object has no attribute 'items'",
 }
 
 #: Owned by the "tsp" helper (tsp/*, schedule.py) and the "hub" helper (workspace.py); reported to them.
 KNOWN_HELPER_OWNED: dict[tuple[str, str], str] = {
-    ("schedule.analytic_decoder_cycles", "full_size"): "analytic_decoder_cycles(full_size=np.array([])) → ValueError",
-    ("schedule.analytic_decoder_cycles", "geometry"): "analytic_decoder_cycles(geometry=nan) → raw AttributeError",
-    ("schedule.asap_start_cycles", "graph"): "asap_start_cycles(nan) → raw AttributeError",
-    ("schedule.decoder_layer_dims", "geometry"): "decoder_layer_dims(geometry=nan) → raw AttributeError",
-    ("schedule.decoder_layer_graph", "geometry"): "decoder_layer_graph(geometry=nan) → raw AttributeError",
-    ("schedule.mlp_graph", "d_hidden"): "mlp_graph(d_hidden=10**15) → raw MemoryError",
-    ("schedule.mlp_graph", "d_in"): "mlp_graph(d_in=10**15) → raw MemoryError",
-    ("schedule.mlp_graph", "d_out"): "mlp_graph(d_out=10**15) → raw MemoryError",
-    ("schedule.node_latency", "graph"): "node_latency(nan, 0) → raw AttributeError",
-    ("schedule.node_latency", "nid"): "node_latency(g, nan): the error says 'node', not 'nid'",
-    ("schedule.random_graph", "n_inputs"): "hang: random_graph(0, n_inputs=10**15) does not return",
-    ("schedule.random_graph", "n_ops"): "hang: random_graph(0, n_ops=10**15) does not return",
-    ("schedule.schedule", "priority"): "schedule(g, priority=10**400) → raw OverflowError",
-    ("schedule.stream_conflict_example", "stream_b"): "stream_conflict_example(nan): names 'output stream'",
-    ("schedule.tile_count", "in_features"): "tile_count(4, nan, 16) → raw ValueError",
-    ("schedule.tile_count", "out_features"): "tile_count(nan, 4, 16) → raw ValueError",
-    ("schedule.tile_count", "vector_len"): "tile_count(4, 4, nan) → raw ValueError",
-    ("tsp.geometry.Geometry", "notes"): "Geometry(notes=nan) accepted",
-    ("tsp.geometry.peak_fp16_flops_per_s", "clock_hz"): "peak_fp16_flops_per_s(g, clock_hz=1e308) → inf",
-    ("tsp.geometry.peak_int8_ops_per_s", "clock_hz"): "peak_int8_ops_per_s(g, clock_hz=1e308) → inf",
-    ("tsp.geometry.sram_sweep_time_s", "clock_hz"): "sram_sweep_time_s(g, clock_hz=5e-324) → inf",
-    ("tsp.program.as_stream", "value"): "as_stream(nan): the error says 'stream', not 'value'",
-    ("tsp.reference_journey", "s_out"): "reference_journey(..., s_out=nan): the error says 'scale'",
-    ("tsp.sim.simulate", "memory"): "simulate(p, memory=None) of a program that reads preloads: names no 'memory'",
-    ("workspace.copy_exercises", "chapters"): "copy_exercises(dest, chapters=nan) → raw TypeError",
-    ("workspace.copy_exercises", "dest"): "copy_exercises(nan) → raw TypeError",
-    ("workspace.copy_exercises", "source"): "copy_exercises(dest, source=nan) → raw TypeError",
+    ('schedule.analytic_decoder_cycles', 'full_size'):
+        'schedule.analytic_decoder_cycles(full_size=np.array([])): raw ValueError: The truth value of an empty array is ambiguous. Use `array.size > 0` to check that an array...',
+    ('schedule.analytic_decoder_cycles', 'geometry'):
+        "schedule.analytic_decoder_cycles(geometry=nan): raw AttributeError: 'float' object has no attribute 'vector_len'",
+    ('schedule.asap_start_cycles', 'graph'):
+        "schedule.asap_start_cycles(graph=nan): raw AttributeError: 'float' object has no attribute 'nodes'",
+    ('schedule.decoder_layer_dims', 'geometry'):
+        "schedule.decoder_layer_dims(geometry=nan): raw AttributeError: 'float' object has no attribute 'vector_len'",
+    ('schedule.decoder_layer_graph', 'geometry'):
+        "schedule.decoder_layer_graph(geometry=nan): raw AttributeError: 'float' object has no attribute 'vector_len'",
+    ('schedule.mlp_graph', 'd_hidden'):
+        'schedule.mlp_graph(d_hidden=10**15): raw MemoryError: Unable to allocate 909. PiB for an array with shape (1000000000000000, 128) and data type ...',
+    ('schedule.mlp_graph', 'd_in'):
+        'schedule.mlp_graph(d_in=10**15): raw MemoryError: Unable to allocate 7.11 PiB for an array with shape (1000000000000000,) and data type int64',
+    ('schedule.mlp_graph', 'd_out'):
+        'schedule.mlp_graph(d_out=10**15): raw MemoryError: Unable to allocate 1.78 EiB for an array with shape (1000000000000000, 256) and data type ...',
+    ('schedule.node_latency', 'graph'):
+        "schedule.node_latency(graph=nan): raw AttributeError: 'float' object has no attribute 'geometry'",
+    ('schedule.node_latency', 'nid'):
+        "schedule.node_latency(nid=nan): LabsimError does not name 'nid': node must be an integer, got nan (float)",
+    ('schedule.random_graph', 'n_inputs'):
+        'schedule.random_graph(n_inputs=10**15): hang: no answer after 20 s',
+    ('schedule.random_graph', 'n_ops'):
+        'schedule.random_graph(n_ops=10**15): hang: no answer after 20 s',
+    ('schedule.schedule', 'priority'):
+        'schedule.schedule(priority=10**400): raw OverflowError: int too large to convert to float',
+    ('schedule.stream_conflict_example', 'stream_b'):
+        "schedule.stream_conflict_example(stream_b=nan): LabsimError does not name 'stream_b': instruction #1 (MEM_READ @ MEM_W0, cycle 0): output stream must be a ...",
+    ('schedule.tile_count', 'in_features'):
+        'schedule.tile_count(in_features=nan): raw ValueError: cannot convert float NaN to integer',
+    ('schedule.tile_count', 'out_features'):
+        'schedule.tile_count(out_features=nan): raw ValueError: cannot convert float NaN to integer',
+    ('schedule.tile_count', 'vector_len'):
+        'schedule.tile_count(vector_len=nan): raw ValueError: cannot convert float NaN to integer',
+    ('tsp.geometry.Geometry', 'notes'):
+        'tsp.geometry.Geometry(notes=nan): non-finite result: result[0].notes = nan',
+    ('tsp.geometry.peak_fp16_flops_per_s', 'clock_hz'):
+        'tsp.geometry.peak_fp16_flops_per_s(clock_hz=1e308): non-finite result: result = inf',
+    ('tsp.geometry.peak_int8_ops_per_s', 'clock_hz'):
+        'tsp.geometry.peak_int8_ops_per_s(clock_hz=1e308): non-finite result: result = inf',
+    ('tsp.geometry.sram_sweep_time_s', 'clock_hz'):
+        'tsp.geometry.sram_sweep_time_s(clock_hz=5e-324): non-finite result: result = inf',
+    ('tsp.program.as_stream', 'value'):
+        "tsp.program.as_stream(value=nan): LabsimError does not name 'value': stream must be a stream like 'E0' or 'W3' (direction E/W + index), got nan",
+    ('tsp.reference_journey', 's_out'):
+        "tsp.reference_journey(s_out=nan): LabsimError does not name 's_out': scale must be finite, got nan",
+    ('tsp.sim.simulate', 'memory'):
+        "tsp.sim.simulate(memory=None): LabsimError does not name 'memory': cycle 4, slice MEM_W1: #1 MEM_READ @ MEM_W1, cycle 4 (writes E0, bank 0...",
+    ('workspace.copy_exercises', 'chapters'):
+        "workspace.copy_exercises(chapters=nan): raw TypeError: 'float' object is not iterable",
+    ('workspace.copy_exercises', 'dest'):
+        'workspace.copy_exercises(dest=nan): raw TypeError: expected str, bytes or os.PathLike object, not float',
+    ('workspace.copy_exercises', 'source'):
+        'workspace.copy_exercises(source=nan): raw TypeError: expected str, bytes or os.PathLike object, not float',
 }
-KNOWN = {**KNOWN_LEAD_OWNED, **KNOWN_HELPER_OWNED}
+KNOWN = {**KNOWN_LEAD_OWNED, **KNOWN_CH07, **KNOWN_HELPER_OWNED}
 
 #: inputs tried, per area (written to test-artifacts/contract-counts.json by the last test)
 COUNTS: collections.Counter = collections.Counter()
@@ -157,7 +483,7 @@ def test_valid_call_keeps_the_contract(key, tmp_path):
 def test_one_bad_argument_at_a_time(key, tmp_path):
     """Every parameter × every value in BAD (BAD_SHORT for plots and widgets)."""
     pool = cc.BAD_SHORT if cc.is_slow(key) else cc.BAD
-    limits = {p: 2.0 for (k, p), why in KNOWN.items() if k == key and why.startswith("hang")}
+    limits = {p: 2.0 for (k, p), why in KNOWN.items() if k == key and "hang:" in why}
     with cc.chdir_tmp(tmp_path):
         outs = cc.sweep(key, PUBLIC[key], TABLE[key], cc.USE.get(key), pool, limits=limits)
     COUNTS[_area(key)] += len(outs)
@@ -188,7 +514,12 @@ def _values(given):
     )
 
 
-HYPO_KEYS = [k for k in FUZZED if not cc.is_slow(k) and any(True for _ in cc.mutations(PUBLIC[k], *TABLE[k]()))]
+#: hypothesis mixes arguments freely: it runs on the modules this branch maintains (a random mix in code owned
+#: elsewhere can crash the process, e.g. a numba kernel; the one-at-a-time sweep above covers those modules)
+OWNED = ("assumptions.", "catalog.", "errors.", "fleet.", "latency.", "multichip.", "precision.", "stats.", "tco.",
+         "viz.ch00.", "viz.ch01.", "viz.ch02.", "viz.ch03.", "viz.ch04.", "viz.ch05.", "viz.ch06.")
+HYPO_KEYS = [k for k in FUZZED if k.startswith(OWNED) and not cc.is_slow(k)
+             and any(True for _ in cc.mutations(PUBLIC[k], *TABLE[k]()))]
 
 
 @pytest.mark.parametrize("key", HYPO_KEYS)

@@ -315,3 +315,44 @@ def test_same_seed_same_numbers_with_the_jit_on_or_off(root):
     for key in runs["0"]:
         assert runs["0"][key] == runs["1"][key], key
     assert round(runs["0"]["queue_gamma"], 4) == 0.2064          # the jitted number of the issue is kept
+
+
+# ------------------------------------------------------------------------------------------------ crashes (owned elsewhere)
+_CRASH_SCRIPTS = {
+    "tsp segfault (issue 15)": textwrap.dedent("""
+        from labsim import tsp, LabsimError
+        p, mem, *_ = tsp.demo_program()
+        try:
+            p.geometry = tsp.Geometry.mini(streams_per_direction=1)
+            tsp.simulate(p, memory=mem)
+        except (LabsimError, AttributeError, TypeError) as exc:   # refused (or immutable): fine
+            print("refused:", type(exc).__name__)
+    """),
+    "numerics.FloatFormat man_bits": textwrap.dedent("""
+        import numpy as np
+        from labsim import numerics, LabsimError
+        try:
+            numerics.quantize(np.array([1.0]), numerics.FloatFormat("x", 4, 10**15, 7))
+        except LabsimError as exc:
+            print("refused:", exc)
+    """),
+    "silicon.simulate_wafers alpha": textwrap.dedent("""
+        from labsim import silicon, LabsimError
+        try:
+            silicon.simulate_wafers(725.0, 0.001, n_wafers=2, alpha=5e-324)
+        except LabsimError as exc:
+            print("refused:", exc)
+    """),
+}
+
+
+@pytest.mark.xfail(strict=False, reason="tsp/ is the tsp helper's; numerics/silicon are chapter 7's (lead)")
+@pytest.mark.parametrize("name", sorted(_CRASH_SCRIPTS))
+def test_no_input_crashes_or_hangs_the_process(name, root):
+    """Run in a subprocess: a segfault or a hang must not take the test run with it."""
+    try:
+        r = subprocess.run([sys.executable, "-c", _CRASH_SCRIPTS[name]], capture_output=True, text=True, cwd=root,
+                           timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{name}: no answer after 20 s")
+    assert r.returncode == 0, f"{name}: exit status {r.returncode} (a negative status is a signal, -11 = SIGSEGV)"

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import capacity, catalog
 from ..errors import LabsimError, check_int
+from ..precision import PRECISIONS
 from ..table import Table
 from ._widgets import check_names, check_result, pre, wire
 
@@ -62,6 +63,7 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
     _name("gpu", gpu, catalog.chips(), "chip")
     _name("lpu", lpu, catalog.chips(), "chip")
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
+    _name("precision", precision, PRECISIONS, "precision")
     pg = capacity.plan(model, gpu, precision, context_tokens=context_tokens, gpu_power_of_two=False)
     pl = capacity.plan(model, lpu, precision, context_tokens=context_tokens)
     g, lchip, m = catalog.chip(gpu), catalog.chip(lpu), catalog.model(model)
@@ -206,6 +208,11 @@ _HATCHES = ["", "//", ".."]
 def reconcile_table(rows: list[dict] | None = None) -> Table:
     """The steps of ``capacity.reconcile_576`` as a table (step, chips after it, chips it adds, its assumption):
     aligned text when printed, an HTML table in a notebook."""
+    if rows is not None:
+        if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+            raise LabsimError(f"rows must be the list capacity.reconcile_576() returns, got {rows!r}")
+        for i, r in enumerate(rows):
+            check_result(r, ("step", "chips", "added", "assumption"), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576() if rows is None else rows
     body = [(r["step"], f"{r['chips']:,.1f}", "" if np.isnan(r["added"]) else f"{r['added']:+,.1f}", r["assumption"])
             for r in rows]
@@ -220,6 +227,7 @@ def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=
 
     models = check_names("models", models, catalog.models(), "model")
     chips = check_names("chips", chips, catalog.chips(), "chip")
+    _name("precision", precision, PRECISIONS, "precision")
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
     batch = check_int("batch", batch, lo=1, hi=1_000_000)
     fig, ax = _fig(ax, (10, 5))
@@ -262,6 +270,7 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     _name("model", model, catalog.models(), "model")
     _name("chip", chip, catalog.chips(), "chip")
     contexts = check_ints("contexts", contexts, lo=0, hi=10_000_000, max_len=20)
+    _name("precision", precision, PRECISIONS, "precision")
     chips = check_int("chips", chips, lo=1, hi=1_000_000)
     max_batch = check_int("max_batch", max_batch, lo=2, hi=65536)
     fig, ax = _fig(ax, (9, 4.6))
@@ -319,6 +328,7 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
 
     from ..errors import check_array
     chips = check_names("chips", chips, catalog.chips(), "chip")
+    _name("precision", precision, PRECISIONS, "precision")
     if model is not None:
         _name("model", model, catalog.models(), "model")
     x = np.logspace(-1, 4.5, 200) if intensity is None else \

@@ -40,6 +40,11 @@ def _ax(ax, figsize=(7, 4)):
 def inputs_table(inputs: tco.TcoInputs) -> Table:
     """Every model input of ``inputs`` (e.g. ``tco.REPORT_FIG11["groq-cost"]``) with its value and readable source
     (the Fig 11 row and column it was copied from): aligned text when printed, an HTML table in a notebook."""
+    if not isinstance(inputs, tco.TcoInputs):
+        raise LabsimError(f"inputs must be a labsim.tco.TcoInputs, got {type(inputs).__name__}")
+    if any(np.ndim(getattr(inputs, f)) for f in tco.FIELDS):
+        raise LabsimError("inputs must describe one system (scalar fields), not an array of them")
+
     def fmt(v) -> str:
         v = float(v)
         return f"{v:,.0f}" if v.is_integer() else f"{v:,.6g}"

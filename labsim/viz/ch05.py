@@ -262,6 +262,12 @@ def batching_table(curves: dict[str, dict], slo_s: float | None = None) -> Table
     """One row per configuration of ``{label: latency.batching_curve(...)}``: P50/P99 request latency at the lowest
     and highest load, the range of tokens/s per user, the throughput at the highest load, and the first load at
     which P99 exceeds ``slo_s`` ("—" if none)."""
+    curves = check_mapping("curves", curves)
+    for label, c in curves.items():
+        check_result(c, ("load", "p50_s", "p99_s", "tokens_per_s_per_user", "throughput_tok_s"),
+                     f"curves[{label!r}]", "latency.batching_curve()")
+    if slo_s is not None:
+        slo_s = check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     head = ["configuration", "lowest load: P50 / P99", "highest load: P50 / P99", "tok/s per user",
             "throughput at highest load"]
     if slo_s is not None:

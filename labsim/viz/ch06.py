@@ -60,6 +60,8 @@ def plan_table(plan: fleet.FleetPlan) -> Table:
     """The plan's workloads as a table — hardware, chips, racks, capex, monthly cost, USD per million output tokens,
     slots busy and each SLO (modelled P99 / target) — titled with the fleet's totals. Aligned text when printed, an
     HTML table in a notebook (``plan.summary()`` is the same in one line per workload)."""
+    if not isinstance(plan, fleet.FleetPlan):
+        raise LabsimError(f"plan must be the FleetPlan fleet.optimise() returns, got {type(plan).__name__}")
     body = []
     for r in plan.rows():
         if not r["feasible"]:
