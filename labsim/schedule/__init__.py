@@ -36,3 +36,7 @@ from .layer import (LayerBuild, LayerShape, build_layer, default_weight_streams,
                     layer_shape)
 
 __all__ += ["LayerShape", "LayerBuild", "layer_shape", "build_layer", "layer_reference", "default_weight_streams"]
+
+from .layer_sim import simulate_layer, verify_sources  # noqa: E402
+
+__all__ += ["simulate_layer", "verify_sources"]

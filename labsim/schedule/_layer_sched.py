@@ -9,8 +9,8 @@ Rules (docs/design/schedule.md, "A full-size layer, cycle by cycle"):
   towards that hemisphere's MEM. A pass's input vector rides the plane's first weight stream on the pass cycle
   (no weight row is on it then).
 * Each weight stream reads its rows with one repeated MEM read per tile from a bank it owns (far end of the
-  hemisphere first), so weight reads never meet; activations live in the top addresses of the banks next to the
-  VXM and their accesses are checked against everything else, cycle by cycle.
+  hemisphere first); activations live in the top addresses of every bank (the nearest free one); every access
+  is checked against everything else, cycle by cycle.
 * A plane holds one tile: load (ceil(rows / S) cycles), then its passes, then the next load. Passes of one
   accumulation group run back to back on one plane (MXM_ACC …, MXM_MATVEC emits the sum).
 * Every value a pass or a VXM operation produces is written to a MEM home on its way (both hemispheres when
@@ -78,7 +78,7 @@ class Job:
 class Placer:
     """Places loads, passes, VXM operations and MEM traffic; collects the instructions and what each reads."""
 
-    def __init__(self, g: Geometry, weight_streams_per_plane: int, act_slices: int = 8, act_words: int | None = None):
+    def __init__(self, g: Geometry, weight_streams_per_plane: int, act_words: int | None = None):
         self.g = g
         self.idx = {n: i for i, n in enumerate(g.slice_names)}
         self.vxm = g.vxm_index
@@ -91,8 +91,7 @@ class Placer:
             raise LabsimError(f"weight_streams_per_plane = {self.S} leaves no stream of {self.N} per direction for "
                               f"activations ({half} planes per hemisphere); allowed: 1 … {(self.N - 1) // half}")
         self.reserved = list(range(half * self.S, self.N))
-        act_slices = min(act_slices, g.mem_slices_per_hemisphere)
-        self.mem = MemoryMap(g, act_slices, min(128, g.mem_words_per_bank // 4) if act_words is None else act_words)
+        self.mem = MemoryMap(g, max(4, g.mem_words_per_bank // 128) if act_words is None else act_words)
         self.banks = BankTimeline(2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice)
         self.slots = SlotTable(g)
         self.lines = StreamTable(g)
@@ -136,10 +135,7 @@ class Placer:
         in an activation bank of hemisphere ``side`` (nearest to the VXM first)."""
         d_in, d_out = self.side_dir(side)
         d = d_out if (p < self.vxm) == (side == "W") and p != self.vxm else d_in
-        banks = self.mem.act_banks(side)
-        start = self._rr[side]
-        self._rr[side] = (start + 1) % len(banks)
-        for nm, bank in banks[start:] + banks[:start]:       # round robin: operands land in different banks
+        for nm, bank in self.mem.act_banks(side):             # nearest the VXM first
             m = self.idx[nm]
             if (d == "E" and m < p) or (d == "W" and m > p):
                 continue                              # the value never passes this slice
@@ -203,7 +199,7 @@ class Placer:
         _, v, side, m, nm, bank, d, s, t_h, p, t_w = plan
         addr = self.mem.act_address((nm, bank))
         if addr is None:
-            raise LabsimError(f"activation memory of {nm} bank {bank} is full; raise act_words")
+            raise LabsimError(f"activation memory of {nm} bank {bank} is full")   # pragma: no cover
         self.banks.take(self.mem.bank_id(nm, bank), t_h)
         self.lines.take(d, s, p, t_w, m)
         self.act_accesses += 1
@@ -295,9 +291,9 @@ class Placer:
                 continue
             for nm2, bank2 in self.mem.act_banks(side):
                 m2 = self.idx[nm2]
-                if (nm2, bank2) == (nm, bank) or m2 == m:
+                if (nm2, bank2) == (nm, bank):
                     continue
-                d = "W" if m2 < m else "E"
+                d = ("W" if m2 < m else "E") if m2 != m else d_out
                 streams = self.reserved if d == d_in else range(self.N)
                 t_h = t + self.R + self.hops(m, m2)
                 bid2 = self.mem.bank_id(nm2, bank2)

@@ -101,30 +101,30 @@ class StreamTable:
 
 
 class MemoryMap:
-    """MEM addresses: weight rows take consecutive addresses per stream and tile (one repeated read), in whichever
-    bank the scheduler picks (the emptiest first); activations use the top ``act_words`` addresses of the banks
-    of the MEM slices next to the VXM. Who reads which bank when is the :class:`BankTimeline`'s business."""
+    """MEM addresses. Every bank keeps its top ``act_words`` addresses for activations (values a pass or a VXM
+    operation keeps; the scheduler takes the bank nearest the VXM whose port is free), the rest for weight rows:
+    consecutive addresses per stream and tile (one repeated read), in whichever bank the scheduler picks — the
+    emptiest first, so that all banks fill evenly and none is streamed much more than the others. Who reads which
+    bank when is the :class:`BankTimeline`'s business."""
 
-    def __init__(self, g: Geometry, act_slices: int, act_words: int):
+    def __init__(self, g: Geometry, act_words: int):
         self.g = g
         self.words = g.mem_words_per_bank
         self.banks_per_slice = g.mem_banks_per_slice
         names = g.slice_names
         self.mem_index = {nm: k for k, nm in enumerate(n for n in names if n.startswith("MEM_"))}
-        self.act_words = act_words
-        self.act_slices = act_slices
-        self.banks_of = {}                    # side -> its banks (far end first)
+        self.banks_of = {}                    # side -> banks (far end first)
+        self.act = {}                         # side -> banks (nearest the VXM first)
         self.weight_limit = {}
         self.act_next = {}
         for side in ("W", "E"):
-            order = [f"MEM_{side}{i}" for i in reversed(range(g.mem_slices_per_hemisphere))]   # far end first
-            self.banks_of[side] = [(nm, b) for nm in order for b in range(self.banks_per_slice)]
-            for nm in order:
-                near = int(nm[5:]) < act_slices
-                for b in range(self.banks_per_slice):
-                    self.weight_limit[(nm, b)] = self.words - (act_words if near else 0)
-                    if near:
-                        self.act_next[(nm, b)] = self.words - act_words
+            near_first = [(f"MEM_{side}{i}", b) for i in range(g.mem_slices_per_hemisphere)
+                          for b in range(self.banks_per_slice)]
+            self.act[side] = near_first
+            self.banks_of[side] = near_first[::-1]
+            for key in near_first:
+                self.weight_limit[key] = self.words - act_words
+                self.act_next[key] = self.words - act_words
         self.used = defaultdict(int)          # (slice, bank) -> weight rows allocated
 
     def banks_with_room(self, side: str) -> int:
@@ -146,7 +146,7 @@ class MemoryMap:
         return a
 
     def act_banks(self, side: str):
-        return [(f"MEM_{side}{i}", b) for i in range(self.act_slices) for b in range(self.banks_per_slice)]
+        return self.act[side]
 
     def act_address(self, key):
         a = self.act_next[key]
