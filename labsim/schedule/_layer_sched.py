@@ -49,6 +49,10 @@ class Value:
     producer: int = -1                            # instruction that put it on that stream
     ref: np.ndarray | None = None                 # NumPy value (values mode)
     known: bool = False                           # placed in time
+    uses: int = 0                                 # jobs/operations still to place that read it
+    last_read: int = -1                           # latest cycle a placed instruction reads it from MEM
+    keep: bool = False                            # a result of the layer: its memory is never reused
+    freed: bool = False                           # its memory has been handed back
 
 
 @dataclass
@@ -91,7 +95,7 @@ class Placer:
             raise LabsimError(f"weight_streams_per_plane = {self.S} leaves no stream of {self.N} per direction for "
                               f"activations ({half} planes per hemisphere); allowed: 1 … {(self.N - 1) // half}")
         self.reserved = list(range(half * self.S, self.N))
-        self.mem = MemoryMap(g, max(4, g.mem_words_per_bank // 128) if act_words is None else act_words)
+        self.mem = MemoryMap(g, max(16, g.mem_words_per_bank // 128) if act_words is None else act_words)
         self.banks = BankTimeline(2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice)
         self.slots = SlotTable(g)
         self.lines = StreamTable(g)
@@ -107,6 +111,7 @@ class Placer:
         self.ins: list[Instruction] = []
         self.want: list = []                        # per instruction: intended producer of src a, b (−1 none)
         self.load_want: dict = {}                   # load instruction -> [read instruction per stream]
+        self.read_want: dict = {}                   # activation MEM_READ -> the MEM_WRITE it must read
         self.weight_preload: dict = {}              # (slice, bank) -> {address: row data or None}
         self.busy = {nm: 0 for nm in self.planes}   # cycles each plane loads or passes
         self.rows_streamed = 0
@@ -115,6 +120,10 @@ class Placer:
         self.act_accesses = 0
         self._rr = {"W": 0, "E": 0}
         self._alt = 0
+        self.homed: list = []                       # values given a home since the last call of take_homed()
+        #: copies kept of a vector the planes read (in different banks next to the VXM): a pass reads whichever
+        #: copy's bank is free on its cycle
+        self.copies = 3
 
     # ------------------------------------------------------------------ helpers
     def hops(self, a: int, b: int) -> int:
@@ -130,11 +139,13 @@ class Placer:
         return ("W", "E") if side == "W" else ("E", "W")
 
     # ------------------------------------------------------------------ homes
-    def _home_options(self, side: str, p: int, t_w: int, streams, tx):
-        """(slice index, name, bank, stream, write cycle) for a value written at slice p on cycle t_w that is kept
-        in an activation bank of hemisphere ``side`` (nearest to the VXM first)."""
+    def _home_options(self, side: str, p: int, t_w: int, streams, tx, copies: int = 1):
+        """Where a value written at slice p on cycle t_w is kept in hemisphere ``side``: up to ``copies`` banks
+        (nearest the VXM first, each free on the cycle the value passes it) and one stream that carries it past all
+        of them: (direction, stream, [(slice index, name, bank, write cycle)]), or None."""
         d_in, d_out = self.side_dir(side)
         d = d_out if (p < self.vxm) == (side == "W") and p != self.vxm else d_in
+        picks = []
         for nm, bank in self.mem.act_banks(side):             # nearest the VXM first
             m = self.idx[nm]
             if (d == "E" and m < p) or (d == "W" and m > p):
@@ -142,12 +153,17 @@ class Placer:
             t_h = t_w + self.hops(p, m)
             bid = self.mem.bank_id(nm, bank)
             if not self.banks.free(bid, t_h) or (bid, t_h) in tx.banks or \
-                    self.mem.act_next[(nm, bank)] + tx.addrs.get((nm, bank), 0) >= self.mem.words:
+                    not self.mem.act_free((nm, bank), t_h, tx.addrs.get((nm, bank), 0)):
                 continue
-            s = self._pick_stream(d, streams, p, t_w, m, tx)
-            if s is None:
-                return None
-            return m, nm, bank, d, s, t_h
+            picks.append((m, nm, bank, t_h))
+            if len(picks) == copies:
+                break
+        while picks:
+            far = max(picks, key=lambda x: abs(x[0] - p))[0]
+            s = self._pick_stream(d, streams, p, t_w, far, tx)
+            if s is not None:
+                return d, s, picks
+            picks.pop()                               # fewer copies, a shorter interval
         return None
 
     def _pick_stream(self, d, streams, p, t, q, tx):
@@ -177,35 +193,52 @@ class Placer:
         tx.lines.setdefault((d, s, self.lines.diag(d, m, r + self.R)), []).append((min(m, q), max(m, q)))
         return ("read", v, m, nm, bank, addr, r, d, s, q)
 
+    def free(self, v: Value) -> None:
+        """``v`` has no reader left to place: its MEM addresses may hold new values after its last read."""
+        if v.keep or v.freed:
+            return
+        v.freed = True
+        for (m, nm, bank, addr, ready, _w) in v.homes.values():
+            self.mem.recycled[(nm, bank)].append((addr, max(ready, v.last_read)))
+
     def _commit_read(self, plan) -> int:
         _, v, m, nm, bank, addr, r, d, s, q = plan
+        v.last_read = max(v.last_read, r)
+        w = next((h[5] for h in v.homes.values() if h[1:4] == (nm, bank, addr)), -1)
         self.banks.take(self.mem.bank_id(nm, bank), r)
         self.lines.take(d, s, m, r + self.R, q)
         self.act_accesses += 1
-        return self.emit(Instruction(cycle=r, slice=nm, op="MEM_READ", dst=Stream(d, s), bank=bank, address=addr,
-                                     label=f"read {v.name}"))
+        k = self.emit(Instruction(cycle=r, slice=nm, op="MEM_READ", dst=Stream(d, s), bank=bank, address=addr,
+                                  label=f"read {v.name}"))
+        self.read_want[k] = w          # the MEM_WRITE that put v there (−1: preloaded)
+        return k
 
-    def _plan_home(self, v: Value, side: str, p: int, t_w: int, streams, tx):
-        opt = self._home_options(side, p, t_w, streams, tx)
+    def _plan_home(self, v: Value, side: str, p: int, t_w: int, streams, tx, copies: int = 1):
+        opt = self._home_options(side, p, t_w, streams, tx, copies)
         if opt is None:
             return None
-        m, nm, bank, d, s, t_h = opt
-        tx.banks.add((self.mem.bank_id(nm, bank), t_h))
-        tx.addrs[(nm, bank)] = tx.addrs.get((nm, bank), 0) + 1
-        tx.lines.setdefault((d, s, self.lines.diag(d, p, t_w)), []).append((min(p, m), max(p, m)))
-        return ("home", v, side, m, nm, bank, d, s, t_h, p, t_w)
+        d, s, picks = opt
+        far = p
+        for m, nm, bank, t_h in picks:
+            tx.banks.add((self.mem.bank_id(nm, bank), t_h))
+            tx.addrs[(nm, bank)] = tx.addrs.get((nm, bank), 0) + 1
+            far = m if abs(m - p) > abs(far - p) else far
+        tx.lines.setdefault((d, s, self.lines.diag(d, p, t_w)), []).append((min(p, far), max(p, far)))
+        return ("home", v, side, d, s, picks, far, p, t_w)
 
     def _commit_home(self, plan, producer: int) -> None:
-        _, v, side, m, nm, bank, d, s, t_h, p, t_w = plan
-        addr = self.mem.act_address((nm, bank))
-        if addr is None:
-            raise LabsimError(f"activation memory of {nm} bank {bank} is full")   # pragma: no cover
-        self.banks.take(self.mem.bank_id(nm, bank), t_h)
-        self.lines.take(d, s, p, t_w, m)
-        self.act_accesses += 1
-        w = self.emit(Instruction(cycle=t_h, slice=nm, op="MEM_WRITE", srcs=(Stream(d, s),), bank=bank,
-                                  address=addr, label=f"keep {v.name}"), producer)
-        v.homes[side] = (m, nm, bank, addr, t_h + self.Wr, w)
+        _, v, side, d, s, picks, far, p, t_w = plan
+        self.lines.take(d, s, p, t_w, far)
+        for i, (m, nm, bank, t_h) in enumerate(picks):
+            addr = self.mem.act_address((nm, bank), t_h)
+            if addr is None:   # pragma: no cover - checked when planned
+                raise LabsimError(f"activation memory of {nm} bank {bank} is full")
+            self.banks.take(self.mem.bank_id(nm, bank), t_h)
+            self.act_accesses += 1
+            w = self.emit(Instruction(cycle=t_h, slice=nm, op="MEM_WRITE", srcs=(Stream(d, s),), bank=bank,
+                                      address=addr, label=f"keep {v.name}"), producer)
+            v.homes[side if i == 0 else f"{side}c{i}"] = (m, nm, bank, addr, t_h + self.Wr, w)
+        self.homed.append(v)
 
     # ------------------------------------------------------------------ VXM operations
     def vxm_op(self, op: str, operands: list, out: Value, sides, scale=None, lb: int = 0) -> None:
@@ -241,7 +274,8 @@ class Placer:
                 continue
             outs = []
             for side in sides:
-                hp = self._plan_home(out, side, self.vxm, t + self.V, self.reserved, tx)
+                hp = self._plan_home(out, side, self.vxm, t + self.V, self.reserved, tx,
+                                     copies=self.copies if len(sides) == 2 else 1)
                 if hp is None:
                     ok = False
                     break
@@ -266,7 +300,7 @@ class Placer:
                 want.append(prod)
             first = None
             for hp in outs:
-                d, s = hp[6], hp[7]
+                d, s = hp[3], hp[4]
                 k = self.emit(Instruction(cycle=t, slice="VXM", op=opcode, srcs=tuple(src_streams), dst=Stream(d, s),
                                           imm=scale, label=out.name), *(want + [-1, -1])[:2])
                 self.slots.take(self.vxm, t)
@@ -302,20 +336,26 @@ class Placer:
                 st = self.lines.pick(d, streams, m, t + self.R, m2)
                 if st is None:
                     continue
-                addr2 = self.mem.act_address((nm2, bank2))
+                addr2 = self.mem.act_address((nm2, bank2), t_h)
                 if addr2 is None:
                     continue
                 self.banks.take(bid, t)
                 self.banks.take(bid2, t_h)
                 self.lines.take(d, st, m, t + self.R, m2)
+                v.last_read = max(v.last_read, t)
                 rd = self.emit(Instruction(cycle=t, slice=nm, op="MEM_READ", dst=Stream(d, st), bank=bank,
                                            address=addr, label=f"copy {v.name}"))
+                self.read_want[rd] = v.homes[side][5]
                 w = self.emit(Instruction(cycle=t_h, slice=nm2, op="MEM_WRITE", srcs=(Stream(d, st),), bank=bank2,
                                           address=addr2, label=f"keep {v.name} (copy)"), rd)
                 self.act_accesses += 2
                 v.homes[side + "2"] = (m2, nm2, bank2, addr2, t_h + self.Wr, w)
                 return
         raise LabsimError(f"could not copy {v.name}")   # pragma: no cover
+
+    def take_homed(self) -> list:
+        out, self.homed = self.homed, []
+        return out
 
     def side(self) -> tuple:
         """A hemisphere for a value only the VXM reads (alternating, to share the activation memory)."""
@@ -448,7 +488,12 @@ class Placer:
         _, d_out = self.side_dir(side)
         for i, (x, out, shift) in enumerate(tile.passes):
             c = s + L + i
-            rd = self._read_home(x, side, p, c, d_in, wstreams[:1], tx)
+            rd = None
+            for key in x.homes:
+                if key[0] == side:
+                    rd = self._read_home(x, key, p, c, d_in, wstreams[:1], tx)
+                    if rd is not None:
+                        break
             if rd is None:
                 return None
             em = None
@@ -512,7 +557,7 @@ class Placer:
             if kind == "direct":
                 hp = em[1]
                 mv = self.emit(Instruction(cycle=c, slice=plane, op="MXM_MATVEC", srcs=(Stream(d_in, wstreams[0]),),
-                                           dst=Stream(hp[6], hp[7]), label=out.name), xr)
+                                           dst=Stream(hp[3], hp[4]), label=out.name), xr)
                 self._commit_home(hp, mv)
             else:
                 _, s1, q, t_sx, hp, sh = em
@@ -521,7 +566,7 @@ class Placer:
                 self.lines.take(d_out, s1, self.idx[plane], c + self.P, q)
                 self.slots.take(q, t_sx)
                 sx = self.emit(Instruction(cycle=t_sx, slice=self.g.slice_names[q], op="SXM_SHIFT",
-                                           srcs=(Stream(d_out, s1),), dst=Stream(hp[6], hp[7]), imm=sh,
+                                           srcs=(Stream(d_out, s1),), dst=Stream(hp[3], hp[4]), imm=sh,
                                            label=f"shift {out.name}"), mv)
                 self._commit_home(hp, sx)
             out.known = True

@@ -126,6 +126,7 @@ class MemoryMap:
                 self.weight_limit[key] = self.words - act_words
                 self.act_next[key] = self.words - act_words
         self.used = defaultdict(int)          # (slice, bank) -> weight rows allocated
+        self.recycled = defaultdict(list)     # (slice, bank) -> [(address, last read cycle of its dead value)]
 
     def banks_with_room(self, side: str) -> int:
         return sum(1 for b in self.banks_of[side] if self.weight_limit[b] > self.used[b])
@@ -148,7 +149,20 @@ class MemoryMap:
     def act_banks(self, side: str):
         return self.act[side]
 
-    def act_address(self, key):
+    def act_free(self, key, t: int, pending: int = 0) -> bool:
+        """Can bank ``key`` take one more activation written on cycle t (``pending`` already planned)?"""
+        n = sum(1 for _a, after in self.recycled[key] if after < t)
+        return n + (self.words - self.act_next[key]) > pending
+
+    def act_address(self, key, t: int | None = None):
+        """An activation address in bank ``key`` for a value written on cycle t: a recycled one whose old value
+        was last read before t, else a fresh one (None if the bank has none)."""
+        if t is not None:
+            rec = self.recycled[key]
+            for i, (a, after) in enumerate(rec):
+                if after < t:
+                    rec.pop(i)
+                    return a
         a = self.act_next[key]
         if a >= self.words:
             return None

@@ -217,6 +217,7 @@ class LayerBuild:
         self.waiting = {}                        # value name -> [jobs/tasks waiting for it]
         self.missing = {}                        # id(job/task) -> inputs not yet known
         self.stores = {}                         # name -> Value (the layer's results)
+        self._n_merge = 0
         vl, hd = g.vector_len, shape.head_dim
         # the input x: kept next to the VXM (west), preloaded
         self.x = [self._preloaded(f"x[{j}]", T.chunk(T.x, j) if values else None) for j in range(T.Hc)]
@@ -226,15 +227,16 @@ class LayerBuild:
         q = [Value(f"q[{h}]", "int8") for h in range(T.nh)]
         for h in range(T.nh):
             self._gemv(f"q.h{h}", (0, 0, h), xn, lambda j, h=h: T.proj_tile(T.Wq, h * hd, hd, j) if values else None,
-                       hd, q[h], lambda parts, out, h=h: self._requant_sum(parts, out, SCALES["q"], ("W", "E")),
+                       hd, q[h], lambda v, out: self._then(v, out, [("requant", SCALES["q"])], ("W", "E")),
                        shift=T.q_slot(h) * hd, phase="qkv")
         for which, W in (("k", "Wk"), ("v", "Wv")):
             for gi in range(T.nkv):
                 out = Value(f"{which}_new[{gi}]", "int8")
                 self.stores[out.name] = out
+                out.keep = True
                 self._gemv(f"{which}.g{gi}", (0, 1, gi), xn,
                            lambda j, gi=gi, W=W: T.proj_tile(getattr(T, W), gi * hd, hd, j) if values else None, hd,
-                           out, lambda parts, o: self._requant_sum(parts, o, SCALES["kv"], ("W",)), phase="qkv")
+                           out, lambda v, o: self._then(v, o, [("requant", SCALES["kv"])], ("W",)), phase="qkv")
         # attention: scores = K_pair · q_h per 320-token block; softmax stand-in; AV with V^T tiles per group
         scores = {(h, b): Value(f"s[{h},{b}]", "int32") for h in range(T.nh) for b in range(T.blocks)}
         probs = {(h, b): Value(f"p[{h},{b}]", "int8") for h in range(T.nh) for b in range(T.blocks)}
@@ -250,7 +252,8 @@ class LayerBuild:
         for h in range(T.nh):
             ins = [scores[(h, b)] for b in range(T.blocks)]
             outs = [probs[(h, b)] for b in range(T.blocks)]
-            self._task(f"softmax.h{h}", ins, outs, lambda ins=ins, outs=outs: self._softmax(ins, outs))
+            self._task(f"softmax.h{h}", ins, outs, lambda m, ins=ins, outs=outs: self._softmax(ins, m, outs),
+                       reduce="max")
         # AV: one pass per (head, block) and attention vector the head's output lands in (shifted into place)
         opart = {(h, b, v): Value(f"o[{h},{b},{v}]", "int32") for h in range(T.nh) for b in range(T.blocks)
                  for v, _sh in T.o_pieces(h)}
@@ -266,15 +269,15 @@ class LayerBuild:
         for k in range(T.n_att):
             ins = [o for (h, b, v), o in opart.items() if v == k]
             self._task(f"attn_out.{k}", ins, [att[k]],
-                       lambda ins=ins, k=k: self._requant_sum(ins, att[k], SCALES["a"], ("W", "E")))
+                       lambda v, k=k: self._then(v, att[k], [("requant", SCALES["a"])], ("W", "E")), reduce="add")
         # O projection, residual, norm, FFN, down projection, residual
         hres = [Value(f"h[{j}]", "int8") for j in range(T.Hc)]
         for j in range(T.Hc):
             rows = min(vl, T.H - j * vl)
             self._gemv(f"o.{j}", (3, j), att, lambda k, j=j, rows=rows: T.proj_tile(T.Wo, j * vl, rows, k)
                        if values else None, rows, hres[j],
-                       lambda parts, out, j=j: self._residual(parts, out, self.x[j], SCALES["o"], ("W",)),
-                       phase="o", in_dim=T.nh * hd)
+                       lambda v, out, j=j: self._residual(v, out, self.x[j], SCALES["o"], ("W",)),
+                       phase="o", in_dim=T.nh * hd, needs=[self.x[j]])
         hn = [Value(f"hn[{j}]", "int8") for j in range(T.Hc)]
         self._task("norm2", hres, hn, lambda: self._norm(hres, hn, "hn"))
         act = [Value(f"act[{f}]", "int8") for f in range(T.Fc)]
@@ -283,22 +286,22 @@ class LayerBuild:
             gsum, usum = Value(f"g[{f}]", "int8"), Value(f"u[{f}]", "int8")
             self._gemv(f"gate.{f}", (4, f, 0), hn, lambda j, f=f, rows=rows: T.proj_tile(T.Wg, f * vl, rows, j)
                        if values else None, rows, gsum,
-                       lambda parts, out: self._sum_then(parts, out, [("relu", None), ("requant", SCALES["g"])],
-                                                         self.P.side()), phase="ffn")
+                       lambda v, out: self._then(v, out, [("relu", None), ("requant", SCALES["g"])],
+                                                 self.P.side()), phase="ffn")
             self._gemv(f"up.{f}", (4, f, 1), hn, lambda j, f=f, rows=rows: T.proj_tile(T.Wu, f * vl, rows, j)
                        if values else None, rows, usum,
-                       lambda parts, out: self._sum_then(parts, out, [("requant", SCALES["u"])], self.P.side()),
+                       lambda v, out: self._then(v, out, [("requant", SCALES["u"])], self.P.side()),
                        phase="ffn")
             self._task(f"act.{f}", [gsum, usum], [act[f]],
                        lambda gs=gsum, us=usum, f=f: self._act(gs, us, act[f]))
         for j in range(T.Hc):
             rows = min(vl, T.H - j * vl)
-            out = Value(f"out[{j}]", "int8")
+            out = Value(f"out[{j}]", "int8", keep=True)
             self.stores[out.name] = out
             self._gemv(f"down.{j}", (5, j), act, lambda f, j=j, rows=rows: T.proj_tile(T.Wd, j * vl, rows, f)
                        if values else None, rows, out,
-                       lambda parts, o, j=j: self._residual(parts, o, hres[j], SCALES["d"], ("W",)), phase="ffn",
-                       in_dim=T.F, rank_by_group=True)
+                       lambda v, o, j=j: self._residual(v, o, hres[j], SCALES["d"], ("W",)), phase="ffn",
+                       in_dim=T.F, rank_by_group=True, needs=[hres[j]])
 
     # ---------------------------------------------------------------- graph construction
     def _preloaded(self, name, ref):
@@ -311,9 +314,12 @@ class LayerBuild:
                 return v
         raise LabsimError("no activation memory left for the layer input")   # pragma: no cover
 
-    def _task(self, name, inputs, outputs, fn):
-        t = {"name": name, "inputs": inputs, "outputs": outputs, "fn": fn, "kind": "task"}
-        self._register(t, inputs)
+    def _task(self, name, inputs, outputs, fn, reduce=None, needs=()):
+        """VXM work that runs once its inputs (and ``needs``) are known. With ``reduce`` ("add"/"max") the inputs
+        are combined as they become known (pairwise, earliest first) and ``fn`` gets the result."""
+        t = {"name": name, "inputs": list(inputs) + list(needs), "outputs": outputs, "fn": fn, "kind": "task",
+             "reduce": reduce, "pool": [v for v in inputs if v.known], "reduced": {id(v) for v in inputs}}
+        self._register(t, t["inputs"])
         self.tasks.append(t)
 
     def _job(self, name, tiles, rank, phase, inputs, outputs):
@@ -323,13 +329,15 @@ class LayerBuild:
         return j
 
     def _register(self, item, inputs):
+        for v in {id(v): v for v in inputs}.values():
+            v.uses += 1
         names = {v.name for v in inputs if not v.known}
         self.missing[id(item)] = names
         for n in names:
             self.waiting.setdefault(n, []).append(item)
 
     def _gemv(self, name, rank, xs, tile_fn, rows, out, finish, *, shift=0, phase="", real_cols=None,
-              in_dim=None, rank_by_group=False):
+              in_dim=None, rank_by_group=False, needs=()):
         """y (rows outputs) = Σ_k W_k · xs[k]: accumulation groups of ≤ group_tiles tiles, partials summed on the
         VXM by ``finish(parts, out)``."""
         vl = self.g.vector_len
@@ -345,7 +353,7 @@ class LayerBuild:
             r = (rank[0], gi) + tuple(rank[1:]) if rank_by_group else tuple(rank) + (gi,)
             self._job(f"{name}.g{gi}", tiles, r, phase, [xs[k] for k in ks], [part])
             parts.append(part)
-        self._task(f"{name}.finish", parts, [out], lambda: finish(parts, out))
+        self._task(f"{name}.finish", parts, [out], lambda v: finish(v, out), reduce="add", needs=needs)
 
     # ---------------------------------------------------------------- VXM stand-ins (values: layer_reference)
     def _reduce(self, vals, op, name):
@@ -361,22 +369,34 @@ class LayerBuild:
             pool.sort(key=P._avail)
         return pool[0]
 
-    def _sum_then(self, parts, out, ops, sides):
+    def _merge(self, pool, op, name):
+        """Combine the two earliest-available values of ``pool`` while it holds two or more."""
         P = self.P
-        v = self._reduce(parts, "add", out.name)
+        while len(pool) > 1:
+            pool.sort(key=P._avail)
+            a, b = pool.pop(0), pool.pop(0)
+            self._n_merge += 1
+            out = Value(f"{name}.{op}{self._n_merge}", "int32", uses=1)     # read by the next merge or the task
+            P.vxm_op(op, [a, b], out, P.side())
+            for v in (a, b):
+                if v.name.startswith(name + "."):                         # an earlier partial result
+                    v.uses -= 1
+                    if v.uses == 0:
+                        P.free(v)
+            pool.append(out)
+
+    def _then(self, v, out, ops, sides):
+        P = self.P
         for i, (op, sc) in enumerate(ops):
             last = i == len(ops) - 1
             nxt = out if last else Value(f"{out.name}.{op}", "int32")
             P.vxm_op(op, [v], nxt, sides if last else P.side(), scale=sc)
             v = nxt
 
-    def _requant_sum(self, parts, out, scale, sides):
-        self._sum_then(parts, out, [("requant", scale)], sides)
-
-    def _residual(self, parts, out, skip, scale, sides):
+    def _residual(self, v, out, skip, scale, sides):
         P = self.P
         d = Value(f"{out.name}.q", "int8")
-        self._sum_then(parts, d, [("requant", scale)], P.side())
+        self._then(v, d, [("requant", scale)], P.side())
         s = Value(f"{out.name}.sum", "int32")
         P.vxm_op("add", [d, skip], s, P.side())
         P.vxm_op("requant", [s], out, sides, scale=0.5)
@@ -388,7 +408,8 @@ class LayerBuild:
             v = Value(f"{name}.sq{j}", "int32")
             P.vxm_op("mul", [x, x], v, P.side())
             sq.append(v)
-        ss = self._reduce(sq, "add", f"{name}.ss")
+        self._merge(sq, "add", f"{name}.ss")
+        ss = sq[0]
         r = Value(f"{name}.r", "int8")
         P.vxm_op("requant", [ss], r, P.side(), scale=SCALES["norm_r"])
         for j, x in enumerate(xs):
@@ -396,9 +417,8 @@ class LayerBuild:
             P.vxm_op("mul", [x, r], m, P.side())
             P.vxm_op("requant", [m], ys[j], ("W", "E"), scale=SCALES["norm_y"])
 
-    def _softmax(self, ss, ps):
+    def _softmax(self, ss, m, ps):
         P = self.P
-        m = self._reduce(ss, "max", ss[0].name + ".max") if len(ss) > 1 else ss[0]
         for s, p in zip(ss, ps):
             a = Value(f"{p.name}.add", "int32")
             P.vxm_op("add", [s, m], a, P.side())
@@ -421,20 +441,37 @@ class LayerBuild:
         done_tasks = 0
 
         def known(vals, newly):
+            touched = {}
             for v in vals:
                 v.known = True
                 for item in self.waiting.pop(v.name, ()):
                     miss = self.missing[id(item)]
                     miss.discard(v.name)
+                    if isinstance(item, dict) and item["reduce"] and id(v) in item["reduced"]:
+                        item["pool"].append(v)
+                        touched[id(item)] = item
                     if not miss:
                         newly.append(item)
+            for item in touched.values():           # combine what has arrived, as it arrives
+                self._merge(item["pool"], item["reduce"], item["name"])
 
         def run_tasks():
             nonlocal done_tasks
             while pending_tasks:
-                pending_tasks.sort(key=lambda t: max([P._avail(v) for v in t["inputs"]] + [0]))
+                pending_tasks.sort(key=lambda t: max([P._avail(v) for v in (t["pool"] if t["reduce"] else
+                                                                             t["inputs"])] + [0]))
                 t = pending_tasks.pop(0)
-                t["fn"]()
+                if t["reduce"]:
+                    self._merge(t["pool"], t["reduce"], t["name"])
+                    t["fn"](t["pool"][0])
+                    r = t["pool"][0]
+                    if r.name.startswith(t["name"] + "."):
+                        r.uses -= 1
+                        if r.uses == 0:
+                            P.free(r)
+                else:
+                    t["fn"]()
+                self._release(t["inputs"], t["outputs"])
                 done_tasks += 1
                 newly = []
                 known(t["outputs"], newly)
@@ -457,6 +494,7 @@ class LayerBuild:
                 pick = min(ready_jobs, key=lambda j: (P.job_bound(j, plane), j.rank))
             ready_jobs.remove(pick)
             P.place_job(pick, plane)
+            self._release(pick.inputs, pick.outputs)
             left -= 1
             newly = []
             known(pick.outputs, newly)
@@ -465,6 +503,19 @@ class LayerBuild:
             run_tasks()
         if done_tasks != len(self.tasks):   # pragma: no cover
             raise LabsimError("layer schedule left operations unplaced")
+
+    def _release(self, inputs, outputs) -> None:
+        """After placing a job or an operation: inputs with no reader left, and intermediates made on the way,
+        give their MEM back."""
+        P = self.P
+        for v in {id(v): v for v in inputs}.values():
+            v.uses -= 1
+            if v.uses == 0:
+                P.free(v)
+        outs = {id(v) for v in outputs}
+        for v in P.take_homed():
+            if v.uses == 0 and id(v) not in outs and not v.keep and v.known:
+                P.free(v)
 
     # ---------------------------------------------------------------- program
     def program(self) -> Program:

@@ -17,7 +17,30 @@ from ..tsp import simulate
 from ..tsp.isa import OPCODE
 from .layer import LayerBuild, LayerShape, build_layer, layer_reference
 
-__all__ = ["simulate_layer", "verify_sources"]
+__all__ = ["simulate_layer", "verify_sources", "verify_memory"]
+
+
+def verify_memory(build: LayerBuild) -> int:
+    """Check that every activation read finds the value the scheduler meant in MEM: the intended write has
+    committed and no other write to that address commits between it and the read. Returns reads checked."""
+    P = build.P
+    wr = P.g.mem_write_cycles
+    writes = {}
+    for i, ins in enumerate(P.ins):
+        if ins.op == "MEM_WRITE":
+            writes.setdefault((ins.slice, ins.bank, ins.address), []).append((ins.cycle + wr, i))
+    for lst in writes.values():
+        lst.sort()
+    for rd, w in P.read_want.items():
+        ins = P.ins[rd]
+        key = (ins.slice, ins.bank, ins.address)
+        lst = writes.get(key, [])
+        before = [x for x in lst if x[0] <= ins.cycle]
+        last = before[-1][1] if before else -1
+        if last != w:
+            raise LabsimError(f"{ins.describe(rd)} finds the value of instruction #{last} in MEM, not #{w} as "
+                              f"scheduled")
+    return len(P.read_want)
 
 
 def verify_sources(build: LayerBuild, result) -> int:
@@ -90,7 +113,7 @@ def simulate_layer(shape_or_build, geometry=None, *, weight_streams_per_plane: i
     t2 = time.perf_counter()
     res = simulate(prog, values=bool(values))
     t3 = time.perf_counter()
-    checked = verify_sources(build, res) if verify else 0
+    checked = (verify_sources(build, res) + verify_memory(build)) if verify else 0
     if values:
         ref = layer_reference(build)
         for name, v in build.stores.items():
