@@ -28,6 +28,9 @@ from ..tsp import Geometry, Instruction, Stream
 from ._resources import BankTimeline, MemoryMap, SlotTable, StreamTable
 
 _SEARCH = 20_000        # cycles a placement search may look ahead before giving up (a scheduler bug, not input)
+#: a bank streams weights at most _DUTY_MAX of any _DUTY_WINDOW cycles, so that the activations kept in it can
+#: always be read and written within a few cycles
+_DUTY_WINDOW, _DUTY_MAX = 64, 44
 
 
 def _wrap32(x):
@@ -253,25 +256,16 @@ class Placer:
             if banks_a and banks_a == banks_b and len(banks_a) == 1:
                 self._copy(b)                 # both only in one bank: they could never be read together
         t0 = max([lb] + [self._avail(v) for v in operands])
+        uniq = list({id(v): v for v in operands}.values())
         for t in range(t0, t0 + _SEARCH):
-            tx = _Tx()
             if not self.slots.free(self.vxm, t, len(sides)):
                 continue
-            srcs = []
-            ok = True
-            plans = {}
-            for v in operands:
-                if v.name in plans:
-                    srcs.append(plans[v.name])
-                    continue
-                got = self._deliver_vxm(v, t, tx)
-                if got is None:
-                    ok = False
-                    break
-                plans[v.name] = got
-                srcs.append(got)
-            if not ok:
+            got = self._deliver_all(uniq, t)
+            if got is None:
                 continue
+            tx, plans = got
+            srcs = [plans[id(v)] for v in operands]
+            ok = True
             outs = []
             for side in sides:
                 hp = self._plan_home(out, side, self.vxm, t + self.V, self.reserved, tx,
@@ -370,14 +364,39 @@ class Placer:
             best = min(best, ready + self.R + self.hops(m, self.vxm))
         return best
 
-    def _deliver_vxm(self, v: Value, t: int, tx):
+    def _deliver_vxm(self, v: Value, t: int, tx, skip: int = 0):
+        """Plan ``v`` at the VXM on cycle t: chained, or read from one of its homes (the ``skip``-th feasible
+        option onwards)."""
         if v.at_vxm == t and v.vxm_stream is not None:
             return ("chain", None)
+        n = 0
         for key in v.homes:
             _, d_out = self.side_dir(key[0])
-            plan = self._read_home(v, key, self.vxm, t, d_out, range(self.N), tx)
+            trial = _Tx()
+            trial.banks, trial.lines = set(tx.banks), {k: list(x) for k, x in tx.lines.items()}
+            plan = self._read_home(v, key, self.vxm, t, d_out, range(self.N), trial)
             if plan is not None:
-                return ("plan", plan)
+                if n >= skip:
+                    tx.banks, tx.lines = trial.banks, trial.lines
+                    return ("plan", plan)
+                n += 1
+        return None
+
+    def _deliver_all(self, values: list, t: int):
+        """Plans for every operand at the VXM on cycle t, trying the homes of the first in turn so that two
+        operands never need one bank on one cycle; (tx, {id: plan}) or None."""
+        for first in range(4):
+            tx = _Tx()
+            plans = {}
+            for i, v in enumerate(values):
+                got = self._deliver_vxm(v, t, tx, first if i == 0 else 0)
+                if got is None:
+                    break
+                plans[id(v)] = got
+            else:
+                return tx, plans
+            if not values or values[0].at_vxm == t or first + 1 >= len(values[0].homes):
+                break
         return None
 
     # ------------------------------------------------------------------ plane jobs
@@ -442,8 +461,11 @@ class Placer:
             if r < 0:
                 continue
             cnt = min(left, n - done)
+            bid = self.mem.bank_id(*key)
             if r < horizon:
-                seg = busy[self.mem.bank_id(*key), r: r + cnt]
+                if busy[bid, max(0, r - _DUTY_WINDOW): r].sum() > _DUTY_MAX:
+                    continue                    # leave the bank some free cycles for activations
+                seg = busy[bid, r: r + cnt]
                 if seg.any():
                     cnt = int(seg.argmax())
             if got:
