@@ -19,6 +19,7 @@ the simulated VXM, so softmax and RMSNorm are stand-ins with the real dependency
 from __future__ import annotations
 
 from .analytic import analytic_cycles, analytic_decoder_cycles, tile_count
+from .layer_model import decoder_layer_cycles, layer_latencies
 from .builders import (decoder_layer_dims, decoder_layer_graph, example_graph, mlp_graph, random_graph,
                        stream_conflict_example)
 from .graph import (MAX_NODES, VECTOR_OPS, Graph, Node, Tensor, asap_start_cycles, critical_path, evaluate,
@@ -29,7 +30,7 @@ __all__ = [
     "Tensor", "Node", "Graph", "Schedule", "list_schedule", "naive_schedule", "schedule", "simulate_schedule",
     "evaluate", "critical_path", "analytic_cycles", "mlp_graph", "decoder_layer_graph", "decoder_layer_dims",
     "random_graph", "tile_count", "VECTOR_OPS", "node_latency", "asap_start_cycles", "example_graph",
-    "stream_conflict_example", "analytic_decoder_cycles", "MAX_NODES",
+    "stream_conflict_example", "analytic_decoder_cycles", "MAX_NODES", "decoder_layer_cycles", "layer_latencies",
 ]
 
 from .layer import (LayerBuild, LayerShape, build_layer, default_weight_streams, layer_reference,  # noqa: E402
@@ -40,3 +41,7 @@ __all__ += ["LayerShape", "LayerBuild", "layer_shape", "build_layer", "layer_ref
 from .layer_sim import simulate_layer, verify_sources  # noqa: E402
 
 __all__ += ["simulate_layer", "verify_sources"]
+
+from .reference import reference_layer, reference_layers  # noqa: E402
+
+__all__ += ["reference_layer", "reference_layers"]

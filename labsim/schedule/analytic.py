@@ -13,8 +13,9 @@ from ..errors import LabsimError, check_int
 from ..tsp import Geometry
 from .builders import decoder_layer_dims
 from .graph import Graph, critical_path
+from .layer_model import decoder_layer_cycles
 
-__all__ = ["tile_count", "analytic_cycles", "analytic_decoder_cycles"]
+__all__ = ["tile_count", "analytic_cycles", "analytic_decoder_cycles", "decoder_layer_cycles"]
 
 def tile_count(out_features: int, in_features: int, vector_len: int) -> int:
     """Weight tiles of vector_len × vector_len for an (out × in) matrix."""
@@ -67,25 +68,41 @@ def analytic_cycles(graph: Graph) -> dict:
 
 
 def analytic_decoder_cycles(model: str | None = "llama-3.1-8b", geometry: Geometry | None = None, *,
-                            full_size: bool = True, context_tokens: int | None = None) -> dict:
-    """:func:`analytic_cycles` for one decoder layer without building the graph — usable at full size on the
-    `faithful` geometry where cycle simulation would be slow. ``full_size=False`` uses the scaled dimensions of
-    :func:`decoder_layer_dims` (the same graph as :func:`decoder_layer_graph`, for the tests that tie the two).
-    The layer's weights must still fit the chip's SRAM for this to be a real single-chip time; the result says
-    how many bytes of weights the layer has."""
+                            full_size: bool = True, context_tokens: int | None = None, tp: int = 1) -> dict:
+    """One decoder layer's cycles on one chip without building a graph.
+
+    ``full_size=True``: the full layer of ``model`` (its ``tp`` share), from the per-layer model
+    :func:`~labsim.schedule.layer_model.decoder_layer_cycles` — the model the cycle simulation of full-size layers
+    validates (:func:`~labsim.schedule.layer_sim.simulate_layer`). ``full_size=False``: the scaled layer of
+    :func:`decoder_layer_dims` (the graph of :func:`decoder_layer_graph`) with :func:`analytic_cycles`' formula, for
+    the tests that tie it to the list scheduler on `mini`. The result says how many bytes of weights the layer has
+    (they must fit the chip's SRAM for this to be a single-chip time)."""
     g = Geometry.mini() if geometry is None else geometry
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
     d = decoder_layer_dims(model, g)
     vl = g.vector_len
     if full_size:
         H, F, nh, nkv = d["full_hidden"], d["full_intermediate"], d["full_heads"], d["full_kv_heads"]
-        hd = H // nh
-    else:
-        H, F, nh, nkv, hd = d["hidden"], d["intermediate"], d["heads"], d["kv_heads"], d["head_dim"]
-    ctx = d["context"] if context_tokens is None else check_int("context_tokens", context_tokens, lo=1)
+        hd = d["full_head_dim"]
+        ctx = 1024 if context_tokens is None else check_int("context_tokens", context_tokens, lo=1, hi=2**24)
+        tp = check_int("tp", tp, lo=1, hi=nh)
+        r = decoder_layer_cycles(H, nh, nkv, hd, F, ctx, tp, geometry=g)
+        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+        out.update(cycles=int(round(out["cycles"])), seconds=out["cycles"] / g.clock_hz,
+                   mxm_bound_cycles=out["install_cycles"] + out["pass_cycles"],
+                   critical_path_cycles=out["chain_cycles"],
+                   bound="MXM weight installs" if out["bound"] == 0 else "the dependent chain",
+                   weight_bytes_int8=out["weight_bytes"],
+                   dims={"hidden": H, "intermediate": F, "heads": nh, "kv_heads": nkv, "head_dim": hd,
+                         "context": ctx, "tp": tp})
+        return out
+    H, F, nh, nkv, hd = d["hidden"], d["intermediate"], d["heads"], d["kv_heads"], d["head_dim"]
+    ctx = d["context"] if context_tokens is None else check_int("context_tokens", context_tokens, lo=1, hi=2**24)
     c = math.ceil
-    phases = [tile_count(nh * hd, H, vl) + 2 * tile_count(nkv * hd, H, vl),
-              nh * tile_count(ctx, hd, vl), nh * tile_count(hd, ctx, vl), tile_count(H, nh * hd, vl),
-              2 * tile_count(F, H, vl), tile_count(H, F, vl)]
+    # the graph of decoder_layer_graph: one projection output vector per head, O with one input chunk per head
+    phases = [(nh + 2 * nkv) * tile_count(hd, H, vl), nh * tile_count(ctx, hd, vl), nh * tile_count(hd, ctx, vl),
+              tile_count(H, nh * vl, vl), 2 * tile_count(F, H, vl), tile_count(H, F, vl)]
     lat = {k: v + g.stream_hop_cycles for k, v in (("mv", g.mxm_install_cycles + g.mxm_pass_cycles),
                                                    ("vxm", g.vxm_cycles), ("rd", g.mem_read_cycles),
                                                    ("wr", g.mem_write_cycles))}
@@ -98,11 +115,11 @@ def analytic_decoder_cycles(model: str | None = "llama-3.1-8b", geometry: Geomet
     cp += lat["mv"] + red(H) + lat["vxm"]                       # q projection + requant
     cp += lat["pass"] + red(hd) + 2 * lat["vxm"]                  # scores + relu + requant
     cp += lat["pass"] + red(ctx) + lat["vxm"]                     # attn·V + requant
-    cp += lat["pass"] + red(nh * hd) + 3 * lat["vxm"]             # o_proj + requant + residual + requant
+    cp += lat["pass"] + red(nh * vl) + 3 * lat["vxm"]             # o_proj + requant + residual + requant
     cp += lat["pass"] + red(H) + 2 * lat["vxm"]                   # gate (relu + requant)
     cp += 2 * lat["vxm"]                                        # gate*up + requant
     cp += lat["pass"] + red(F) + 3 * lat["vxm"] + lat["wr"]       # down + requant + residual + requant + store
     out = _analytic(g, phases, cp)
-    out["weight_bytes_int8"] = (H * (nh * hd + 2 * nkv * hd) + nh * hd * H + 3 * H * F)
+    out["weight_bytes_int8"] = H * hd * (2 * nh + 2 * nkv) + 3 * H * F
     out["dims"] = {"hidden": H, "intermediate": F, "heads": nh, "kv_heads": nkv, "head_dim": hd, "context": ctx}
     return out

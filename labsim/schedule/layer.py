@@ -23,8 +23,8 @@ from ..errors import LabsimError, check_int
 from ..tsp import Geometry, Program, simulate
 from ._layer_sched import Job, Placer, Tile, Value, _requant, _wrap32
 
-__all__ = ["LayerShape", "layer_shape", "build_layer", "simulate_layer", "layer_reference", "default_weight_streams",
-           "LayerBuild"]
+__all__ = ["LayerShape", "layer_shape", "build_layer", "layer_reference", "default_weight_streams", "LayerBuild",
+           "streamed_rows"]
 
 #: requantisation scales of the stand-in operations (powers of two; any fixed values would do — the reference
 #: uses the same ones). [A]: a real layer's scales come from calibration.
@@ -94,6 +94,9 @@ def layer_shape(model: str = "llama-3.1-8b", *, tp: int = 1, context_tokens: int
     for f in ("hidden_size", "num_heads", "num_kv_heads", "intermediate_size"):
         if not getattr(m, f, None):
             raise LabsimError(f"model {model!r} has no {f}; layer_shape needs a dense attention + FFN layer")
+    if getattr(m, "num_experts", 0) or getattr(m, "kv_lora_rank", 0):
+        raise LabsimError(f"model {model!r} has a mixture of experts or latent attention; layer_shape covers dense "
+                          f"layers — build a LayerShape by hand (e.g. intermediate = the active experts' width)")
     return LayerShape(hidden=m.hidden_size, heads=m.num_heads, kv_heads=m.num_kv_heads,
                       head_dim=m.head_dim or m.hidden_size // m.num_heads, intermediate=m.intermediate_size,
                       context=context_tokens, tp=tp)
@@ -560,12 +563,33 @@ def build_layer(shape: LayerShape, geometry: Geometry | str | None = None, *,
     if tiles > 200_000:
         raise LabsimError(f"the share has about {tiles:,} weight tiles; at most 200,000 (raise tp or shorten the "
                           f"context)")
+    need = streamed_rows(shape, g)
+    act_words = max(16, g.mem_words_per_bank // 128)
+    room = 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * (g.mem_words_per_bank - act_words)
+    if need > room:
+        raise LabsimError(f"the share's weights and KV cache do not fit in one chip's SRAM: {need:,} rows of "
+                          f"{g.vector_len} B in this scheduler's layout ({need * g.vector_len / 1e6:,.1f} MB) > "
+                          f"{room:,} rows ({room * g.vector_len / 1e6:,.1f} MB, after {act_words} addresses per bank "
+                          f"for activations); use a larger tp or a shorter context")
     if values and shape.weight_bytes() + shape.kv_bytes() > 64 * 2**20:
         raise LabsimError("values=True carries every weight in the program; use it for shapes under 64 MiB "
                           "(full size: values=False)")
     b = LayerBuild(shape, g, S, group_tiles, bool(values), seed)
     b.schedule()
     return b
+
+
+def streamed_rows(shape: LayerShape, g: Geometry) -> int:
+    """Weight and KV vectors the share streams into the planes in this scheduler's layout (each takes one MEM
+    address): per-head Q/K/V rows, K tiles of hpv KV groups per 320-token block, Vᵀ tiles per group and block,
+    O over attention vectors with heads back to back, gate/up/down over 320-lane chunks."""
+    vl, hd, H = g.vector_len, shape.head_dim, shape.hidden
+    c = math.ceil
+    nh, nkv, F = shape.heads_share, shape.kv_share, shape.ffn_share
+    hpv = max(1, vl // hd)
+    Hc, Fc, B = c(H / vl), c(F / vl), c(shape.context / vl)
+    return int(nh * Hc * hd + 2 * nkv * Hc * hd + c(nkv / hpv) * shape.context + nkv * B * hd
+               + c(nh * hd / vl) * H + 2 * Hc * F + Fc * H)
 
 
 def _tile_estimate(shape: LayerShape, g: Geometry) -> int:

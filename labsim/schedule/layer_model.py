@@ -12,8 +12,6 @@ layers validates it (tests/test_schedule_layer.py; docs/design/schedule.md, "One
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..errors import LabsimError, check_array, check_int
@@ -156,15 +154,13 @@ def decoder_layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, contex
     chain = cycles - lat["stagger"] - install - npass
     weight_bytes = H * hd * (2 * nh + 2 * nkv) + 3 * H * F
     kv_bytes = 2 * ctx * nkv * hd
-    streamed_rows = sum(inst.values()) * S                        # ≈ rows (a last partial cycle counts fully)
     rows = (nh * Hc * hd + 2 * nkv * Hc * hd + kv_pairs * ctx + nkv * B * hd + n_att * H + 2 * Hc * F + Fc * H)
+    tiles = (nh + 2 * nkv) * Hc + kv_pairs * B + nkv * B + n_att * Hc + 3 * Hc * Fc
     out = {"cycles": cycles, "seconds": cycles / g.clock_hz, "install_cycles": install, "pass_cycles": npass,
+           "tiles": tiles,
            "chain_cycles": chain, "stagger_cycles": np.full_like(cycles, lat["stagger"]),
            "weight_bytes": weight_bytes, "kv_bytes": kv_bytes, "streamed_bytes": rows * vl,
            "install_bytes_per_cycle": rows * vl / cycles, "bound": (chain > install).astype(np.int64),
            "weight_streams_per_plane": S}
-    del streamed_rows
     return {k: (v if k == "weight_streams_per_plane" else np.asarray(v)) for k, v in out.items()}
 
-
-_ = math
