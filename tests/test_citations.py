@@ -32,10 +32,6 @@ BARE_KEY = re.compile(r"\[([a-z][a-z0-9_.-]{1,40})\](?!\()")
 # Files other helpers are converting right now (their owners, issue 13 / issue 14 split). Each is still allowed to
 # cite the old notes; once a file no longer does, the test below fails until it is deleted from this list.
 PENDING_OUTSIDE_REFS = {
-    "labsim/schedule.py": "helper tsp",
-    "labsim/tsp/geometry.py": "helper tsp",
-    "labsim/tsp/program.py": "helper tsp",
-    "labsim/tsp/sim.py": "helper tsp",
     "docs/design/tsp.md": "helper tsp",
 }
 PENDING_ASSUMPTIONS: dict[str, str] = {}
