@@ -26,9 +26,10 @@ from .. import gpu, multichip
 from .. import schedule as _schedule
 from ..errors import LabsimError, check_int, check_number
 from ..schedule import Schedule
+from ._tables import HtmlTable
 from ._widgets import pre, wire
 
-__all__ = ["OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
+__all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
            "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
@@ -401,3 +402,28 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
     box = wire(controls, show, [text, image])
     box.view = view          # the figure behind the picture (tests, the curious)
     return box
+
+
+def layer_table(weight_streams_per_plane: int | None = None) -> HtmlTable:
+    """The recorded full-size layer simulations (``schedule.reference_layers()``) next to the analytic per-layer
+    model: one row per tensor-parallel width and context, cycles and µs of both, their ratio, the weight-install
+    rate the simulation achieved and the share of cycles the planes were streaming."""
+    rows = _schedule.reference_layers()
+    if weight_streams_per_plane is None:
+        weight_streams_per_plane = rows[0]["default_weight_streams_per_plane"] if rows else None
+    out = []
+    for r in rows:
+        if r["weight_streams_per_plane"] != weight_streams_per_plane:
+            continue
+        if not r["fits"]:
+            out.append([r["tp"], f"{r['context']:,}", "does not fit one chip", "", f"{r['analytic_cycles']:,.0f}",
+                        "", "", ""])
+            continue
+        out.append([r["tp"], f"{r['context']:,}", f"{r['cycles']:,}", f"{r['us']:.2f}", f"{r['analytic_cycles']:,.0f}",
+                    f"{r['analytic_cycles'] / r['cycles']:.3f}", f"{r['install_bytes_per_cycle']:,.0f}",
+                    f"{r['plane_busy_fraction']:.0%}"])
+    return HtmlTable(["chips per layer (tp)", "context (tokens)", "simulated (cycles)", "simulated (µs)",
+                      "analytic (cycles)", "analytic / simulated", "weights installed (B/cycle)",
+                      "planes busy"], out,
+                     caption=f"Llama 3.1 8B decoder layer, one chip's share, {weight_streams_per_plane} weight streams "
+                             f"per MXM plane (faithful geometry, 900 MHz)")
