@@ -23,9 +23,14 @@ from ..tsp import Geometry
 __all__ = ["decoder_layer_cycles", "layer_latencies"]
 
 
+@lru_cache(maxsize=1)
+def _faithful() -> Geometry:
+    return Geometry.faithful()
+
+
 def _geometry(geometry) -> Geometry:
     if geometry is None:
-        return Geometry.faithful()
+        return _faithful()
     if not isinstance(geometry, Geometry):
         raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
     return geometry
@@ -39,7 +44,15 @@ def _default_streams(g: Geometry) -> int:
 def layer_latencies(geometry: Geometry | None = None) -> dict:
     """The latency primitives of the model, from the geometry (cycles): VXM op, a value's trip from the VXM to a
     plane's pass (through a MEM home next to the VXM), a pass's result back to the VXM, the stagger."""
-    g = _geometry(geometry)
+    return dict(_latencies(_geometry(geometry)))
+
+
+@lru_cache(maxsize=64)
+def _latencies(g: Geometry) -> tuple:
+    return tuple(_latency_dict(g).items())
+
+
+def _latency_dict(g: Geometry) -> dict:
     h = g.stream_hop_cycles
     d = (g.mem_slices_per_hemisphere + 2 + 0.5 * (g.mxm_planes // 2 - 1)) * h   # VXM ↔ plane, mean over planes
     home = h + g.mem_write_cycles + g.mem_read_cycles                           # keep in MEM_x0, read back
@@ -125,7 +138,7 @@ def _layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, context, tp=1
                                                                  (H, nh_all, nkv_all, hd, F_all, ctx, t)))
     if np.any(nh_all % t):
         raise LabsimError("tp must divide heads")
-    lat = layer_latencies(g)
+    lat = dict(_latencies(g))
 
     def L(rows):                                    # load cycles of a tile of ``rows`` weight vectors
         return -(-rows // S)
