@@ -81,7 +81,8 @@ class Graph:
         counts = defaultdict(int)
         for n in self.nodes:
             counts[n.op] += 1
-        return f"Graph({self.name!r}, {len(self.nodes)} nodes: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
+        parts = ", ".join(f"{k} {v}" for k, v in counts.items())
+        return f"Graph({self.name!r}, {len(self.nodes)} nodes: {parts})"
 
     def _node(self, nid) -> Node:
         i = check_int("node", nid, lo=0, hi=len(self.nodes) - 1) if self.nodes else None

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError, check_int
-from ..tsp import Geometry, Program, simulate
+from ..tsp import Geometry, Program
 from ._layer_sched import Job, Placer, Tile, Value, _requant, _wrap32
 
 __all__ = ["LayerShape", "layer_shape", "build_layer", "layer_reference", "default_weight_streams", "LayerBuild",
@@ -213,7 +213,7 @@ class LayerBuild:
                  values: bool, seed: int):
         self.shape, self.g, self.values = shape, g, values
         self.T = T = _Tensors(shape, g, seed, values)
-        self.P = P = Placer(g, weight_streams_per_plane)
+        self.P = Placer(g, weight_streams_per_plane)
         self.S = weight_streams_per_plane
         self.group_tiles = group_tiles
         self.jobs, self.tasks = [], []

@@ -29,8 +29,8 @@ from ..schedule import Schedule
 from ._tables import HtmlTable
 from ._widgets import pre, wire
 
-__all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
-           "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
+__all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot",
+           "explore", "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
 #: op family → (code, colour) for the reservation table
