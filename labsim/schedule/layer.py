@@ -105,6 +105,8 @@ def layer_shape(model: str = "llama-3.1-8b", *, tp: int = 1, context_tokens: int
 def default_weight_streams(g: Geometry) -> int:
     """Weight streams per plane the published geometry allows: the streams of one direction shared by the planes
     of a hemisphere, less max(1, streams/16) kept for the VXM's outputs (faithful: (32 − 2) / 2 = 15)."""
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"g must be a labsim.tsp.Geometry, got {type(g).__name__}")
     half = g.mxm_planes // 2
     return max(1, (g.streams_per_direction - max(1, g.streams_per_direction // 16)) // half)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+from ..errors import LabsimError
+
 __all__ = ["HtmlTable"]
 
 
@@ -11,6 +13,9 @@ class HtmlTable:
     console shows as aligned text."""
 
     def __init__(self, header: list[str], rows: list[list], text: str = "", caption: str = ""):
+        if not isinstance(header, (list, tuple)) or not isinstance(rows, (list, tuple)) or \
+                not all(isinstance(r, (list, tuple)) and len(r) == len(header) for r in rows):
+            raise LabsimError("HtmlTable needs a header list and rows of the same length as the header")
         self.header, self.rows, self.text, self.caption = list(header), [list(r) for r in rows], text, caption
 
     def _repr_html_(self) -> str:

@@ -46,6 +46,8 @@ _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5a
 
 
 def _ax(ax, figsize=(8, 4)):
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise LabsimError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -468,6 +470,8 @@ def derived_vs_published(geometry=None) -> list[dict]:
 
 def derived_text(rows: list[dict]) -> str:
     """The rows of :func:`derived_vs_published` as an aligned text table."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "quantity" in r for r in rows):
+        raise LabsimError("derived_text takes the list returned by derived_vs_published()")
     lines = [f"{'quantity':<27}{'derived from the geometry':<62}{'published':<18}why they differ"]
     for r in rows:
         lines.append(f"{r['quantity']:<27}{r['derived_text']:<62}{r['published_text']:<18}{r['why']}")
