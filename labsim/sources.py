@@ -172,7 +172,8 @@ def cite(text: str) -> str:
         return m.group(0)
 
     out = _BRACKET.sub(sub, text or "")
-    return re.sub(r",(\s*(?:[;)(]|$))", r"\1", out).strip()
+    # the comma added after a short form goes where punctuation or the end follows: "X;", "X (…)", "X: …", "X."
+    return re.sub(r",(\s*(?:[;:,.)(]|$))", r"\1", out).strip()
 
 
 def reference(key: str) -> str:

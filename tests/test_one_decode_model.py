@@ -4,7 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labsim import capacity, fleet, latency
+from labsim import capacity, catalog, fleet, latency, schedule
+from labsim.capacity.decode import _inputs
+from labsim.capacity.lpu import chain_cycles, chain_table, lpu_constants, lpu_token_time, weight_streams_per_plane
+from labsim.capacity.plan import usable_bytes_per_chip
+from labsim.schedule import decoder_layer_cycles, reference
 from labsim.viz import ch00, ch03
 
 
@@ -56,3 +60,38 @@ def test_chapter2_cliff_and_chapter3_plan_agree_on_the_network():
     assert np.isclose(capacity.decode_time("kimi-k2", "groq-lpu-v1", sync_domain_chips=576).parts["ethernet_s"],
                       (multichip.domains_needed(capacity.decode_time("kimi-k2", "groq-lpu-v1").chips_used,
                                                 sync_domain_chips=576) - 1) * multichip.ethernet_preset("rdma").base_s)
+
+
+# ---- chapter 2's layer model is chapter 3's per-layer time ------------------------------------------------------
+def _layer_cycles(tp, ctx, **over):
+    m, c, cfg = _inputs("llama-3.1-8b", "groq-lpu-v1", "int8", None, {"tensor_parallel": tp, **over})
+    k = lpu_constants(m, c, cfg, usable_bytes_per_chip(c))
+    return lpu_token_time(m, c, cfg, k, 1.0, float(ctx))["layer_s"] * c.clock_hz
+
+
+def test_decode_feed_is_the_isca20_stream_count_of_the_layer_reference():
+    feed = capacity.ASSUMPTIONS["mxm_feed_bytes_per_cycle"].value
+    assert weight_streams_per_plane(feed) == reference._load()["isca20_weight_streams_per_plane"] == 8
+
+
+@pytest.mark.parametrize("entry", [e for e in schedule.reference_layers()
+                                   if e["weight_streams_per_plane"] == 8],
+                         ids=lambda e: f"tp{e['tp']}-ctx{e['context']}")
+def test_capacity_layer_time_matches_the_simulated_layer(entry):
+    """Band ±10 %: capacity's per-layer time (install at 10,240 B/cycle + the layer model's chain) against the
+    cycle-by-cycle simulation of the same Llama 3.1 8B layer share (reference_layer.toml, 8 streams a plane);
+    the analytic model where the share does not fit one chip and was not simulated."""
+    got = _layer_cycles(entry["tp"], entry["context"])
+    want = entry.get("cycles") or entry["analytic_cycles"]
+    assert got == pytest.approx(want, rel=0.10)
+
+
+def test_capacity_chain_is_the_layer_model_beyond_install():
+    for tp in (1, 2, 4, 8):
+        r = decoder_layer_cycles(4096, 32, 8, 128, 14336, 4096, tp, weight_streams_per_plane=8)
+        chain = float(r["cycles"] - r["install_cycles"])
+        m = catalog.model("llama-3.1-8b")
+        assert chain_cycles(chain_table(m, False, 8), tp, 4096) == pytest.approx(chain, rel=1e-12)
+    # a constant chain replaces the table; zero removes it (the streaming-only bound)
+    base = _layer_cycles(1, 1024)
+    assert _layer_cycles(1, 1024, layer_chain_cycles=5000) > base > _layer_cycles(1, 1024, layer_chain_cycles=0)

@@ -48,10 +48,12 @@ _A = [
                "≥ 10,240 B/cycle. At batch 1 every weight is installed once per token, so this rate, not the "
                "80 TB/s SRAM headline, is what a token waits for"),
     Assumption("layer_chain_cycles", "auto", "cycles per layer", "[D]",
-               "the dependent chain of one decoder layer that weight streaming cannot hide (norms, softmax, "
-               "reductions, stagger, stream transit), from the TSP geometry ([isca20] §II: 20-cycle instruction "
-               "stagger, MXM pass, one slice per cycle): the analytic layer model that chapter 2's cycle "
-               "simulator validates"),
+               "what weight streaming cannot hide in one decoder layer (MXM passes, norms, softmax, reductions, "
+               "barriers, superlane stagger): 'auto' = labsim.schedule.decoder_layer_cycles minus its install "
+               "cycles for the model's layer at the chips sharing it and the context, at mxm_feed / (4 planes × "
+               "320 B) = 8 weight streams a plane ([isca20] §II latencies). That layer model is checked against "
+               "the cycle simulation of full-size Llama 3.1 8B layer shares (labsim/data/tsp/reference_layer.toml, "
+               "within 5 %). A number = a constant chain per layer; 0 = the streaming-only bound"),
     Assumption("lpu_layout", "packed", "", "[A]",
                "[A] decode: each layer's weights are spread over as few chips as hold them (packed, in layer "
                "order); the chips holding a layer stream their shares in parallel, so a layer costs at most one "

@@ -27,7 +27,10 @@ from .memory import layer_bytes
 
 __all__ = ["is_mesh_machine", "MeshConstants", "mesh_constants", "mesh_token_time", "cores_per_chip"]
 
-_STEPS = 12      # dependent steps per layer: the same count as the LPU's chain (labsim.capacity.lpu)
+#: [A] dependent reductions per decoder layer, each a sweep across the layer's cores: RMSNorm, q, scores, softmax
+#: max and sum, AV, O + residual, RMSNorm, gate and up, SiLU·up, down + residual — the dependency structure the
+#: TSP's layer model chains (labsim.schedule.layer_model), counted one reduction per step
+_STEPS = 12
 
 
 def is_mesh_machine(c: catalog.Chip) -> bool:

@@ -8,23 +8,54 @@ redrawn (blitting on a cached background), so a move answers well under 100 ms.
 from __future__ import annotations
 
 import functools
+import io
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+from PIL import Image
 
 from .. import gpu, multichip
-from ..errors import LabsimError, check_int, check_number
+from .. import schedule as _schedule
+from ..errors import LabsimError, check_array, check_bool, check_int, check_mapping, check_number
 from ..schedule import Schedule
-from ._widgets import (check_ax, check_axes, check_bins, check_dpi, check_figsize, check_result, check_title, pre,
-                       wire)
-from ..errors import check_bool, check_mapping
+from ._tables import HtmlTable
+from ._widgets import check_bins, check_dpi, check_figsize, check_result, check_title, pre, wire
 
-__all__ = ["OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
-           "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
+__all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot",
+           "explore", "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
 #: op family → (code, colour) for the reservation table
 OP_COLORS = {"MEM_READ": (1, "#4C72B0"), "MEM_WRITE": (2, "#8DA0CB"), "VXM": (3, "#55A868"),
              "MXM_INSTALL": (4, "#F0B27A"), "MXM_MATVEC": (5, "#C44E52"), "C2C": (6, "#8172B2")}
+
+
+def _check_axes(axes, n: int) -> None:
+    """``axes`` must be None or n matplotlib Axes (one Axes when n == 1)."""
+    if axes is None:
+        return
+    ok = isinstance(axes, plt.Axes) if n == 1 else (
+        hasattr(axes, "__len__") and len(axes) >= n and all(isinstance(a, plt.Axes) for a in list(axes)[:n]))
+    if not ok:
+        raise LabsimError(f"{'ax' if n == 1 else 'axes'} must be None or {n} matplotlib Axes, got {axes!r:.60}")
+
+
+def _figure_args(figsize, dpi):
+    try:
+        w, h = (float(v) for v in figsize)
+    except (TypeError, ValueError, OverflowError):
+        raise LabsimError(f"figsize must be (width, height) in inches, got {figsize!r:.60}") from None
+    w = check_number("figsize width", w, lo=1.0, hi=40.0, unit="in")
+    h = check_number("figsize height", h, lo=1.0, hi=40.0, unit="in")
+    return (w, h), check_int("dpi", dpi, lo=40, hi=300)
 
 
 def _family(op: str) -> str:
@@ -71,26 +102,26 @@ def reservation_table(sched: Schedule, upto_cycle: int | None = None, ax=None, t
     The legend sits outside the axes, to the right, so it never covers a slice's row; ``legend=False`` leaves it
     out (for the left panel of a side-by-side pair).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
     r = reservation_matrix(sched, upto_cycle)
     check_title(title)
     check_bool("legend", legend)
-    if check_ax(ax) is None:
+    _check_axes(ax, 1)
+    if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
     colors = ["#F4F4F4"] + [c for _, c in sorted(OP_COLORS.values())]
     ax.imshow(r["matrix"], aspect="auto", interpolation="nearest", cmap=ListedColormap(colors), vmin=0,
               vmax=len(colors) - 1)
-    ax.set_yticks(range(len(r["slices"])))
-    ax.set_yticklabels(r["slices"], fontsize=6)
+    n = len(r["slices"])
+    step = max(1, -(-n // 32))                 # at most ~32 names, 8 pt: readable at 1,400 px
+    ax.set_yticks(range(0, n, step))
+    ax.set_yticklabels(r["slices"][::step], fontsize=8)
     ax.set_ylabel("slice (west → east)")
     ax.set_xlabel("cycle (superlane 0)")
     if upto_cycle is not None:
         ax.axvline(upto_cycle + 0.5, color="k", lw=0.8)
     if legend:
-        ax.legend(handles=[Patch(color=c, label=k) for k, (_, c) in OP_COLORS.items()], fontsize=7,
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title="issue slot", title_fontsize=7)
+        ax.legend(handles=[Patch(color=c, label=k) for k, (_, c) in OP_COLORS.items()], fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title="issue slot", title_fontsize=8)
     ax.set_title(title or f"{sched.policy} schedule: {sched.predicted_cycles} cycles, "
                  f"{r['filled']} instructions placed", fontsize=10)
     return ax
@@ -105,17 +136,19 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     speed can be compared by the *shape* of their distributions: a deterministic system is a single bar at 1.
     A system whose samples are all identical is marked "(all identical)" in the legend.
     """
-    import matplotlib.pyplot as plt
-
-    from ..errors import check_array, check_text
-    samples_by_name = check_mapping("samples_by_name", samples_by_name)
+    if not isinstance(samples_by_name, dict):
+        raise LabsimError(f"samples_by_name must be a dict {{name: samples}}, got {type(samples_by_name).__name__}")
+    unit = check_number("unit", unit, lo=1e-15, hi=1e6)
+    bins = check_int("bins", bins, lo=1, hi=10_000)
+    _check_axes(axes, 2)
     if not samples_by_name:
         raise LabsimError("samples_by_name must name at least one system")
-    unit = check_number("unit", unit, lo=1e-12, hi=1e6, unit="s")
-    check_text("unit_name", unit_name, max_chars=20)
-    bins = check_bins(bins)
+    try:
+        arrays = {name: np.asarray(s, dtype=float).ravel() for name, s in samples_by_name.items()}
+    except (TypeError, ValueError):
+        raise LabsimError("samples_by_name must map names to arrays of latencies in seconds") from None
+    samples_by_name = arrays
     relative = check_bool("relative", relative)
-    axes = check_axes(axes, 2)
     xs = {}
     for name, s in samples_by_name.items():
         x = np.sort(check_array(f"samples_by_name[{name!r}]", s, lo=0.0, hi=1e6, unit="s").ravel())
@@ -123,11 +156,9 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
             raise LabsimError(f"samples_by_name[{name!r}] must be a non-empty array of finite latencies")
         if relative and np.median(x) <= 0:
             raise LabsimError(f"samples_by_name[{name!r}] has median 0: relative=True divides by the median")
+        xs[name] = x / np.median(x) if relative else x / unit
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for name, s in samples_by_name.items():
-        x = np.sort(np.asarray(s, dtype=float).ravel())
-        xs[name] = x / np.median(x) if relative else x / unit
     allx = np.concatenate(list(xs.values()))
     lo, hi = float(allx.min()), float(allx.max())
     if hi - lo <= 1e-9 * max(abs(hi), 1.0):               # everything identical: a narrow window around it
@@ -135,24 +166,30 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
         lo, hi = lo - pad, hi + pad
     edges = np.linspace(lo, hi, bins + 1)
     xlabel = "latency / own median (P50)" if relative else f"latency ({unit_name})"
+    styles = ["-", "--", ":", "-."]
     for k, (name, x) in enumerate(xs.items()):
-        z = 3 + len(xs) - k                              # the first-named system is drawn on top
+        # the first-named system is drawn underneath, wide and translucent; later ones on top, thinner and
+        # dashed, so that two systems on the same spot (P99/P50 = 1.00) both stay visible
+        z = 3 + k
         p = multichip.percentiles(x)
         fmt = (lambda v: f"{v:.3f}") if relative else (lambda v: f"{v:.1f} {unit_name}")
         label = f"{name}: P50 {fmt(p['p50'])}, P99 {fmt(p['p99'])}" + (" (all identical)" if np.ptp(x) == 0 else "")
-        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="stepfilled", alpha=0.5,
-                     label=label, zorder=z)
+        first = k == 0 and len(xs) > 1
+        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="stepfilled",
+                     alpha=0.35 if first else 0.5, label=label, zorder=z, lw=0)
+        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="step", zorder=z + 0.5,
+                     ls=styles[k % len(styles)], lw=1.2, color=axes[0].patches[-1].get_facecolor()[:3])
         axes[1].step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name, zorder=z,
-                     lw=2.5 if k == 0 and len(xs) > 1 else 1.5)
+                     lw=5 if first else 1.8, alpha=0.45 if first else 1.0, ls="-" if first else styles[k % 4])
     axes[0].set_yscale("log")
     axes[0].set_xlabel(xlabel)
     axes[0].set_ylabel("fraction of runs per bin (log)")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=8)
     axes[1].axhline(0.99, color="grey", lw=0.6, ls="--")
     axes[1].text(edges[0], 0.99, " P99", color="grey", fontsize=7, ha="left", va="bottom")
     axes[1].set_xlabel(xlabel)
     axes[1].set_ylabel("fraction of runs ≤ x")
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=8, loc="lower right")
     return axes
 
 
@@ -162,17 +199,13 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     A dashed line marks the synchronous-domain size; dotted lines mark its multiples (each one more Ethernet
     crossing).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.transforms import blended_transform_factory
-    curves = check_mapping("curves", curves)
-    if not curves:
-        raise LabsimError("curves must hold at least one multichip.cliff_curve() result")
-    for name, c in curves.items():
-        check_result(c, ("n_chips", "p99_over_p50"), f"curves[{name!r}]", "multichip.cliff_curve()")
+    if not isinstance(curves, dict) or not curves or not all(
+            isinstance(c, dict) and "n_chips" in c and "p99_over_p50" in c for c in curves.values()):
+        raise LabsimError("curves must be a non-empty dict {name: multichip.cliff_curve(...) result}")
     if sync_domain_chips is not None:
-        check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=10**9)
-    check_title(title)
-    if check_ax(ax) is None:
+        sync_domain_chips = check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=10**6)
+    _check_axes(ax, 1)
+    if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, c in curves.items():
         ax.plot(c["n_chips"], c["p99_over_p50"], marker=".", label=f"Ethernet preset '{name}' [A]")
@@ -230,6 +263,7 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
     tsp_layer_s = check_number("tsp_layer_s", tsp_layer_s, lo=0.0, lo_open=True, hi=1.0, unit="s")
     n = check_int("n", n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    tsp_layer_s = check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     s = _gpu_samples(bool(contention), float(cp) if contention else 0.0, float(lo), n, seed)
     params = None if sync_domain_chips is None else multichip.realscale_params(
         sync_domain_chips=check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS))
@@ -244,7 +278,8 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
 
 
 def explore_text(r: dict) -> str:
-    check_result(r, ("gpu", "pipeline", "hops", "domains"))
+    if not isinstance(r, dict) or not {"gpu", "pipeline", "hops", "domains"} <= set(r):
+        raise LabsimError("explore_text takes the dict returned by explore()")
     g, p = r["gpu"], r["pipeline"]
     return (f"GPU decoder layer: P50 {g['p50'] * 1e6:.1f} µs, P99 {g['p99'] * 1e6:.1f} µs, "
             f"P99.9 {g['p99.9'] * 1e6:.1f} µs, P99/P50 = {g['p99_over_p50']:.3f}\n"
@@ -255,9 +290,6 @@ def explore_text(r: dict) -> str:
 
 def _png(canvas) -> bytes:
     """The canvas as PNG bytes (fast zlib level: the picture is re-sent on every move)."""
-    import io
-
-    from PIL import Image
     w, h = canvas.get_width_height()
     buf = io.BytesIO()
     Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(buf, format="png",
@@ -277,11 +309,9 @@ class ExploreView:
     PNG — the same picture as a full redraw at a fraction of the cost.
     """
 
-    def __init__(self, figsize=(9.6, 3.1), dpi: int = 90, bins: int = 80):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-        from matplotlib.ticker import MaxNLocator
+    def __init__(self, figsize=(11.0, 3.8), dpi: int = 100, bins: int = 80):
+        figsize, dpi = _figure_args(figsize, dpi)
+        bins = check_int("bins", bins, lo=2, hi=1000)
 
         self.bins = check_bins(bins)
         self.fig = Figure(figsize=check_figsize(figsize), dpi=check_dpi(dpi))
@@ -294,21 +324,21 @@ class ExploreView:
         for ax, xl, title, c in zip(self.axes, labels, titles, colors):
             ax.set_yscale("log")
             ax.set_ylim(_YMIN, 1.5)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=9)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-            ax.set_title(title, fontsize=8)
+            ax.set_title(title, fontsize=10)
             # the x label is static text under the axes (redrawing it with the moving x axis costs time)
             x0, y0, w, _ = ax.get_position().bounds
-            self.fig.text(x0 + w / 2, 0.02, xl, ha="center", va="bottom", fontsize=8)
+            self.fig.text(x0 + w / 2, 0.02, xl, ha="center", va="bottom", fontsize=10)
             self.hist.append(ax.stairs(np.full(bins, _YMIN / 10), np.arange(bins + 1.0), baseline=_YMIN / 10,
                                        fill=True, color=c, alpha=0.6, animated=True))
             self.p50.append(ax.axvline(0.0, color="k", lw=1.0, animated=True))
             self.p99.append(ax.axvline(0.0, color="k", lw=1.0, ls="--", animated=True))
             ax.xaxis.set_animated(True)
-        self.axes[0].set_ylabel("fraction of runs per bin", fontsize=8)
+        self.axes[0].set_ylabel("fraction of runs per bin", fontsize=10)
         self.fig.legend(handles=[Line2D([], [], color="k", lw=1.0, label="P50"),
                                  Line2D([], [], color="k", lw=1.0, ls="--", label="P99")],
-                        loc="upper center", ncol=2, fontsize=7, frameon=False)
+                        loc="upper center", ncol=2, fontsize=9, frameon=False)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
 
@@ -346,9 +376,10 @@ class ReservationView:
     """The picture behind :func:`make_reservation_widget`: the reservation table drawn once (slice names, axes,
     legend cached), then only the filled cells, the cursor line and the title are redrawn per move."""
 
-    def __init__(self, sched: Schedule, figsize=(10.0, 4.0), dpi: int = 80):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    def __init__(self, sched: Schedule, figsize=(11.0, 4.6), dpi: int = 100):
+        if not isinstance(sched, Schedule):
+            raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
+        figsize, dpi = _figure_args(figsize, dpi)
 
         if not isinstance(sched, Schedule):
             raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
@@ -383,9 +414,7 @@ def make_reservation_widget(sched: Schedule | None = None):
 
     Wired with ``observe`` (no output area to clear and refill): a move redraws the picture and nothing else.
     """
-    import ipywidgets as W
     if sched is None:
-        from .. import schedule as _schedule
         sched = _schedule.list_schedule(_schedule.example_graph())
     if not isinstance(sched, Schedule):
         raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
@@ -393,7 +422,7 @@ def make_reservation_widget(sched: Schedule | None = None):
     view = ReservationView(sched)
     slider = W.IntSlider(value=min(40, last), min=0, max=last, step=1, description="up to cycle",
                          continuous_update=False)
-    image = W.Image(format="png", layout=W.Layout(width="800px"))
+    image = W.Image(format="png", layout=W.Layout(width="1000px"))
 
     def show(upto_cycle):
         image.value = view.update(upto_cycle)
@@ -410,7 +439,6 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
     ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's 576). Each move calls :func:`explore` (GPU runs cached), writes
     :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
     area to clear and refill."""
-    import ipywidgets as W
 
     check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     view = ExploreView()
@@ -429,7 +457,7 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
                            style=style, layout=lay),
     )
     text = W.HTML()
-    image = W.Image(format="png", layout=W.Layout(width="860px"))
+    image = W.Image(format="png", layout=W.Layout(width="1000px"))
 
     def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet, network="the report: 576 chips"):
         r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet,
@@ -441,3 +469,30 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
     box = wire(controls, show, [text, image])
     box.view = view          # the figure behind the picture (tests, the curious)
     return box
+
+
+def layer_table(weight_streams_per_plane: int | None = None) -> HtmlTable:
+    """The recorded full-size layer simulations (``schedule.reference_layers()``) next to the analytic per-layer
+    model: one row per tensor-parallel width and context, cycles and µs of both, their ratio, the weight-install
+    rate the simulation achieved and the share of cycles the planes were streaming."""
+    if weight_streams_per_plane is not None:
+        weight_streams_per_plane = check_int("weight_streams_per_plane", weight_streams_per_plane, lo=1, hi=256)
+    rows = _schedule.reference_layers()
+    if weight_streams_per_plane is None:
+        weight_streams_per_plane = rows[0]["default_weight_streams_per_plane"] if rows else None
+    out = []
+    for r in rows:
+        if r["weight_streams_per_plane"] != weight_streams_per_plane:
+            continue
+        if not r["fits"]:
+            out.append([r["tp"], f"{r['context']:,}", "does not fit one chip", "", f"{r['analytic_cycles']:,.0f}",
+                        "", "", ""])
+            continue
+        out.append([r["tp"], f"{r['context']:,}", f"{r['cycles']:,}", f"{r['us']:.2f}", f"{r['analytic_cycles']:,.0f}",
+                    f"{r['analytic_cycles'] / r['cycles']:.3f}", f"{r['install_bytes_per_cycle']:,.0f}",
+                    f"{r['plane_busy_fraction']:.0%}"])
+    return HtmlTable(["chips per layer (tp)", "context (tokens)", "simulated (cycles)", "simulated (µs)",
+                      "analytic (cycles)", "analytic / simulated", "weights installed (B/cycle)",
+                      "planes busy"], out,
+                     caption=f"Llama 3.1 8B decoder layer, one chip's share, {weight_streams_per_plane} weight streams "
+                             f"per MXM plane (faithful geometry, 900 MHz)")
