@@ -161,8 +161,11 @@ def install(hub_dir: Path, python: str | None = None, with_solutions: bool = Fal
                    env={**os.environ, "PYTHON": exe, "LPU_LAB_PROXY": "1"})
     log(f"install.sh with {exe}: {time.perf_counter() - t:.0f} s")
     conf = venv / "etc" / "jupyter"
-    conf.mkdir(parents=True, exist_ok=True)
+    (conf / "labconfig").mkdir(parents=True, exist_ok=True)
     (conf / "nbgrader_config.py").write_text(nbgrader_learner_config(hub_dir))
+    # learners fetch, validate and submit; the lecturer's grading screens stay out of their JupyterLab
+    (conf / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
+        f"@jupyter/nbgrader:{p}": True for p in ("formgrader", "course-list", "create-assignment")}}, indent=1))
     close_to_others(hub_dir / "course")
     close_to_others(venv)
     return venv / "bin" / "python"
@@ -177,6 +180,11 @@ class Hub:
     dir: Path
     ip: str = "127.0.0.1"
     port: int = 8000
+    install_dir: Path | None = None  # where course/ and venv/ are (default: dir itself)
+
+    @property
+    def installed(self) -> Path:
+        return self.install_dir or self.dir
 
     @property
     def state(self) -> Path:
@@ -235,8 +243,31 @@ def hub_env(hub: Hub, *, open_signup=False, roster: Path | None = None, mem="2G"
                 "LPU_HUB_ROSTER": str(roster or ""), "LPU_HUB_MEM_LIMIT": str(mem), "LPU_HUB_CPU_LIMIT": str(cpu),
                 "LPU_HUB_PIDS_LIMIT": str(pids), "LPU_HUB_IDLE_TIMEOUT_S": str(int(idle_s)),
                 "LPU_HUB_CULL_EVERY_S": str(int(cull_every_s)), "LPU_HUB_CGROUP": cgroup,
-                "PATH": f"{hub.dir / 'venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
+                "PATH": f"{hub.installed / 'venv' / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
     return env
+
+
+# ----------------------------------------------------------------------------------------------- nbgrader
+
+def assignments(hub_dir: Path, solutions_dir: Path = ROOT / "solutions", install_dir: Path | None = None) -> dict:
+    """Write the lecturer's nbgrader course (``<dir>/grader``, root only) from the authored solutions: one
+    assignment ``chNN`` per chapter. Run again after editing solutions."""
+    course = (install_dir or hub_dir) / "course"
+    sys.path.insert(0, str(course / "hub"))
+    import nbgrader_course
+
+    grader = hub_dir / "grader"
+    grader.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(grader, 0o700)
+    return nbgrader_course.write_course(grader, hub_dir / "exchange",
+                                        sorted(solutions_dir.glob("[0-9][0-9]_*.ipynb")), course)
+
+
+def nbgrader(hub_dir: Path, args: list[str], install_dir: Path | None = None, **kw) -> subprocess.CompletedProcess:
+    """Run the class install's ``nbgrader ARGS`` in the lecturer's course folder (``<dir>/grader``)."""
+    venv_bin = (install_dir or hub_dir) / "venv" / "bin"
+    env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
+    return subprocess.run([str(venv_bin / "nbgrader"), *args], cwd=hub_dir / "grader", env=env, **kw)
 
 
 def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
@@ -245,9 +276,9 @@ def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
         raise HubError(f"a hub is already running from {hub.dir} (pid {hub.pid()}); `make hub-stop` first")
     _secret_file(hub.state / "proxy-token")
     _secret_file(hub.state / "api-token")
-    exe = hub.dir / "venv" / "bin" / "jupyterhub"
+    exe = hub.installed / "venv" / "bin" / "jupyterhub"
     logf = open(hub.state / "jupyterhub.log", "ab")  # noqa: SIM115 — handed to the child
-    proc = subprocess.Popen([str(exe), "-f", str(hub.dir / "course" / "hub" / "jupyterhub_config.py")],
+    proc = subprocess.Popen([str(exe), "-f", str(hub.installed / "course" / "hub" / "jupyterhub_config.py")],
                             cwd=hub.state, env=env, stdout=logf, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     logf.close()
@@ -348,9 +379,11 @@ def ensure_admin(hub: Hub, admin: str) -> Path:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="tools/hub.py", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("install", "start", "stop", "status"):
+    for name in ("install", "start", "stop", "status", "assignments", "nbgrader"):
         p = sub.add_parser(name)
         p.add_argument("--dir", type=Path, default=Path("/srv/lpu-lab"), help="class folder (default /srv/lpu-lab)")
+        if name == "nbgrader":
+            p.add_argument("args", nargs=argparse.REMAINDER, help="nbgrader's own arguments, e.g. autograde ch03")
         if name in ("install", "start"):
             p.add_argument("--python", help="a Python 3.11 every user can run (default: /usr/bin/python3.11, …)")
             p.add_argument("--with-solutions", action="store_true", help="let learners read solutions/")
@@ -382,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
                   f"  {hub.url}/hub/signup           learners create their account here"
                   f"{'' if args.open_signup or args.roster else ' (you authorise them at /hub/authorize)'}\n"
                   f"  log: {hub.state / 'jupyterhub.log'}    stop: make hub-stop")
+        elif args.cmd == "assignments":
+            made = assignments(hub.dir)
+            print(f"nbgrader course in {hub.dir / 'grader'}: " + ", ".join(
+                f"{a} ({sum(p.values())} points)" for a, p in made.items()))
+        elif args.cmd == "nbgrader":
+            return nbgrader(hub.dir, args.args).returncode
         elif args.cmd == "stop":
             print("stopped" if stop(hub) else f"no hub running from {hub.dir}")
         elif args.cmd == "status":

@@ -17,12 +17,21 @@ PIP=(--quiet --disable-pip-version-check)
 
 command -v "$PYTHON" >/dev/null || { echo "error: $PYTHON not found; LPU Lab needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
 test -x "$VENV/bin/python" || "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install "${PIP[@]}" --upgrade pip
-"$VENV/bin/python" -m pip install "${PIP[@]}" -e '.[test,hub]'
+# pip runs again only when the pins or this script change (labsim itself is installed editable)
+pins="$(cat pyproject.toml tools/install.sh | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$VENV/.lpu-lab-pins" 2>/dev/null)" != "$pins" ]; then
+  "$VENV/bin/python" -m pip install "${PIP[@]}" --upgrade pip
+  "$VENV/bin/python" -m pip install "${PIP[@]}" -e '.[test,hub]'
+  echo "$pins" > "$VENV/.lpu-lab-pins"
+fi
 
 if [ "${LPU_LAB_PROXY:-0}" = 1 ]; then
   command -v npm >/dev/null || { echo "error: npm not found; the class hub's proxy needs Node.js >= 20 and npm (apt-get install nodejs npm)" >&2; exit 1; }
-  (cd hub && npm ci --no-audit --no-fund --loglevel=error)
+  lock="$(sha256sum < hub/package-lock.json | cut -d' ' -f1)"
+  if [ "$(cat hub/node_modules/.lpu-lab-lock 2>/dev/null)" != "$lock" ]; then
+    (cd hub && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock" > hub/node_modules/.lpu-lab-lock
+  fi
 fi
 
 "$VENV/bin/python" -c "import labsim, time; t = time.perf_counter(); labsim.warmup(); print(f'numba warm-up: {time.perf_counter() - t:.1f} s')"
