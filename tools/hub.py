@@ -166,6 +166,11 @@ def install(hub_dir: Path, python: str | None = None, with_solutions: bool = Fal
     # learners fetch, validate and submit; the lecturer's grading screens stay out of their JupyterLab
     (conf / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
         f"@jupyter/nbgrader:{p}": True for p in ("formgrader", "course-list", "create-assignment")}}, indent=1))
+    # no "Jupyter news?" pop-up for a room of learners
+    lab_settings = venv / "share" / "jupyter" / "lab" / "settings"
+    lab_settings.mkdir(parents=True, exist_ok=True)
+    (lab_settings / "overrides.json").write_text(json.dumps(
+        {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}, indent=1))
     close_to_others(hub_dir / "course")
     close_to_others(venv)
     return venv / "bin" / "python"
