@@ -277,6 +277,8 @@ def nbgrader(hub_dir: Path, args: list[str], install_dir: Path | None = None, **
 
 def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
     """Start JupyterHub in the background (its own session); wait until it answers; returns its pid."""
+    if os.geteuid() != 0:
+        raise HubError("the class hub needs root (each learner is a system user): run `sudo make hub`")
     if hub.pid():
         raise HubError(f"a hub is already running from {hub.dir} (pid {hub.pid()}); `make hub-stop` first")
     _secret_file(hub.state / "proxy-token")
