@@ -288,16 +288,37 @@ def capacity_table(stages: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def write_capacity(stages: list[dict], rows: list[dict], path: Path = ROOT / "benches" / "CAPACITY.md") -> None:
+    """The capacity table for lecturers (``benches/CAPACITY.md``), with the machine it was measured on."""
+    import datetime
+    import platform
+
+    cap = next((r for r in rows if r["name"].startswith("classroom: learners within")), None)
+    mem = next((r for r in rows if r["name"].startswith("classroom: memory per learner")), None)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = ["# Class hub capacity (benches/bench_classroom.py, part of `make bench`)", "",
+             f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, "
+             f"{total:.0f} GiB ({platform.machine()}); load average at the end {os.getloadavg()[0]:.1f} (other jobs "
+             "on the machine count). Every learner starts a server and runs chapter 3 top to bottom at the same "
+             "moment (1 CPU core and 2 GB per learner allowed).", "", capacity_table(stages), ""]
+    if cap and cap["value"] is not None:
+        lines.append(f"**{cap['value']:.0f} learner(s)** run chapter 3 within 2× the single-user time "
+                     f"({cap['note']}).")
+    if mem and mem["value"] is not None:
+        lines.append(f"**{mem['value']:.0f} MiB per learner** at peak (server + kernel); {mem['note']}.")
+    path.write_text("\n".join(lines) + "\n")
+
+
 def run() -> list[dict]:
     stages = measure(log=lambda m: print(m, file=sys.stderr))
-    return rows_from(stages)
+    rows = rows_from(stages)
+    write_capacity(stages, rows)
+    return rows
 
 
 if __name__ == "__main__":
-    st = measure()
-    for r in rows_from(st):
+    for r in run():
         v = "—" if r["value"] is None else f"{r['value']:.1f}"
         print(f"{r['name']:<55} {v:>8} {r['unit']:<9} {r['note']}")
     print()
-    print(capacity_table(st))
-    print(f"\nload average at the end: {os.getloadavg()}")
+    print((ROOT / "benches" / "CAPACITY.md").read_text())
