@@ -134,9 +134,14 @@ def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  
                 assert out.strip().startswith("✓"), f"{n} saw {out!r}"
                 errors = page.locator(f'{PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
                 assert not any("Traceback" in (errors.nth(i).text_content() or "") for i in range(errors.count()))
-                page.keyboard.press("Control+S")
-                page.wait_for_function("(p) => !document.querySelector(p).classList.contains('jp-mod-dirty')"
-                                       " && !document.title.startsWith('*')", arg=PANEL, timeout=30_000)
+            for page, n, answer in zip(pages, names, ANSWERS):  # File → Save Notebook; wait until it is on disk
+                page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
+                page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Save( Notebook)?$")).first.click()
+                path = Path(pwd.getpwnam(f"lpu-{n}").pw_dir) / "learner" / CHAPTER
+                for _ in range(60):
+                    if answer.splitlines()[-1] in path.read_text():
+                        break
+                    page.wait_for_timeout(500)
         finally:
             for c in contexts:
                 with contextlib.suppress(Exception):
