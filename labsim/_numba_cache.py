@@ -190,6 +190,12 @@ class CachePolicy:
         """(trusted, writable by us, reason if not trusted) for a shipped ``__pycache__`` folder."""
         if folder not in self._shipped:
             owners = _trusted_owners((self.installer_uid,))
+            if not folder.exists() and dir_problem(folder.parent, owners, private=False) is None \
+                    and os.access(folder.parent, os.W_OK):
+                try:  # the installer's first compile (Python may not have made __pycache__: PYTHONDONTWRITEBYTECODE)
+                    folder.mkdir(mode=0o755)
+                except OSError:
+                    pass
             why = dir_problem(folder, owners, private=False) if folder.exists() else f"{folder} does not exist"
             writable = why is None and os.access(folder, os.W_OK)
             self._shipped[folder] = (why is None, writable, why)

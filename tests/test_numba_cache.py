@@ -202,13 +202,15 @@ def test_private_cache_corruption_recovers(package_copy, tmp_path):
 
 
 def test_warmup_in_a_fresh_process_with_empty_cache(package_copy):
-    """With the shipped files removed, every kernel compiles from scratch into the cache and a second process
-    loads all of them from there."""
-    for f in package_copy.rglob("*.nb[ic]"):
-        f.unlink()
-    env = {"PYTHONPATH": str(package_copy.parent), "HOME": str(package_copy.parent.parent / "home")}
+    """A fresh install (no __pycache__ at all, and Python told not to write bytecode, as in CI): every kernel
+    compiles from scratch into the package's own (shipped) cache, which warmup creates."""
+    for d in list(package_copy.rglob("__pycache__")):
+        shutil.rmtree(d)
+    env = {"PYTHONPATH": str(package_copy.parent), "HOME": str(package_copy.parent.parent / "home"),
+           "PYTHONDONTWRITEBYTECODE": "1"}
     code = "import labsim; t = labsim.warmup(); print(len(t))"
     first = _run(code, env, cwd=package_copy.parent, timeout=600)
     assert first.returncode == 0, first.stderr
     assert int(first.stdout.strip()) == len(labsim.KERNEL_MODULES)
-    assert len(list(package_copy.rglob("*.nbi"))) >= 10
+    assert len(list((package_copy / "__pycache__").glob("*.nbi"))) >= 10
+    assert list((package_copy / "tsp" / "__pycache__").glob("*.nbi"))
