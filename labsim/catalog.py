@@ -1,8 +1,11 @@
 """Sourced catalog of chips and LLMs, loaded from ``labsim/data/{chips,models}/*.toml``.
 
 One entry per file. Every number in a shipped file is an inline table ``{ value = …, source = "…" }``;
-``source`` names the original publication and where we read it in ``/work/shared/facts`` (unpublished values
-carry **[A]**). A top-level ``notes`` string records where sources disagree. Design: ``docs/design/catalog.md``.
+``source`` is a citation string: keys of the bibliography ``labsim/data/sources.toml`` in square brackets plus a
+locator (``"[isca20] §II-B Eq. 2"``), or ``[A]`` for an unpublished value. The loader rejects a shipped file whose
+source names an unknown key (``labsim.sources.check_citation``); user entries may omit sources.
+``chip.sources[field]`` is the raw string, ``chip.citation(field)`` the readable form. A top-level ``notes`` string
+records where sources disagree. Design: ``docs/design/catalog.md``.
 
 Model parameter counts are **derived from the architecture fields** (see :meth:`Model.param_breakdown`);
 no parameter total is typed into a data file.
@@ -27,6 +30,7 @@ import numpy as np
 
 from .errors import LabsimError, UnknownNameError, check_array, check_choice
 from .precision import PRECISIONS, bytes_per_element
+from .sources import check_citation, cite
 
 __all__ = [
     "Chip", "Model", "chips", "chip", "models", "model", "add_chip", "add_model", "load_chip", "load_model",
@@ -42,7 +46,7 @@ _USER_SOURCE = "user entry (no source given)"
 
 _CHIP_STR = {
     "name": (True, None), "display_name": (False, None), "vendor": (False, ""), "memory_kind": (True, None),
-    "notes": (False, ""),
+    "notes": (False, ""), "packaging": (False, "die"),
 }
 _CHIP_NUM: dict[str, tuple[str, bool]] = {  # name -> (kind, required); absent optional numbers are None
     "memory_bytes": ("float", True),
@@ -55,8 +59,13 @@ _CHIP_NUM: dict[str, tuple[str, bool]] = {  # name -> (kind, required); absent o
     "sync_domain_chips": ("int", False),
     "link_bandwidth_bytes_per_s": ("float", False),
     "link_latency_s": ("float", False),
+    "dies_per_package": ("int", False),
 }
-_MEMORY_KINDS = ("sram", "hbm")
+#: where the weights live: on-die/on-wafer SRAM, stacked HBM next to the die, or ordinary off-chip DRAM (DDR).
+_MEMORY_KINDS = ("sram", "hbm", "dram")
+#: what one catalog "chip" is: a die in its own package, a die that only ships inside a multi-die tile
+#: (``dies_per_package`` dies per tile), or a whole wafer. See docs/design/catalog.md §1.
+_PACKAGINGS = ("die", "tile", "wafer")
 
 _MODEL_STR = {"name": (True, None), "display_name": (False, None), "vendor": (False, ""),
               "hf_id": (False, ""), "notes": (False, ""), "qk_norm": (False, "none"),
@@ -113,6 +122,8 @@ def _unwrap(where: str, key: str, raw, sources: dict[str, str], *, require_sourc
         src = raw.get("source", "")
         if not isinstance(src, str) or (require_source and not src.strip()):
             raise LabsimError(f"{where}: field {key!r} needs a non-empty source string, got {src!r}")
+        if require_source:   # shipped files cite the bibliography; an unknown key is an error
+            check_citation(f"{where}: field {key!r}", src)
         sources[key] = src.strip() or _USER_SOURCE
         return raw["value"]
     if require_source:
@@ -197,6 +208,16 @@ class _Frozen:
             if not isinstance(v, MappingProxyType):
                 object.__setattr__(self, f, MappingProxyType(dict(v)))
 
+    def citation(self, field_name: str) -> str:
+        """The source of ``field_name`` (a key of ``sources``, e.g. ``"memory_bytes"`` or
+        ``"peak_ops_per_s.int8"``) made readable: bibliography keys become author/venue/year
+        (``labsim.sources.cite``)."""
+        srcs = object.__getattribute__(self, "sources")
+        if field_name not in srcs:
+            raise UnknownNameError(f"{type(self).__name__.lower()} {self.name!r} has no source for "
+                                   f"field_name={field_name!r}; fields with a source: {', '.join(sorted(srcs))}")
+        return cite(srcs[field_name])
+
     def __getattr__(self, item):  # only called for attributes not found normally
         try:
             extra = object.__getattribute__(self, "extra")
@@ -226,6 +247,10 @@ class Chip(_Frozen):
 
     ``link_bandwidth_bytes_per_s`` is the chip's total scale-up (chip-to-chip) bandwidth **per direction**;
     ``link_latency_s`` the latency of one hop. Optional numbers are ``None`` where no source publishes them.
+    ``memory_kind``: ``"sram"`` (weights on the die or wafer), ``"hbm"`` (stacked DRAM beside the die) or
+    ``"dram"`` (ordinary off-chip DDR, e.g. TPU v1's weight memory). ``packaging``: ``"die"`` (default),
+    ``"tile"`` (a die sold only inside a tile of ``dies_per_package`` dies, e.g. Dojo D1) or ``"wafer"``
+    (one chip = one wafer, e.g. Cerebras WSE-3); every per-chip number then refers to that die or wafer.
     Extra sourced numbers (e.g. ``memory_bytes_geometry``) live in ``extra`` and read as attributes.
     """
 
@@ -244,12 +269,19 @@ class Chip(_Frozen):
     sync_domain_chips: int | None = None
     link_bandwidth_bytes_per_s: float | None = None
     link_latency_s: float | None = None
+    packaging: str = "die"
+    dies_per_package: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
     sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
     notes: str = field(default="", compare=False, repr=False)
     origin: str = field(default="", compare=False, repr=False)
 
     _MAPPINGS = ("peak_ops_per_s", "extra", "sources")
+
+    @property
+    def dies_per_unit(self) -> int:
+        """Dies in the smallest unit that can be bought or replaced: ``dies_per_package`` for a tile, else 1."""
+        return self.dies_per_package if self.packaging == "tile" and self.dies_per_package else 1
 
     def peak_ops(self, precision: str) -> float:
         """Dense peak ops/s at ``precision``; the error lists the precisions this chip publishes."""
@@ -284,6 +316,7 @@ def load_chip(path_or_dict) -> Chip:
     kw["display_name"] = kw["display_name"] or kw["name"]
     kw["memory_kind"] = check_choice(f"{where}: memory_kind", kw["memory_kind"], _MEMORY_KINDS,
                                      what="memory kind")
+    kw["packaging"] = check_choice(f"{where}: packaging", kw["packaging"], _PACKAGINGS, what="packaging")
     for k, (kind, req) in _CHIP_NUM.items():
         if k not in raw:
             if req:
@@ -292,6 +325,11 @@ def load_chip(path_or_dict) -> Chip:
             continue
         v = _unwrap(where, k, raw[k], sources, require_source=require_source)
         kw[k] = _coerce(where, k, kind, v, allow_zero=False)
+    if kw["packaging"] == "tile" and not kw["dies_per_package"]:
+        raise LabsimError(f"{where}: packaging = 'tile' needs dies_per_package (dies per tile, ≥ 1)")
+    if kw["packaging"] != "tile" and kw["dies_per_package"] not in (None, 1):
+        raise LabsimError(f"{where}: dies_per_package = {kw['dies_per_package']} is only meaningful with "
+                          f"packaging = 'tile' (got packaging = {kw['packaging']!r})")
     peaks_raw = raw.get("peak_ops_per_s", {})
     if not isinstance(peaks_raw, Mapping):
         raise LabsimError(f"{where}: peak_ops_per_s must be a table precision -> {{value, source}}")
@@ -378,7 +416,11 @@ class Model(_Frozen):
 
     @property
     def num_moe_layers(self) -> int:
-        return sum(self.is_moe_layer(i) for i in range(self.num_layers))
+        """Layers i ≥ num_dense_layers with (i + 1) divisible by moe_layer_step (closed form, O(1))."""
+        if not self.is_moe:
+            return 0
+        s = self.moe_layer_step
+        return max(0, self.num_layers // s - self.num_dense_layers // s)
 
     @property
     def num_dense_ffn_layers(self) -> int:
@@ -389,7 +431,10 @@ class Model(_Frozen):
 
     @property
     def num_full_attention_layers(self) -> int:
-        return sum(self.is_full_attention_layer(i) for i in range(self.num_layers))
+        """Layers with (i + 1) divisible by full_attention_period, or all of them without a local window (O(1))."""
+        if self.local_window_tokens == 0:
+            return self.num_layers
+        return self.num_layers // self.full_attention_period
 
     @property
     def num_local_attention_layers(self) -> int:
@@ -444,6 +489,10 @@ class Model(_Frozen):
 
     # ---- public counts --------------------------------------------------------------------------------
     def param_breakdown(self) -> dict[str, int]:
+        """Parameters by component (see :func:`_param_breakdown`); computed once per model."""
+        return dict(_param_breakdown(self))
+
+    def _param_breakdown_uncached(self) -> dict[str, int]:
         """Parameters by component, derived from the architecture fields.
 
         Keys: ``embedding``, ``lm_head`` (0 if tied), ``attention`` (q/k/v/o or MLA projections, biases,
@@ -567,6 +616,12 @@ class Model(_Frozen):
         attn = 2.0 * attended * self.num_heads * (self._qk_head_dim + self._v_head_dim)
         out = 2.0 * self._matmul_params_active() + attn
         return float(out) if np.ndim(out) == 0 else out
+
+
+@lru_cache(maxsize=1024)
+def _param_breakdown(m: Model) -> Mapping[str, int]:
+    """Cached :meth:`Model.param_breakdown` (models are frozen, so the cache cannot go stale)."""
+    return MappingProxyType(m._param_breakdown_uncached())
 
 
 def load_model(path_or_dict) -> Model:

@@ -295,7 +295,7 @@ def _cmd_tco(args) -> int:
         _print_json({"preset": preset, "label": inp.label, "changed": sorted(changes), "inputs": inputs,
                      "result": res.as_dict()})
         return EXIT_OK
-    print(f"{inp.label} — report 001 Fig 11 column {preset!r}"
+    print(f"{inp.label} — the report's Fig 11, column {preset!r}"
           f"{'' if not changes else ' with ' + ', '.join(f'{k}={v}' for k, v in changes.items())}\n")
     in_rows = [(("* " if f in changes else "  ") + f, _g(getattr(inp, f)), spec.get("unit", ""))
                for f, spec in tco.FIELDS.items()]
@@ -303,7 +303,7 @@ def _cmd_tco(args) -> int:
     print()
     out_rows = [(label, _g(getattr(res, f) * scale), unit) for f, label, scale, unit in _TCO_ROWS]
     print(_table(out_rows, ("result", "value", "unit"), right=(False, True, False)))
-    print("\n* = changed with --set. Inputs are the report's (seed 001 Fig 11, via facts/seeds.md §1.9); "
+    print("\n* = changed with --set. Inputs are the report's (Huatai Research 2026, Fig 11; docs/sources.md); "
           "equations: docs/design/tco.md")
     return EXIT_OK
 

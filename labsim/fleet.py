@@ -56,22 +56,24 @@ _NORMAL = NormalDist()
 # Named assumptions
 # ----------------------------------------------------------------------------------------------------------------
 _A = [
-    Assumption("quantile", 0.99, "", "[A]", "SLOs are stated at P99 (the report's 'tail latency (P99)', 001 Q5, "
-               "via facts/seeds.md §1.8); each SLO may set its own quantile"),
+    Assumption("quantile", 0.99, "", "[A]", "SLOs are stated at P99 (the report's 'tail latency (P99)', [huatai26] Q5); each SLO may set "
+               "its own quantile"),
     Assumption("batches", (1, 2, 4, 8, 16, 32, 64, 128), "sequences per replica", "[A]",
-               "grid of decode batch sizes searched (Fig 11 uses 2, 3 and 64, facts/seeds.md §1.9)"),
-    Assumption("layout_multipliers", (1, 2, 4, 8), "× chapter-3 chips", "[A]",
-               "chips per replica = multiplier × capacity.plan(batch 1).chips: more chips → wider tensor "
-               "parallelism → faster tokens (capacity.decode_time), and room for larger batches"),
+               "grid of decode batch sizes searched ([huatai26] Fig 11 uses 2, 3 and 64)"),
+    Assumption("layout_multipliers", (1, 2, 4, 8), "× chapter-3 layout", "[A]",
+               "GPU: chips per replica = multiplier × capacity.plan(batch 1).chips (a wider tensor-parallel "
+               "group); LPU: every layer spread over multiplier × the fewest chips that hold it "
+               "(capacity.decode_time(tensor_parallel=…)); 1 = chapter 3's packed layout"),
     Assumption("microbatches_sram", (1, 4, 16), "batches in flight", "[A]/[S]",
-               "pipeline microbatches on SRAM chips (Fig 11 Groq column: batch 3 × pipeline 16, "
-               "facts/seeds.md §1.9); GPUs use 1"),
+               "pipeline microbatches on SRAM chips ([huatai26] Fig 11 Groq column: batch 3 × pipeline 16); "
+               "GPUs use 1"),
     Assumption("max_replicas", 20_000, "replicas", "[A]", "search ceiling on replicas per workload"),
     Assumption("system_power_factor_sram", 230.4e3 / 576 / 300, "× chip W", "[D]",
-               "Fig 11 Groq system 230.4 kW ÷ 576 chips ÷ 300 W chip max (GroqChip brief) = 1.33: hosts, "
-               "fans, network (facts/seeds.md §1.9)"),
+               "[huatai26] Fig 11 Groq system 230.4 kW ÷ 576 chips ÷ 300 W chip max ([groq-brief]) = 1.33: "
+               "hosts, fans, network"),
     Assumption("system_power_factor_hbm", 10.2e3 / 8 / 700, "× chip W", "[D]",
-               "Fig 11 8×H100 system 10.2 kW ÷ 8 ÷ 700 W = 1.82: CPUs, NICs, fans (facts/seeds.md §1.9)"),
+               "[huatai26] Fig 11 8×H100 system 10.2 kW ÷ 8 ÷ 700 W ([nvidia-h100-datasheet]) = 1.82: CPUs, "
+               "NICs, fans"),
     Assumption("idle_power_fraction", 0.3, "of system power", "[A]",
                "power drawn by an idle system; drawn power = idle + (1 − idle) × load, passed to tco.evaluate as "
                "its 'utilization' (which scales the power bill)"),
@@ -91,10 +93,10 @@ _A = [
                "chapter 3's prefill: max(P × FLOPs/token(P/2) ÷ (chips × peak × efficiency), weights + KV ÷ "
                "bandwidth) + one forward pass of hop/collective/launch latency"),
     Assumption("prefill_interrupts_decode", True, "", "[A]",
-               "no chunked prefill: while a replica prefills a new request its other sequences stall (Sarathi-"
-               "Serve 'generation stalls', facts/latency.md §6.1.9)"),
+               "no chunked prefill: while a replica prefills a new request its other sequences stall (the "
+               "'generation stalls' of [sarathi24] Fig. 1a)"),
     Assumption("tokens_priced", "output", "", "[S]",
-               "$/M tokens counts generated (output) tokens, as Fig 11 does (facts/seeds.md §1.9)"),
+               "USD per million tokens counts generated (output) tokens, as [huatai26] Fig 11 does"),
 ]
 
 #: name -> Assumption(value, unit, status, source). Every default below comes from this table.
@@ -485,30 +487,57 @@ def _speed_table(m: catalog.Model, chip: catalog.Chip, precision: str, ctx: int,
                  batches: tuple, mults: tuple, micros: tuple):
     """Per configuration (multiplier × batch × microbatches), flattened: chips per replica, seconds per token,
     prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers. Keyed on the Model
-    and Chip objects, so a chip or model re-registered with ``replace=True`` gets a fresh table."""
+    and Chip objects, so a chip or model re-registered with ``replace=True`` gets a fresh table.
+
+    The multiplier is the layout: on a GPU, chips per replica = multiplier × chapter 3's chips (a wider tensor-
+    parallel group); on an LPU, multiplier 1 = chapter 3's packed layout and multiplier k spreads every layer over
+    k × the fewest chips that hold it (``capacity.decode_time(tensor_parallel=…)``) — more chips, faster tokens.
+    """
     base = capacity.plan(m, chip, precision, context_tokens=ctx).chips
     B = np.asarray(batches, dtype=np.float64)
     M = np.asarray(mults, dtype=np.float64)
+    lpu = capacity.lpu.is_lpu(chip)
+    min_tp = int(capacity.decode_sweep(m, chip, context_tokens=ctx, precision=precision)["min_tensor_parallel"]) \
+        if lpu else 1
     rows = {k: [] for k in ("chips", "batch", "mult", "micro", "tpot", "prefill", "fits", "bound", "domains")}
     for mb in micros:
-        chips = (M[:, None] * base) * np.ones_like(B)[None, :]
         bb = np.ones_like(M)[:, None] * B[None, :]
-        d = capacity.decode_sweep(m, chip, chips=chips, batch=bb, context_tokens=ctx, precision=precision,
-                                  microbatches=int(mb))
-        pf = np.asarray(capacity.prefill_sweep(m, chip, prompt_tokens=max(prompt, 1), chips=M * base,
-                                               context_tokens=ctx, precision=precision)["seconds"])
-        fits = np.asarray(d["fits"], dtype=bool)
-        if chip.memory_kind == "hbm" and chip.sync_domain_chips:
-            fits &= chips <= chip.sync_domain_chips      # tensor parallelism stays inside one NVLink domain
-        dom = np.ceil(chips / (chip.sync_domain_chips or chips.max()))
+        if lpu:
+            tpot, chips, fits, bound, pf = (np.empty(bb.shape) for _ in range(5))
+            bound = np.empty(bb.shape, dtype=object)
+            for i, mult in enumerate(M):
+                tp = None if mult == 1 else int(mult * min_tp)
+                d = capacity.decode_sweep(m, chip, batch=B, context_tokens=ctx, precision=precision,
+                                          microbatches=int(mb), tensor_parallel=tp)
+                need = np.asarray(d["chips_needed"], dtype=np.float64)
+                chips[i] = np.where(np.isfinite(need), need, 0.0)
+                fits[i] = np.isfinite(need) & (need <= chip.sync_domain_chips * 100)
+                tpot[i], bound[i] = d["seconds_per_token"], d["dominant_bound"]
+                n1 = max(float(chips[i][0]), 1.0)
+                pf[i] = float(capacity.prefill_sweep(m, chip, prompt_tokens=max(prompt, 1), chips=n1,
+                                                     context_tokens=ctx, precision=precision,
+                                                     tensor_parallel=tp)["seconds"])
+            fits = fits.astype(bool)
+        else:
+            chips = (M[:, None] * base) * np.ones_like(B)[None, :]
+            d = capacity.decode_sweep(m, chip, chips=chips, batch=bb, context_tokens=ctx, precision=precision,
+                                      microbatches=int(mb))
+            tpot, bound = d["seconds_per_token"], d["dominant_bound"]
+            pf = np.asarray(capacity.prefill_sweep(m, chip, prompt_tokens=max(prompt, 1), chips=M * base,
+                                                   context_tokens=ctx, precision=precision)["seconds"])
+            pf = pf[:, None] * np.ones_like(B)[None, :]
+            fits = np.asarray(d["fits"], dtype=bool)
+            if chip.memory_kind == "hbm" and chip.sync_domain_chips:
+                fits &= chips <= chip.sync_domain_chips      # tensor parallelism stays inside one NVLink domain
+        dom = np.ceil(chips / (chip.sync_domain_chips or max(chips.max(), 1.0)))
         rows["chips"].append(chips.ravel())
         rows["batch"].append(bb.ravel())
         rows["mult"].append((M[:, None] * np.ones_like(B)[None, :]).ravel())
         rows["micro"].append(np.full(chips.size, float(mb)))
-        rows["tpot"].append(np.asarray(d["seconds_per_token"], dtype=np.float64).ravel())
-        rows["prefill"].append((pf[:, None] * np.ones_like(B)[None, :]).ravel())
+        rows["tpot"].append(np.asarray(tpot, dtype=np.float64).ravel())
+        rows["prefill"].append(np.asarray(pf, dtype=np.float64).ravel())
         rows["fits"].append(fits.ravel())
-        rows["bound"].append(np.asarray(d["dominant_bound"]).ravel())
+        rows["bound"].append(np.asarray(bound).astype(str).ravel())
         rows["domains"].append(dom.ravel())
     out = {k: np.concatenate(v) for k, v in rows.items()}
     out["slots"] = out["batch"] * out["micro"]          # sequences in flight per replica
@@ -1291,8 +1320,7 @@ def flip_slo(workload: Workload, metric: str, lo_s: float, hi_s: float, chips: S
 def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name: str | None = None,
                  price_factor: float = 1.0, power_factor: float = 1.0) -> catalog.Chip:
     """Register (replacing any earlier one) a hypothetical next-generation chip: ``base`` with ``memory_factor`` ×
-    its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', 001 Q10,
-    facts/seeds.md §1.13). Bandwidth, compute and system shape are unchanged [A]."""
+    its SRAM, price and power scaled by [A] factors (the report: next-gen SRAM 'not publicly disclosed', [huatai26] Q10). Bandwidth, compute and system shape are unchanged [A]."""
     c = _chip(base)
     f = check_positive("memory_factor", memory_factor)
     pf = check_positive("price_factor", price_factor)

@@ -1,7 +1,7 @@
 """A dynamic (run-time scheduled) GPU latency model: the same op sequence, many runs, a latency distribution.
 
 Honest scope. In isolation a GPU runs a fixed kernel sequence very predictably — Clockwork (Gujarati et al.,
-OSDI 2020) measured ResNet-50 P99.99 within 0.03 % of the median (facts/latency.md §6.1.1, facts/tsp.md §9.12).
+OSDI 2020) measured ResNet-50 P99.99 within 0.03 % of the median ([clockwork20] §2).
 Tails come from *dynamic* effects around the kernels: host-side kernel launches, co-tenant contention for SMs
 and HBM, clock/power management, and (outside this model) serving queues and batching. This model can show
 both: ``contention=False, clock_variation=False`` → a tight distribution; switching them on → a tail.
@@ -153,7 +153,7 @@ def decoder_layer_kernels(hidden_size: int, intermediate_size: int, num_heads: i
                           head_dim: int, *, context_tokens: int = 1024, batch: int = 1,
                           bytes_per_element: float = 2.0) -> list[Kernel]:
     """One Llama-style decoder layer at decode time as 11 unfused kernels (8–15 per layer is typical without
-    fusion or CUDA graphs, facts/tsp.md §11.4 [A]): norm, QKV GEMV, RoPE, attention over the KV cache, output
+    fusion or CUDA graphs [A]): norm, QKV GEMV, RoPE, attention over the KV cache, output
     projection, residual, norm, gate+up GEMV, SiLU·mul, down GEMV, residual. FLOPs = 2 per MAC; bytes =
     weights + activations + KV cache read, in ``bytes_per_element`` (2 = bf16)."""
     h = check_int("hidden_size", hidden_size, lo=1)
@@ -193,7 +193,7 @@ def mlp_kernels(hidden_size: int, intermediate_size: int, *, batch: int = 1, byt
             Kernel("down_proj", 2 * b * f * h, f * h * e + b * f * e, 0.0)]
 
 
-#: Llama 3.1 8B dimensions (meta-llama/Llama-3.1-8B config.json, via facts/models.md §3), used when the catalog
+#: Llama 3.1 8B dimensions ([llama31-8b-hf] config.json), used when the catalog
 #: is not available.
 _LLAMA31_8B = dict(hidden_size=4096, intermediate_size=14336, num_heads=32, num_kv_heads=8, head_dim=128)
 

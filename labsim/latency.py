@@ -5,7 +5,7 @@ thin adapters at the bottom (``decode_speed``, ``prefill_seconds``, ``chip_step`
 ``usd_per_mtok``, ``report_fig11_points``) fetch those numbers from ``labsim.capacity`` / ``labsim.tco`` /
 ``labsim.gpu`` when asked.
 
-Model (sources in ``docs/design/latency.md`` and ``/work/shared/facts/latency.md``):
+Model (design and sources: ``docs/design/latency.md``; bibliography: ``docs/sources.md``):
 
 * a **component** is a latency in seconds, fixed or drawn from a named distribution, times a scale
   (e.g. ``tokens × seconds-per-token``);
@@ -112,7 +112,8 @@ def threshold_s(name: str) -> float:
 
 @dataclass(frozen=True)
 class Platform:
-    """A serving-platform archetype for the LLM part of a step (facts/latency.md §7.3; all [A] modelling choices)."""
+    """A serving-platform archetype for the LLM part of a step (``data/latency/platforms.toml``; all [A] modelling
+    choices)."""
     name: str
     display_name: str
     ttft_p50_s: float
@@ -290,12 +291,12 @@ def const(seconds) -> Dist:
 
 
 def lognormal(p50_s, sigma) -> Dist:
-    """Lognormal by its median and log-standard-deviation σ (p99/p50 = e^{2.326σ}; facts/latency.md §6.2)."""
+    """Lognormal by its median and log-standard-deviation σ (p99/p50 = e^{2.326σ})."""
     return Dist("lognormal", (check_positive("p50_s", p50_s, unit="s"), check_number("sigma", sigma, lo=0.0, hi=5.0)))
 
 
 def lognormal_from_quantile(p50_s, px_s, q) -> Dist:
-    """Lognormal through a median and one upper quantile: σ = ln(p_x/p50)/z_q (facts/latency.md §6.2)."""
+    """Lognormal through a median and one upper quantile: σ = ln(p_x/p50)/z_q."""
     p50 = check_positive("p50_s", p50_s, unit="s")
     q = check_number("q", q, lo=0.5, hi=1.0, lo_open=True, hi_open=True)
     px = check_number("px_s", px_s, lo=p50, unit="s")
@@ -655,7 +656,7 @@ class Task:
 
     ``session`` (optional): a multiplier (median ≈ 1) drawn once per task and applied to every prefill and decode
     component — a slow or throttled device serves the whole session, so its slowness does not average out along
-    the chain (facts/latency.md §4.4, §7.3). ``session_multiplier()`` builds the course default.
+    the chain (docs/design/latency.md). ``session_multiplier()`` builds the course default.
     """
     stages: tuple[Stage, ...]
     name: str = "task"
@@ -808,7 +809,7 @@ def voice_turn(platform_name: str = "hosted_gpu_api", *, ttft_s=None, first_sent
                decode_tokens_per_s=None, stalls: bool = True, jitter: bool = True) -> Step:
     """One cascaded voice turn (mic → transport → endpointing → STT → LLM → TTS → transport → speaker).
 
-    Non-LLM stages: data/latency/voice_turn.toml (facts/latency.md §7.2, [A] defaults). The LLM stage is the
+    Non-LLM stages: data/latency/voice_turn.toml ([A] defaults built on the sources named there). The LLM stage is the
     platform's TTFT (or ``ttft_s``) plus ``first_sentence_tokens`` ÷ ``decode_tokens_per_s``.
     ``jitter=False`` replaces every distribution by its median (the deterministic budget).
     """
@@ -880,7 +881,7 @@ def simulate(step_or_task: Step | Task, n: int = 200_000, seed: int = 0, *, step
 
 def session_multiplier(sigma=0.05, p_slow_device=0.01, slow_lo=1.3, slow_hi=1.5, *, n: int = 100_000,
                        seed: int = 0) -> Dist:
-    """Per-session device slowdown [A] (facts/latency.md §7.3): lognormal(1, σ) identical-SKU variation times,
+    """Per-session device slowdown [A] (after [sinha22]): lognormal(1, σ) identical-SKU variation times,
     with probability ``p_slow_device``, a uniform(slow_lo, slow_hi) slow device (Sinha et al., SC22: 8 % average
     variation, outliers 1.5× the median GPU). Returned as an empirical Dist of ``n`` seeded draws."""
     sig = check_number("sigma", sigma, lo=0.0, hi=2.0)
@@ -982,7 +983,7 @@ def _load_check(load) -> float:
 
 
 def pk_mean_wait_s(load, service_mean_s, service_cv) -> float:
-    """Pollaczek–Khinchine M/G/1 mean queue wait: ρ·τ·(1 + C_s²) / (2(1 − ρ)) (facts/latency.md §4.2)."""
+    """Pollaczek–Khinchine M/G/1 mean queue wait: ρ·τ·(1 + C_s²) / (2(1 − ρ)) ([kleinrock75] ch. 5)."""
     rho = _load_check(load)
     tau = _latency("service_mean_s", service_mean_s)
     cs = check_number("service_cv", service_cv, lo=0.0)
@@ -1308,7 +1309,7 @@ def usd_per_mtok(inputs) -> float:
 
 def report_fig11_points() -> dict[str, dict]:
     """The report's Fig 11 operating points via chapter 4 (``tco.REPORT_FIG11`` + ``tco.evaluate``): per column
-    its label, tokens/s per user, batch and computed $/M tokens (seed 001 Fig 11, via facts/seeds.md §1.9)."""
+    its label, tokens/s per user, batch and computed $/M tokens ([huatai26] Fig 11)."""
     tco = _need("tco")
     out = {}
     for col, inp in tco.REPORT_FIG11.items():

@@ -1,15 +1,17 @@
-"""RealScale: compiler-scheduled chip-to-chip hops, pipelines over many chips, and the determinism cliff.
+"""RealScale: compiler-scheduled chip-to-chip hops, pipelines over many chips, and where determinism ends.
 
-Model (one paragraph). Inside one *synchronous domain* (576 chips per the source report) every chip-to-chip
-transfer is placed in a known cycle by the compiler (ISCA 2022: software-scheduled network, no back-pressure,
-plesiochronous links re-aligned by HAC/DESKEW), so its latency is a constant: ``hops × hop_latency``. The
-physical link jitter (σ ≈ 2.7 cycles on ~216, ISCA 2022 [S]) is absorbed by the schedule's slack and never
-reaches the program. Beyond one domain the report says traffic falls back to standard Ethernet; each domain
-crossing then adds a *random* one-way latency (lognormal body + rare congestion tail, an explicit [A] preset),
-so the end-to-end latency of a pipeline spanning k domains becomes a distribution: the **determinism cliff**.
+Model (one paragraph). Inside one *software-scheduled network* every chip-to-chip transfer is placed in a known
+cycle by the compiler ([isca22]: no switches, no back-pressure, plesiochronous links re-aligned by HAC/DESKEW),
+so its latency is a constant: ``hops × hop_latency``. The physical link jitter (σ ≈ 2.7 cycles on ~216, [isca22])
+is absorbed by a guard band in the schedule and never reaches the program (:func:`determinism_budget` computes
+it). ISCA 2022 describes one such network of up to **10,440** TSPs (≤ 5 hops); the source report says determinism
+stops at **576** chips — its own view. Past the network, traffic falls back to Ethernet; each crossing then adds
+a *random* one-way latency (lognormal body + rare congestion tail, an explicit [A] preset), so the end-to-end
+latency of a pipeline spanning k networks becomes a distribution: the **determinism cliff**. Pass
+``sync_domain_chips=576`` (``realscale_params``) to see the report's version.
 
-Sources: ``labsim/data/multichip/realscale.toml`` (every number with its source; facts/tsp.md §6, §11.3;
-facts/seeds.md §1.2–§1.4). Design notes: ``docs/design/multichip.md``.
+Sources: ``labsim/data/multichip/realscale.toml`` (every number with its citation: [isca22], [hc34], [linley20],
+[huatai26] Fig 6, Q2–Q3). Design notes: ``docs/design/multichip.md``.
 
 Public API (chapter 3 depends on these names):
 ``hop_latency_s``, ``network_diameter_hops``, ``domains_needed``, ``crosses_cliff``, ``pipeline_hops``,
@@ -34,22 +36,24 @@ __all__ = [
     "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",
     "HOP_SOURCES", "hop_latency_s", "network_diameter_hops", "domains_needed", "crosses_cliff", "pipeline_hops",
     "pipeline_latency_s", "pipeline_latency_samples", "pipeline_latency_percentiles", "cliff_curve",
-    "transfer_time_s", "allreduce_time_s", "tp_allreduce_time_per_layer_s", "percentiles", "ISCA22_MAX_CHIPS",
+    "transfer_time_s", "allreduce_time_s", "allreduce_time_vec", "collective_hops", "determinism_budget",
+    "tp_allreduce_time_per_layer_s", "percentiles", "ISCA22_MAX_CHIPS",
     "MAX_PIPELINE_CHIPS",
 ]
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
-#: Largest published system (ISCA 2022 abstract: up to 10,440 TSPs), facts/tsp.md §6.3.
+#: Largest published system ([isca22] abstract: up to 10,440 TSPs).
 ISCA22_MAX_CHIPS = 10_440
 
 #: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
 #: published system, and small enough that counting boundaries and sampling stay fast (no runaway calls).
 MAX_PIPELINE_CHIPS = 1_000_000
 
-#: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6); ``"isca22"`` =
-#: ~260 cycles per hop at 900 MHz ≈ 0.29 µs ([D]/[A] facts/tsp.md §11.2). They disagree by ~2×; both are shown.
-HOP_SOURCES = ("fig6", "isca22")
+#: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6), consistent with
+#: [isca22]'s < 3 µs over ≤ 5 hops (≤ 0.6 µs per hop); ``"link"`` = the course's own lower bound from the
+#: ~216-cycle link latency + serialisation ≈ 260 cycles ≈ 0.29 µs (no endpoint work) [D]/[A].
+HOP_SOURCES = ("fig6", "link")
 
 
 def _load() -> dict:
@@ -66,6 +70,9 @@ class RealScaleParams:
     chips_per_node: int = int(_RAW["topology"]["chips_per_node"])
     chips_per_rack: int = int(_RAW["topology"]["chips_per_rack"])
     sync_domain_chips: int = int(_RAW["topology"]["sync_domain_chips"])
+    report_sync_domain_chips: int = int(_RAW["topology"]["report_sync_domain_chips"])
+    hac_period_cycles: int = int(_RAW["topology"]["hac_period_cycles"])
+    max_hops: int = int(_RAW["topology"]["max_hops"])
     hop_latency_fig6_s: float = float(_RAW["hops"]["hop_latency_fig6_s"])
     link_latency_cycles: float = float(_RAW["hops"]["link_latency_cycles"])
     link_latency_sigma_cycles: float = float(_RAW["hops"]["link_latency_sigma_cycles"])
@@ -169,8 +176,9 @@ def _one_hop_s(source: str, p: RealScaleParams) -> float:
 def hop_latency_s(hops, *, source: str = "fig6", params: RealScaleParams | None = None):
     """Latency of a compiler-scheduled transfer over ``hops`` C2C hops inside one synchronous domain.
 
-    ``source="fig6"``: 0.6 µs per hop (report Fig 6, 1–3 hops); ``source="isca22"``: 260 cycles per hop at
-    900 MHz ≈ 0.29 µs ([D]/[A] from ISCA 2022's ~216-cycle link latency). Deterministic (a constant).
+    ``source="fig6"``: 0.6 µs per hop (report Fig 6, 1–3 hops; ISCA 2022's < 3 µs over ≤ 5 hops allows ≤ 0.6 µs);
+    ``source="link"``: 260 cycles per hop at 900 MHz ≈ 0.29 µs, the course's own lower bound from ISCA 2022's
+    ~216-cycle link latency plus serialisation [D]/[A]. Deterministic (a constant).
     Accepts a number or an array; returns the same shape (float for a scalar).
     """
     p = _params(params)
@@ -183,7 +191,7 @@ def network_diameter_hops(n_chips: int) -> int:
     """Worst-case hops between two chips of an ``n_chips`` RealScale system.
 
     0 for 1 chip; 1 within a node (≤ 8, full mesh); 2 for ≤ 16; 3 for ≤ 264 (report Fig 6 / ISCA 2022
-    Dragonfly local–global–local); 5 up to 10,440 (ISCA 2022 [S]). facts/tsp.md §6.8–6.10, seeds.md §1.3.
+    Dragonfly local–global–local); 5 up to 10,440 ([isca22] [S]; [huatai26] Fig 6).
     """
     n = check_int("n_chips", n_chips, lo=1, hi=ISCA22_MAX_CHIPS)
     if n == 1:
@@ -198,7 +206,8 @@ def network_diameter_hops(n_chips: int) -> int:
 
 
 def domains_needed(n_chips: int, *, sync_domain_chips: int | None = None) -> int:
-    """Synchronous domains needed for ``n_chips`` = ceil(n_chips / sync_domain_chips) (576 by default)."""
+    """Scheduled networks needed for ``n_chips`` = ceil(n_chips / sync_domain_chips) (10,440 by default, ISCA
+    2022; 576 in the report's view)."""
     n = check_int("n_chips", n_chips, lo=1)
     d = _DEFAULT.sync_domain_chips if sync_domain_chips is None else check_int("sync_domain_chips", sync_domain_chips, lo=1)
     return -(-n // d)
@@ -348,7 +357,27 @@ def transfer_time_s(n_bytes: float, hops: int = 1, *, link: str = "local", links
     return h * _one_hop_s(hop_source, p) + nb * (1.0 + p.packet_overhead_frac) / bw
 
 
-_ALGOS = ("auto", "direct", "ring")
+_ALGOS = ("auto", "direct", "two_phase", "ring")
+
+
+def collective_hops(n_chips, chips_per_node: int = 8):
+    """Hops one phase of a collective over ``n_chips`` crosses in ISCA 2022's network: 1 inside a fully connected
+    node, 3 up to 264 chips (local–global–local), 5 up to 10,440 ([isca22] §4, abstract). Vectorised."""
+    n = np.asarray(n_chips, dtype=np.float64)
+    out = np.where(n <= 1, 0.0, np.where(n <= chips_per_node, 1.0, np.where(n <= 264, 3.0, 5.0)))
+    return float(out) if out.ndim == 0 else out
+
+
+def allreduce_time_vec(message_bytes, n_chips, hop_s: float, params: RealScaleParams | None = None):
+    """Vectorised latency-optimal all-reduce (``algorithm="auto"`` of :func:`allreduce_time_s`) for arrays of
+    message sizes and chip counts, at a given hop latency — what the decode model calls once per layer."""
+    p = _params(params)
+    n = np.asarray(n_chips, dtype=np.float64)
+    m = np.asarray(message_bytes, dtype=np.float64)
+    shard = m / np.maximum(n, 1.0) * (1.0 + p.packet_overhead_frac)
+    bw = np.where(n <= p.chips_per_node, p.local_link_bandwidth_bytes_per_s, p.global_link_bandwidth_bytes_per_s)
+    out = np.where(n <= 1, 0.0, 2.0 * (collective_hops(n, p.chips_per_node) * hop_s + shard / bw))
+    return float(out) if out.ndim == 0 else out
 
 
 def allreduce_time_s(message_bytes: float, n_chips: int, *, algorithm: str = "auto", hop_source: str = "fig6",
@@ -357,14 +386,17 @@ def allreduce_time_s(message_bytes: float, n_chips: int, *, algorithm: str = "au
 
     α–β model, compiler-scheduled (no congestion, deterministic):
     - ``"direct"`` (full mesh, n ≤ chips_per_node): reduce-scatter then all-gather, each one step in which every
-      chip sends a 1/n shard to each of the n−1 peers over its own link:
-      2 × (hop + (M/n)(1+ovh)/B_local).
+      chip sends a 1/n shard to each of the n−1 peers over its own link: 2 × (hop + (M/n)(1+ovh)/B_local).
+    - ``"two_phase"``: the same two steps across the whole network, each crossing :func:`collective_hops` hops
+      (3 up to 264 chips, 5 beyond, [isca22]) at global-link bandwidth — latency-optimal for the small vectors
+      of decode.
     - ``"ring"``: 2(n−1) steps of (hop × h + (M/n)(1+ovh)/B), h = hops per ring step (1 in a node, else
-      ``inter_node_hops`` with global-link bandwidth) — the textbook ring (Patarasuk & Yuan 2009).
-    - ``"auto"``: direct within one node, ring beyond. n = 1 → 0.
+      ``inter_node_hops`` with global-link bandwidth) — the textbook ring (Patarasuk & Yuan 2009), bandwidth-
+      optimal for large messages.
+    - ``"auto"``: direct within one node, two-phase beyond. n = 1 → 0.
     """
     p = _params(params)
-    m = check_number("message_bytes", message_bytes, lo=0.0, unit="B")
+    m = check_number("message_bytes", message_bytes, lo=0.0, hi=1e15, unit="B")
     n = check_int("n_chips", n_chips, lo=1, hi=p.sync_domain_chips)
     algorithm = check_choice("algorithm", algorithm, _ALGOS, what="all-reduce algorithm")
     if n == 1:
@@ -372,17 +404,49 @@ def allreduce_time_s(message_bytes: float, n_chips: int, *, algorithm: str = "au
     hop = _one_hop_s(hop_source, p)
     shard = m / n * (1.0 + p.packet_overhead_frac)
     if algorithm == "auto":
-        algorithm = "direct" if n <= p.chips_per_node else "ring"
+        return allreduce_time_vec(m, n, hop, p)
     if algorithm == "direct":
         if n > p.local_links_per_chip + 1:
             raise LabsimError(f"algorithm='direct' needs a full mesh: n_chips = {n} > local_links_per_chip + 1 = "
-                              f"{p.local_links_per_chip + 1}; use algorithm='ring' or 'auto'")
+                              f"{p.local_links_per_chip + 1}; use algorithm='two_phase', 'ring' or 'auto'")
         return 2.0 * (hop + shard / p.local_link_bandwidth_bytes_per_s)
+    if algorithm == "two_phase":
+        bw = p.local_link_bandwidth_bytes_per_s if n <= p.chips_per_node else p.global_link_bandwidth_bytes_per_s
+        return 2.0 * (collective_hops(n, p.chips_per_node) * hop + shard / bw)
     if n <= p.chips_per_node:
         step = hop + shard / p.local_link_bandwidth_bytes_per_s
     else:
         step = p.inter_node_hops * hop + shard / p.global_link_bandwidth_bytes_per_s
     return 2.0 * (n - 1) * step
+
+
+def determinism_budget(n_chips: int, *, jitter_sigmas: float = 6.0, params: RealScaleParams | None = None) -> dict:
+    """Where does determinism end? The timing and wiring limits of one software-scheduled network.
+
+    Timing: a transfer over h hops arrives within ± h × ``jitter_sigmas`` × σ_link cycles of its nominal cycle
+    (σ ≈ 2.75 cycles, [isca22] HAC measurement), so the compiler adds that guard band; it stays deterministic as
+    long as the guard fits inside one HAC alignment period (256 cycles — DESKEW re-aligns every period).
+    Wiring: ISCA 2022's network reaches at most 10,440 chips with ≤ 5 hops (4 global ports per chip); beyond it,
+    there are no more scheduled links and traffic goes over Ethernet.
+
+    Returns ``hops`` (network diameter for n_chips), ``guard_cycles``, ``guard_s``, ``max_hops_timing``
+    (hops before the guard exceeds one period), ``timing_ok``, ``wiring_ok``, ``deterministic`` and
+    ``limit_chips`` (the largest system both allow) and ``report_claim_chips`` (576, for comparison).
+    """
+    p = _params(params)
+    n = check_int("n_chips", n_chips, lo=1, hi=MAX_PIPELINE_CHIPS)
+    z = check_number("jitter_sigmas", jitter_sigmas, lo=0.0, hi=100.0)
+    per_hop = z * p.link_latency_sigma_cycles
+    hops = 0 if n == 1 else (1 if n <= p.chips_per_node else (3 if n <= 264 else p.max_hops))
+    guard = hops * per_hop
+    max_hops_timing = math.inf if per_hop == 0 else math.floor(p.hac_period_cycles / per_hop)
+    wiring_ok = n <= ISCA22_MAX_CHIPS
+    timing_ok = guard <= p.hac_period_cycles
+    return {"n_chips": n, "hops": hops, "guard_cycles": guard, "guard_s": guard / p.clock_hz,
+            "max_hops_timing": max_hops_timing, "timing_ok": timing_ok, "wiring_ok": wiring_ok,
+            "deterministic": timing_ok and wiring_ok,
+            "limit_chips": ISCA22_MAX_CHIPS if max_hops_timing >= p.max_hops else 264,
+            "report_claim_chips": p.report_sync_domain_chips}
 
 
 def tp_allreduce_time_per_layer_s(hidden_size: int, tp_chips: int, *, batch: int = 1,

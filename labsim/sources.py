@@ -24,7 +24,7 @@ from typing import Mapping
 
 from .errors import LabsimError, UnknownNameError
 
-__all__ = ["Source", "TAGS", "bibliography", "source", "keys_in", "check_citation", "cite", "reference",
+__all__ = ["Source", "TAGS", "bibliography", "source", "keys_in", "check_citation", "check_keys", "cite", "reference",
            "render_markdown", "SOURCES_FILE"]
 
 SOURCES_FILE = Path(__file__).resolve().parent / "data" / "sources.toml"
@@ -66,7 +66,7 @@ class Source:
 
     def reference(self) -> str:
         """A full reference line: authors, title, publisher, date, link."""
-        return f"{self.authors}. “{self.title}”. {self.publisher}, {self.date}. {self.link}".strip()
+        return f"{self.authors.rstrip('.')}. “{self.title}”. {self.publisher}, {self.date}. {self.link}".strip()
 
 
 def _load(path: Path) -> dict[str, Source]:
@@ -146,6 +146,17 @@ def check_citation(where: str, text, *, allow_assumption: bool = True) -> str:
     return text.strip()
 
 
+def check_keys(where: str, text) -> str:
+    """Validate that every ``[key]`` in free text (a note, a mechanism) is a known source; no key is required."""
+    if not isinstance(text, str):
+        raise LabsimError(f"{where}: must be text, got {type(text).__name__}")
+    bib = bibliography()
+    for k in keys_in(text):
+        if k not in bib:
+            raise LabsimError(f"{where}: {_unknown(k, bib)}")
+    return text
+
+
 def cite(text: str) -> str:
     """A citation string made readable: each ``[key]`` becomes the source's short form; tags stay as they are.
 
@@ -161,7 +172,8 @@ def cite(text: str) -> str:
         return m.group(0)
 
     out = _BRACKET.sub(sub, text or "")
-    return re.sub(r",(\s*(?:[;)]|$))", r"\1", out).strip()
+    # the comma added after a short form goes where punctuation or the end follows: "X;", "X (…)", "X: …", "X."
+    return re.sub(r",(\s*(?:[;:,.)(]|$))", r"\1", out).strip()
 
 
 def reference(key: str) -> str:
@@ -170,7 +182,7 @@ def reference(key: str) -> str:
 
 
 def render_markdown() -> str:
-    """``docs/sources.md``: the tags, then every source (key, reference, note), sorted by key."""
+    """``docs/sources.md``: the tags, then every source (anchor, key, reference, note), sorted by key."""
     lines = ["# Sources", "",
              "Every number LPU Lab shows is computed by `labsim` from inputs, or printed with a citation such as",
              "`[isca20] §II-B` — a key from this list plus a locator (section, figure, table, page). The list is",
@@ -180,7 +192,8 @@ def render_markdown() -> str:
     lines += ["", "## Bibliography", ""]
     for key in sorted(bibliography()):
         s = bibliography()[key]
-        lines.append(f"- **[{key}]** {s.reference()}" + (f" — {s.note}" if s.note else ""))
+        # an explicit anchor per key, so notebooks can link ``../docs/sources.md#key`` (JupyterLab and GitHub alike)
+        lines.append(f"- <a id=\"{key}\"></a>**[{key}]** {s.reference()}" + (f" — {s.note}" if s.note else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Total cost of ownership: what one token costs (chapter 4).
 
-The model is the one behind the cost table of seed 001 (Huatai Research, 12 Jan 2026, Fig 11; read via
-``facts/seeds.md`` §1.9 and Part 3.1): the system price is paid off as a monthly **annuity** at the hurdle rate,
+The model is the one behind the cost table of the report ([huatai26] Huatai Research, 12 Jan 2026, Fig 11; every
+derived row recomputed in ``docs/design/tco.md``): the system price is paid off as a monthly **annuity** at the hurdle rate,
 power is charged at utilization × PUE, colocation per kW, and the monthly total is spread over the tokens one
 inference unit produces in an hour. ``evaluate`` is pure NumPy: every input may be a scalar or an array, arrays
 broadcast, and one call prices millions of configurations. Equations and assumptions: ``docs/design/tco.md``.
@@ -30,7 +30,7 @@ __all__ = [
     "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
     "annuity_factor", "annuity_payment", "annuity_schedule", "cost_breakdown",
     "implied_price_for_margin", "implied_margin", "api_prices", "api_margin_table", "inputs_from_plan",
-    "Fig11Check", "compare_fig11", "print_fig11", "fig11_printed",
+    "Fig11Check", "compare_fig11", "print_fig11", "fig11_table", "fig11_printed",
     "Uniform", "Triangular", "LogNormal", "MonteCarloResult", "monte_carlo",
     "TornadoBar", "tornado", "default_ranges",
 ]
@@ -64,7 +64,7 @@ FIELDS: dict[str, dict[str, Any]] = {
 class TcoInputs:
     """Inputs of the cost model. Every numeric field is a scalar or a NumPy array (arrays broadcast).
 
-    Defaults are the shared inputs of Fig 11 (seed 001, via facts/seeds.md §1.9): 5-year life, 18 %/year hurdle
+    Defaults are the shared inputs of Fig 11 ([huatai26] Fig 11): 5-year life, 18 %/year hurdle
     rate, $0.087/kWh, 730 h/month, 80 % utilization, PUE 1.25, $190 per kW per month colocation (printed as
     "USD/mth"; the table's arithmetic makes it per kW). The system fields have no default.
     ``utilization_derates_tokens=False`` is the report's choice: utilization scales the power bill only, tokens
@@ -209,7 +209,7 @@ def _rule(name: str) -> dict:
 def evaluate(inputs: TcoInputs) -> TcoResult:
     """Price a system (or an array of systems): every derived row of Fig 11 plus J/token.
 
-    Equations (facts/seeds.md Part 3.1): r = k/12, n = 12·life, capital = C·r/(1−(1+r)^−n);
+    Equations (the ones that reproduce every derived row of [huatai26] Fig 11, docs/design/tco.md): r = k/12, n = 12·life, capital = C·r/(1−(1+r)^−n);
     power $/kW/month = price × hours × utilization × PUE; hosting = kW × (power + colocation);
     $/hour = (capital + hosting)/hours; units = ⌊chips_per_system / chips_per_unit⌋;
     tokens/hour/unit = tok/s/user × batch × pipeline_depth × 3600 (× utilization if the switch is on);
@@ -319,9 +319,9 @@ def implied_margin(cost, price):
 
 
 def api_prices() -> list[dict[str, Any]]:
-    """Groq API LLM list prices, Fig 10 of seed 001 (facts/seeds.md §1.6). Each dict carries ``source``."""
+    """Groq API LLM list prices, Fig 10 of the report ([huatai26] Fig 10). Each dict carries ``source``."""
     data = tomllib.loads((DATA_DIR / "groq_api_prices.toml").read_text(encoding="utf-8"))
-    src = f"{data['meta']['report']}, via {data['meta']['via']}"
+    src = data["meta"]["source"]
     return [dict(m, source=src) for m in data["models"]]
 
 
@@ -400,13 +400,13 @@ def _load_fig11() -> tuple[dict[str, TcoInputs], dict[str, str]]:
         for name, spec in data["inputs"].items():
             val = spec["values"][col]
             kwargs[name] = val if isinstance(val, bool) else float(val)
-            sources[name] = (f"{meta['report']}, {meta['figure']} row '{spec['row']}' [{spec['unit']}], "
-                             f"column '{info['label']}'; via {meta['via']}")
+            sources[name] = (f"{meta['report']} {meta['figure']}, row '{spec['row']}' ({spec['unit']}), "
+                             f"column '{info['label']}'")
         cols[col] = TcoInputs(**kwargs, label=f"{info['label']} ({info['system']})", sources=sources)
     return cols, labels
 
 
-#: The four columns of Fig 11 (seed 001) as model inputs; ``REPORT_FIG11[col].sources[field]`` cites each value.
+#: The four columns of Fig 11 ([huatai26]) as model inputs; ``REPORT_FIG11[col].sources[field]`` cites each value.
 REPORT_FIG11, COLUMN_LABELS = _load_fig11()
 COLUMNS: tuple[str, ...] = tuple(REPORT_FIG11)
 
@@ -470,26 +470,31 @@ def _fmt_like(printed: str, value: float) -> str:
     return f"{value:,.{decimals + 1}f}" if abs(value) < 1e4 else f"{value:,.1f}"
 
 
+def fig11_table(columns=None):
+    """Fig 11 side by side as a :class:`~labsim.table.Table` — each cell "printed | ours ✓" (✗ outside the printed
+    rounding): aligned text when printed, an HTML table in a notebook."""
+    from .table import Table
+
+    cols = list(COLUMNS if columns is None else columns)
+    by = {(ch.field, ch.column): ch for ch in compare_fig11(cols)}
+    body = []
+    for row in fig11_printed():
+        cells = []
+        for c in cols:
+            ch = by[(row["field"], c)]
+            cells.append(f"{ch.printed} | {_fmt_like(ch.printed, ch.computed)} {'✓' if ch.ok else '✗'}")
+        body.append((row["row"], *cells))
+    return Table(("Fig 11 row (printed | labsim.tco)", *cols), body, align="l" + "r" * len(cols), wide=(0,))
+
+
 def print_fig11(columns=None, file=None) -> list[Fig11Check]:
     """Print Fig 11 side by side — printed value | our value — and flag every cell that does not match.
     Returns the list of mismatching cells (empty if the whole table reproduces)."""
     out = file or sys.stdout
     cols = list(COLUMNS if columns is None else columns)
     checks = compare_fig11(cols)
-    by = {(ch.field, ch.column): ch for ch in checks}
-    rows = fig11_printed()
-    w_row, w_cell = 40, 28
-    print("Fig 11 (seed 001, via facts/seeds.md §1.9): printed | labsim.tco   (✗ = outside the printed rounding)",
-          file=out)
-    print(f"{'row':<{w_row}}" + "".join(f"{c:>{w_cell}}" for c in cols), file=out)
-    for row in rows:
-        cells = []
-        for c in cols:
-            ch = by[(row["field"], c)]
-            mark = "✓" if ch.ok else "✗"
-            cells.append(f"{ch.printed} | {_fmt_like(ch.printed, ch.computed)} {mark}")
-        label = row["row"] if len(row["row"]) <= w_row - 2 else row["row"][: w_row - 3] + "…"
-        print(f"{label:<{w_row}}" + "".join(f"{s:>{w_cell}}" for s in cells), file=out)
+    print("Fig 11 of the report ([huatai26]): printed | labsim.tco   (✗ = outside the printed rounding)", file=out)
+    print(fig11_table(cols), file=out)
     bad = [ch for ch in checks if not ch.ok]
     if bad:
         print(f"\n{len(bad)} mismatching cell(s):", file=out)

@@ -14,8 +14,8 @@ from labsim import catalog
 from labsim.errors import LabsimError, UnknownNameError
 from labsim.precision import PRECISIONS
 
-CHIPS = ["cerebras-cs3", "google-tpu-v7", "groq-lpu-v1", "nvidia-b200", "nvidia-b300", "nvidia-h100-sxm",
-         "nvidia-h200"]
+CHIPS = ["cerebras-cs3", "google-tpu-v1", "google-tpu-v7", "groq-lpu-v1", "nvidia-a100-sxm", "nvidia-b200",
+         "nvidia-b300", "nvidia-h100-sxm", "nvidia-h200", "tesla-dojo-d1"]
 MODELS = ["deepseek-v3", "gpt-oss-120b", "gpt-oss-20b", "kimi-k2", "llama-2-70b", "llama-2-7b", "llama-3.1-405b",
           "llama-3.1-8b", "llama-3.3-70b", "llama-4-maverick", "llama-4-scout", "mixtral-8x7b", "qwen3-235b-a22b",
           "qwen3-32b"]
@@ -265,7 +265,8 @@ def test_groq_capacity_both_units():
     assert g.memory_bandwidth_paper_bytes_per_s == 56_320 * 900e6
     assert g.peak_ops("int8") == 750e12
     assert "220 MiB" in g.notes and "80 TB/s" in g.notes and "64" in g.notes
-    assert g.sources["memory_bytes"].startswith("GroqChip product brief")
+    assert g.sources["memory_bytes"].startswith("[groq-brief]")                 # the raw citation string
+    assert g.citation("memory_bytes").startswith("Groq, GroqChip product brief")  # and its readable form
 
 
 def test_chip_fields_and_peak_errors():
@@ -413,7 +414,7 @@ def test_bad_chip_entries(tmp_path):
     with pytest.raises(LabsimError, match=r"memory_bytes = -1.0 is out of range"):
         catalog.add_chip({**base, "memory_bytes": -1.0})
     with pytest.raises(LabsimError, match=r"memory kind"):
-        catalog.add_chip({**base, "memory_kind": "dram"})
+        catalog.add_chip({**base, "memory_kind": "flash"})
     with pytest.raises(LabsimError, match=r"missing field 'memory_bandwidth_bytes_per_s'"):
         catalog.add_chip({k: v for k, v in base.items() if k != "memory_bandwidth_bytes_per_s"})
     f = tmp_path / "broken.toml"
@@ -456,7 +457,8 @@ def test_entries_pickle_and_stay_read_only():
 
 def test_extra_sources_and_clashes():
     g = catalog.chip("groq-lpu-v1")
-    assert "ISCA" in g.sources["memory_bytes_geometry"] and "ALCF" in g.sources["peak_ops_per_s.int8"]
+    assert "[isca20]" in g.sources["memory_bytes_geometry"] and "[alcf-groq]" in g.sources["peak_ops_per_s.int8"]
+    assert "ISCA 2020" in g.citation("memory_bytes_geometry") and "ALCF" in g.citation("peak_ops_per_s.int8")
     base = {"name": "c", "memory_kind": "hbm", "memory_bytes": 1e9, "memory_bandwidth_bytes_per_s": 1e12}
     with pytest.raises(LabsimError, match="clashes"):
         catalog.load_chip({**base, "extra": {"notes": 1}})

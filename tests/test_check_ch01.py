@@ -1,6 +1,7 @@
 """Chapter 1 checkers: the solution passes, typical wrong answers fail with a hint, `...` is 'not attempted'."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from labsim import catalog
@@ -148,3 +149,24 @@ def test_audit_traps(capsys):
         assert ok
     out = capsys.readouterr().out
     assert str(s) not in out and f"{_ratio():.2f}" not in out
+
+
+# --- issue 15: odd answers get one line, never a traceback ----------------------------------------------------
+ODD = [10**400, -10**400, np.array(["a"]), np.array([None], dtype=object), float("nan"), float("inf"), "abc", True,
+       [1, 2], {}, np.array([1.0, 2.0]), 1e308, object(), complex(1, 2)]
+
+
+@pytest.mark.parametrize("name", ["hop_latency", "peak_tops", "hbm_ratio", "hbm_claim", "fixed_program",
+                                  "relu_layer"])
+@pytest.mark.parametrize("answer", ODD, ids=range(len(ODD)))
+def test_odd_answers_print_one_line(name, answer, capsys):
+    assert getattr(ch01, name)(answer) is False
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "Traceback" not in out
+
+
+@pytest.mark.parametrize("args", [(1, True, "abc"), (10**400, True, 1e-6), (1, "x", 1e-6), (float("nan"), True, 1e-6)])
+def test_pipeline_16_odd_answers_print_one_line(args, capsys):
+    from labsim.check import ch02
+    assert ch02.pipeline_16(*args) is False
+    assert capsys.readouterr().out.count("\n") == 1

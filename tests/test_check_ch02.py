@@ -91,7 +91,7 @@ def test_more_typical_slips(per_stage_s, capsys):
     p50, p99 = np.percentile(s, [50, 99])
     assert not ch02.p99_from_samples(-p99 * 1e6, p99 / p50)
     # exercise 5: the ISCA-2022-based hop (≈ 0.29 µs) or 1.2 µs per hop is not the report's Fig 6 rate
-    isca = mc.pipeline_latency_s(16, per_stage_s, hop_source="isca22") * 1e6
+    isca = mc.pipeline_latency_s(16, per_stage_s, hop_source="link") * 1e6
     assert not ch02.pipeline_16(isca, True, per_stage_s)
     assert not ch02.pipeline_16((16 * per_stage_s + 16 * 1.2e-6) * 1e6, True, per_stage_s)
     # exercise 2: a function that breaks only on the big graph gives feedback, not a traceback

@@ -67,7 +67,7 @@ def test_quantile_inverts_cdf_and_matches_samples(dist):
 
 
 def test_lognormal_from_quantile():
-    d = L.lognormal_from_quantile(0.536, 1.771, 0.95)  # GPT-4.1 TTFT median/P95 (facts/latency.md §2.4)
+    d = L.lognormal_from_quantile(0.536, 1.771, 0.95)  # GPT-4.1 TTFT median/P95 (voice AI primer's table)
     assert d.quantile(0.95) == pytest.approx(1.771)
     assert d.params[1] == pytest.approx(math.log(1.771 / 0.536) / 1.6448536, rel=1e-6)
 
@@ -87,7 +87,7 @@ def test_never_clips_tails():
 
 # ------------------------------------------------------------------------------------------------ steps, worked example
 def test_report_worked_example():
-    # seed 001 Q7 §2: 2,000 reasoning tokens at ≈ 1,600 tok/s → ≈ 1.2 s (exactly 1.25 s)
+    # the report ([huatai26]) Q7 §2: 2,000 reasoning tokens at ≈ 1,600 tok/s → ≈ 1.2 s (exactly 1.25 s)
     assert L.decode_seconds(2000, 1600) == pytest.approx(1.25)
     assert L.tokens_in_seconds(1.25, 1600) == 2000
     t = L.simulate(L.agent_step(2000, 1600), n=1000)
@@ -117,7 +117,7 @@ def test_zero_variance_in_zero_variance_out():
 
 
 def test_voice_turn_reproduces_facts_worked_defaults():
-    # facts/latency.md §7.5.1: sum of medians ≈ 1.33 s; MC (400k) p50 1.35, p95 2.13, p99 2.68 s (no stalls)
+    # sum of medians ≈ 1.33 s; MC (400k) p50 1.35, p95 2.13, p99 2.68 s (no stalls; docs/design/latency.md)
     v = L.voice_turn("hosted_gpu_api", stalls=False)
     assert v.median_sum_s == pytest.approx(1.325)
     x = v.sample(N, seed=0)
@@ -168,7 +168,7 @@ def test_fanout_tail_at_scale():
 
 
 def test_fanout_lognormal_quantiles_match_formula():
-    d = L.lognormal(0.6, 0.6)  # facts/latency.md §7.5.4: 5 parallel searches → p50 1.18, p99 3.37 s
+    d = L.lognormal(0.6, 0.6)  # 5 parallel searches → p50 1.18, p99 3.37 s (docs/design/latency.md)
     x = L.task(_one(d), fan_out=5).sample(N, seed=10)
     for q in L.QUANTILES:
         t = L.fanout_quantile(d, 5, q)

@@ -9,14 +9,20 @@ from labsim import multichip as mc
 def test_fig6_hops():
     # report Fig 6: 0.6 / 1.2 / 1.8 us for 1 / 2 / 3 hops
     np.testing.assert_allclose(mc.hop_latency_s([1, 2, 3]), [0.6e-6, 1.2e-6, 1.8e-6])
-    assert mc.hop_latency_s(1, source="isca22") == pytest.approx(260 / 900e6)
+    assert mc.hop_latency_s(1, source="link") == pytest.approx(260 / 900e6)
     assert [mc.network_diameter_hops(n) for n in (1, 8, 16, 64, 264, 576, 10_440)] == [0, 1, 2, 3, 3, 5, 5]
 
 
+REPORT = mc.realscale_params(sync_domain_chips=576)     # the report's view of where determinism ends
+
+
 def test_domains_and_cliff():
-    assert mc.domains_needed(576) == 1 and mc.domains_needed(577) == 2 and mc.domains_needed(1152) == 2
-    assert not mc.crosses_cliff(576) and mc.crosses_cliff(577)
-    assert mc.domains_needed(600, sync_domain_chips=1024) == 1
+    # ISCA 2022: one scheduled network of up to 10,440 chips; the report: 576
+    assert mc.domains_needed(10_440) == 1 and mc.domains_needed(10_441) == 2
+    assert not mc.crosses_cliff(577) and mc.crosses_cliff(10_441)
+    assert mc.domains_needed(576, sync_domain_chips=576) == 1 and mc.domains_needed(577, sync_domain_chips=576) == 2
+    assert mc.crosses_cliff(577, sync_domain_chips=576)
+    assert mc.RealScaleParams().report_sync_domain_chips == 576
 
 
 def test_pipeline_hops_and_latency():
@@ -24,19 +30,22 @@ def test_pipeline_hops_and_latency():
     assert h == {"boundaries": 15, "intra_node": 14, "inter_node": 1, "inter_rack": 0, "c2c_hops": 16,
                  "ethernet_crossings": 0, "domains": 1}
     assert mc.pipeline_latency_s(16, 2e-6) == pytest.approx(16 * 2e-6 + 16 * 0.6e-6)
-    assert mc.pipeline_hops(577)["ethernet_crossings"] == 1
+    assert mc.pipeline_hops(577)["ethernet_crossings"] == 0
+    assert mc.pipeline_hops(577, params=REPORT)["ethernet_crossings"] == 1
 
 
 def test_cliff_continuous_below_jittery_above():
     chips = np.arange(8, 577, 8)
-    c = mc.cliff_curve(chips, 1e-6, n_samples=2000)
+    c = mc.cliff_curve(chips, 1e-6, n_samples=2000, params=REPORT)
     assert np.all(c["p99_over_p50"] == 1.0)                 # deterministic inside the domain
     steps = np.diff(c["p50_s"])
     assert np.all(steps > 0)
     assert steps.max() <= 8 * (1e-6 + 3 * 0.6e-6) + 1e-12     # grows smoothly: a stage + <= 3 hops per chip
-    above = mc.cliff_curve([577, 1000, 1153, 2000], 1e-6, n_samples=20_000)
+    above = mc.cliff_curve([577, 1000, 1153, 2000], 1e-6, n_samples=20_000, params=REPORT)
     assert np.all(above["p99_over_p50"] > 1.0)
-    tcp = mc.cliff_curve([577], 1e-6, n_samples=20_000, ethernet="tcp")
+    isca = mc.cliff_curve([577, 1000, 1153, 2000, 10_440], 1e-6, n_samples=2_000)
+    assert np.all(isca["p99_over_p50"] == 1.0)              # ISCA 2022's network: still one schedule
+    tcp = mc.cliff_curve([577], 1e-6, n_samples=20_000, ethernet="tcp", params=REPORT)
     assert tcp["p99_over_p50"][0] > above["p99_over_p50"][0]
 
 
@@ -86,9 +95,31 @@ def test_chip_counts_bounded_and_whole():
         mc.cliff_curve([8, 577.5], 1e-6, n_samples=100)        # chip counts are whole numbers
     with pytest.raises(LabsimError):
         mc.cliff_curve([], 1e-6, n_samples=100)
-    assert mc.pipeline_hops(mc.MAX_PIPELINE_CHIPS)["domains"] == -(-mc.MAX_PIPELINE_CHIPS // 576)
+    assert mc.pipeline_hops(mc.MAX_PIPELINE_CHIPS)["domains"] == -(-mc.MAX_PIPELINE_CHIPS // 10_440)
 
 
 def test_zero_latency_pipeline_ratio_is_one_not_nan():
     p = mc.pipeline_latency_percentiles(1, 0.0, n=100)
     assert p["p50"] == 0.0 and p["p99_over_p50"] == 1.0
+
+
+def test_determinism_budget_where_it_really_ends():
+    # 5 hops × 6σ × 2.75 cycles = 82.5 cycles of guard band, inside one 256-cycle HAC period
+    b = mc.determinism_budget(10_440)
+    assert b["hops"] == 5 and b["guard_cycles"] == pytest.approx(5 * 6 * 2.75)
+    assert b["timing_ok"] and b["wiring_ok"] and b["deterministic"]
+    assert b["max_hops_timing"] == 15                       # floor(256 / 16.5)
+    assert b["limit_chips"] == 10_440 and b["report_claim_chips"] == 576
+    beyond = mc.determinism_budget(10_441)
+    assert not beyond["wiring_ok"] and not beyond["deterministic"]
+    assert mc.determinism_budget(577)["deterministic"]       # past the report's 576, still one schedule
+    assert mc.determinism_budget(8)["hops"] == 1
+
+
+def test_two_phase_allreduce_is_latency_optimal_for_decode_vectors():
+    msg = 8192 * 2                                           # one hidden vector of Llama 3.3 70B in FP16
+    for n in (16, 64, 264, 576):
+        assert mc.allreduce_time_s(msg, n) == pytest.approx(mc.allreduce_time_s(msg, n, algorithm="two_phase"))
+        assert mc.allreduce_time_s(msg, n, algorithm="two_phase") < mc.allreduce_time_s(msg, n, algorithm="ring")
+    assert mc.allreduce_time_s(msg, 8) == pytest.approx(mc.allreduce_time_s(msg, 8, algorithm="direct"))
+    assert mc.collective_hops(64) == 3 and mc.collective_hops(300) == 5 and mc.collective_hops(8) == 1

@@ -64,3 +64,32 @@ def test_tour_widget_updates_on_slider_move():
     assert w.table.value != before
     w.controls["gpu"].value = "nvidia-b300"
     assert "nvidia-b300" in w.table.value
+
+
+def test_tour_counts_the_kv_cache():
+    # issue 14: at 111,616 tokens the weights (71 GB) and the KV cache (37 GB) no longer fit one 80 GB H100
+    from labsim import capacity
+
+    lpu, gpu = ch00.tour("llama-3.3-70b", ("groq-lpu-v1", "nvidia-h100-sxm"), ("int8", "fp8"), context_tokens=111_616)
+    assert gpu.chips_to_hold_weights == 1 and gpu.kv_gb == pytest.approx(36.6, abs=0.1)
+    assert gpu.chips_to_hold == 2
+    for row, prec in ((lpu, "int8"), (gpu, "fp8")):
+        assert row.chips_to_hold == capacity.plan("llama-3.3-70b", row.chip, prec, context_tokens=111_616,
+                                                  kv_precision="bf16").chips
+    assert lpu.chips_to_hold > lpu.chips_to_hold_weights
+    text = ch00.tour_table([lpu, gpu])
+    assert "+ KV" in text and all(len(line) <= 110 for line in text.splitlines())
+
+
+def test_tour_speed_is_the_one_decode_model():
+    # issue 13: chapter 0's number is chapter 3's decode_time at the same inputs; the headline is only a bound
+    from labsim import capacity
+
+    for model, ctx in (("llama-3.3-70b", 4096), ("gpt-oss-120b", 1024), ("llama-3.1-8b", 32768)):
+        for row in ch00.tour(model, ("groq-lpu-v1", "nvidia-h100-sxm"), ("int8", "fp8"), context_tokens=ctx):
+            d = capacity.decode_time(model, row.chip, chips=row.chips_to_hold, precision=row.precision,
+                                     context_tokens=ctx, kv_precision="bf16")
+            assert row.decode_tokens_per_s == pytest.approx(d.tokens_per_s, rel=1e-12)
+            assert row.decode_bound == d.dominant_bound
+            if row.chip == "groq-lpu-v1":
+                assert row.decode_tokens_per_s < row.ceiling_tokens_per_s      # the SRAM headline is a bound

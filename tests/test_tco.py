@@ -1,7 +1,7 @@
-"""labsim.tco — reproduce Fig 11 of seed 001 row by row, then invariants, vectorisation, bad inputs, Monte Carlo.
+"""labsim.tco — reproduce Fig 11 of the report row by row, then invariants, vectorisation, bad inputs, Monte Carlo.
 
-Fig 11: Huatai Research, "NVIDIA absorbing Groq defines the second half of AI", 12 Jan 2026 (seed 001), "Groq vs
-NVIDIA inference system operating cost"; read via /work/shared/facts/seeds.md §1.9, recomputed in Part 3.1.
+Fig 11: Huatai Research, "NVIDIA absorbing Groq defines the second half of AI", 12 Jan 2026 ([huatai26] in
+docs/sources.md), "Groq vs NVIDIA inference system operating cost"; every derived row recomputed in docs/design/tco.md.
 The printed values below are typed from that table (not from labsim's data file) so the test is independent of it.
 Tolerance: half a unit of the last printed digit ("5.20" → ±0.005, "77%" → ±0.5 %, "3638" → ±0.5).
 """
@@ -13,11 +13,11 @@ import math
 import numpy as np
 import pytest
 
-from labsim import LabsimError, tco
+from labsim import LabsimError, sources, tco
 
 COLS = ("gpu-latency", "gpu-throughput", "groq-cost", "groq-60gpm")
 
-# field: (printed values for the four columns, tolerance) — Fig 11, seed 001
+# field: (printed values for the four columns, tolerance) — Fig 11 of the report ([huatai26])
 FIG11_PRINTED = {
     "monthly_principal_usd": ((3638, 3638, 26191, 65998), 0.5),        # "Monthly amortised capex"
     "monthly_interest_usd": ((5250, 5250, 37800, 95250), 0.5),         # "Monthly cost of capital"
@@ -35,7 +35,7 @@ FIG11_PRINTED = {
     "usd_per_mtok": ((5.20, 0.57, 1.94, 3.48), 0.005),                 # "Cost per million tokens"
 }
 CAPITAL_SHARE_PRINTED = (0.77, 0.77, 0.52, 0.52)  # "Capital share of total monthly system cost", ±0.005
-KNOWN_MISPRINT = ("capital_share", "groq-60gpm")   # printed 52 %, computes to 73.4 % (facts/seeds.md Part 3.1)
+KNOWN_MISPRINT = ("capital_share", "groq-60gpm")   # printed 52 %, computes to 73.4 % (its own rows)
 
 
 @pytest.mark.parametrize("field", list(FIG11_PRINTED))
@@ -73,7 +73,7 @@ def test_print_fig11_surfaces_the_mismatch():
 
 
 def test_usd_per_mtok_values_more_digits():
-    # facts/seeds.md Part 3.1 gives 5.198 / 0.5685 / 1.9406 / 3.4826
+    # the table's rows recomputed to four digits: 5.198 / 0.5685 / 1.9406 / 3.4826
     got = [tco.evaluate(tco.REPORT_FIG11[c]).usd_per_mtok for c in COLS]
     assert got == pytest.approx([5.198, 0.5685, 1.9406, 3.4826], abs=6e-4)
 
@@ -82,7 +82,9 @@ def test_sources_cite_every_input():
     for c in COLS:
         inp = tco.REPORT_FIG11[c]
         for name in tco.FIELDS:
-            assert "Fig 11" in inp.sources[name] and "seeds.md" in inp.sources[name]
+            src = inp.sources[name]
+            assert "Fig 11" in src and sources.keys_in(src) == ["huatai26"], src
+            sources.check_citation(f"REPORT_FIG11[{c!r}].sources[{name!r}]", src)
 
 
 def test_60gpm_capex_vs_implied_price():

@@ -545,8 +545,8 @@ def test_max_cycles_guard_and_shared_weights():
     W = np.eye(VL, dtype=np.int8)
     q.mxm_install(0, "MXM_E0", W)
     q.mxm_install(0, "MXM_E1", W.copy())
-    from labsim.tsp import sim
-    assert sim._encode(q, MINI, None)["wts"].shape[0] == 1
+    from labsim.tsp import _encode
+    assert _encode.encode(q)["wts"].shape[0] == 1
 
 
 # --- audit additions: the full journey, fault attributes, input validation --------------------------------

@@ -28,8 +28,9 @@ def test_reservation_matrix_fills_step_by_step(sched):
 def test_explore_fast_and_consistent():
     r = ch02.explore(cotenant_prob=0.0, contention=False, n_chips=16)
     assert r["pipeline"]["p99_over_p50"] == 1.0 and r["domains"] == 1
-    r2 = ch02.explore(cotenant_prob=0.5, n_chips=1200)
+    r2 = ch02.explore(cotenant_prob=0.5, n_chips=1200, sync_domain_chips=576)        # the report's view
     assert r2["gpu"]["p99_over_p50"] > r["gpu"]["p99_over_p50"] and r2["domains"] == 3
+    assert ch02.explore(n_chips=1200)["domains"] == 1                                 # ISCA 2022's network
     assert "P99/P50" in ch02.explore_text(r2)
     with pytest.raises(LabsimError):
         ch02.explore(cotenant_prob=2.0)
@@ -51,7 +52,7 @@ def test_widgets_build(sched):
 
 def test_explore_caches_gpu_runs_and_validates():
     a = ch02.explore(cotenant_prob=0.3, n_chips=64)
-    b = ch02.explore(cotenant_prob=0.3, n_chips=1200, ethernet="tcp")     # only the pipeline moved
+    b = ch02.explore(cotenant_prob=0.3, n_chips=1200, ethernet="tcp", sync_domain_chips=576)  # only the pipeline moved
     assert b["gpu_samples"] is a["gpu_samples"]                          # GPU runs not repeated
     assert not b["gpu_samples"].flags.writeable                          # the cache cannot be corrupted
     assert b["domains"] == 3 and b["pipeline"]["p99_over_p50"] > 1.0

@@ -33,7 +33,12 @@ def test_explore_answers_for_every_chip_and_model():
 
 
 def test_explore_reports_uncomputable_decode_as_text():
-    r = ch03.explore("llama-3.1-8b", "int8", 4096, 1, "cerebras-cs3")   # no published peak in the catalog
+    catalog.add_chip({"name": "no-peak-wafer", "memory_kind": "sram", "memory_bytes": 44e9,
+                      "memory_bandwidth_bytes_per_s": 21e15})            # a user chip with no published peak
+    try:
+        r = ch03.explore("llama-3.1-8b", "int8", 4096, 1, "no-peak-wafer")
+    finally:
+        catalog._remove_user_entries()
     assert r["error"] and "peak" in r["error"]
     assert "not computable" in ch03.explore_text(r)
 

@@ -81,3 +81,17 @@ def test_widget_slider_updates_picture_and_table():
     groq = w.view.rects[tco.COLUMNS.index("groq-cost")]
     expected = ch04.explore(groq_batch=12)["groq-cost"]["usd_per_mtok"]
     assert groq[-1].get_x() + groq[-1].get_width() == pytest.approx(expected)
+
+
+def test_widget_base_case_is_the_table():
+    # issue 14: the electricity slider snapped 0.087 to 0.085, so the widget's base case differed from Fig 11
+    pytest.importorskip("ipywidgets")
+    from labsim import tco
+
+    w = ch04.make_tco_widget()
+    assert w.controls["electricity_usd_per_kwh"].value == pytest.approx(0.087, abs=1e-12)
+    r = w.show(**{k: c.value for k, c in w.controls.items()})
+    for col in tco.COLUMNS:
+        assert r[col]["usd_per_mtok"] == pytest.approx(tco.evaluate(tco.REPORT_FIG11[col]).usd_per_mtok, rel=1e-12)
+    box = w.controls["utilization_derates_tokens"]
+    assert box.indent is False and box.style.description_width == "initial"   # the label is not cut off

@@ -88,14 +88,14 @@ def test_widget_builds_and_a_slider_move_updates_the_table():
     widgets = list(walk(box))
     html = [w for w in widgets if isinstance(w, W.HTML) and "<table" in w.value][0]
     before = html.value
-    coding = [w for w in widgets if getattr(w, "description", "") == "coding P99 action ms"][0]
+    coding = [w for w in widgets if getattr(w, "description", "") == "coding action ms"][0]
     coding.value = 300                      # no chip can meet it: the table must say so
     assert "INFEASIBLE" in html.value and html.value != before
     share = [w for w in widgets if getattr(w, "description", "").startswith("batch traffic")][0]
     share.value = 0.0
     assert "<b>batch</b>" not in html.value
     for w in widgets:                       # every share 0: an explanation, not a traceback
-        if getattr(w, "description", "").endswith("traffic × (0 = none)"):
+        if getattr(w, "description", "") in {f"{n} traffic ×" for n in ch06.MIX_WORKLOADS}:
             w.value = 0.0
     assert "no workload" in html.value
 
@@ -106,3 +106,32 @@ def test_fleet_chart_with_an_infeasible_workload():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("infeasible" in t for t in texts)
     plt.close("all")
+
+
+def test_slo_sweep_leaves_room_above_the_points():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from labsim import fleet
+
+    voice = fleet.load_scenario("voice_agent").workloads[0]
+    fig = ch06.slo_sweep_plot(voice, "first_tokens", [0.5, 0.1, 0.05])
+    ax = fig.axes[0]
+    top = max(float(pc.get_offsets()[:, 1].max()) for pc in ax.collections if len(pc.get_offsets()))
+    assert ax.get_ylim()[1] >= 1.5 * top        # issue 14: the LPU points sat on the frame, half cut off
+    plt.close(fig)
+
+
+def test_mix_labels_fit_their_slider():
+    W = pytest.importorskip("ipywidgets")
+    box = ch06.make_fleet_widget()
+
+    def walk(w):
+        yield w
+        for c in getattr(w, "children", ()):
+            yield from walk(c)
+
+    labels = [w.description for w in walk(box) if isinstance(w, (W.FloatSlider, W.IntSlider, W.FloatLogSlider))]
+    assert labels and all(len(d) <= 24 for d in labels), labels   # 170 px of description ≈ 24 characters

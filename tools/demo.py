@@ -6,6 +6,10 @@
 Serves ``notebooks/`` with Voilà on 127.0.0.1 only (tree view: every chapter is one click away) and prints the
 two URLs a lecturer usually wants: the start notebook's tour and one chapter's main widget. Each page runs its
 notebook top to bottom in a fresh kernel, then shows only the rendered markdown, outputs and live widgets.
+
+The pages use the course's Voilà template ``lpu-demo`` (``tools/jupyter/voila/templates/lpu-demo``, found through
+``JUPYTER_PATH``): it hides cells tagged ``demo-hide`` — learner instructions such as "press Shift+Enter" and
+exercise checks, which make no sense without their code — and sets widget text tables in a fixed-width font.
 Stop with Ctrl-C. The same dashboards on Binder: see docs/demo.md.
 """
 from __future__ import annotations
@@ -18,8 +22,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Jupyter data directory holding the course's Voilà template (voila/templates/<TEMPLATE>)
+TEMPLATE_ROOT = ROOT / "tools" / "jupyter"
+TEMPLATE = "lpu-demo"
 START = "00_start_here.ipynb"
 CHAPTER = "03_sram_capacity_tax.ipynb"
+CHAPTER7 = "07_other_roads.ipynb"      # the next-LPU widget
 
 
 def voila_argv(notebooks: Path, port: int, token: str | None, show_tracebacks: bool) -> list[str]:
@@ -27,7 +35,7 @@ def voila_argv(notebooks: Path, port: int, token: str | None, show_tracebacks: b
     if voila is None:
         raise SystemExit("error: voila not found; run `make install` (voila is pinned in pyproject.toml)")
     argv = [voila, str(notebooks), "--no-browser", "--Voila.ip=127.0.0.1", f"--port={port}",
-            "--Voila.port_retries=0", "--strip_sources=True", "--theme=light",
+            "--Voila.port_retries=0", "--strip_sources=True", "--theme=light", f"--template={TEMPLATE}",
             f"--show_tracebacks={show_tracebacks}"]
     if token:
         argv.append(f"--token={token}")
@@ -56,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     chapter = CHAPTER if (nb_dir / CHAPTER).is_file() else None
     if chapter:
         print(f"  chapter 3 widget: {base}/voila/render/{chapter}{q}")
+    if (nb_dir / CHAPTER7).is_file():
+        print(f"  chapter 7 widget: {base}/voila/render/{CHAPTER7}{q}")
     print(f"  all chapters    : {base}/{q}")
     print("Each page runs its notebook first (a few seconds). Ctrl-C stops the server.", flush=True)
     cmd = voila_argv(nb_dir, args.port, token, args.show_tracebacks)
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(
+        p for p in (str(TEMPLATE_ROOT), os.environ.get("JUPYTER_PATH", "")) if p)
     os.execv(cmd[0], cmd)  # replace this process: signals (Ctrl-C, SIGTERM) go straight to Voilà
 
 

@@ -13,7 +13,8 @@ from .. import catalog
 from ..errors import LabsimError
 from ..tsp import (Geometry, Program, demo_program, peak_fp16_flops_per_s, peak_int8_ops_per_s, reference_demo,
                    simulate, sram_bytes_per_cycle, total_sram_bytes)
-from ._core import check_choice, check_number, not_attempted, say, unanswered
+from ._core import check_choice, not_attempted, say, unanswered
+from ._core import check_number as _check_number
 
 __all__ = ["EX_HOP", "EX_TOPS", "EX_CLAIM", "hop_latency", "peak_tops", "broken_program", "fixed_program",
            "relu_layer", "hbm_ratio", "hbm_claim"]
@@ -28,6 +29,26 @@ EX_TOPS = {"geometry": "faithful", "clock_hz": 1.0e9}
 EX_CLAIM = {"geometry": "faithful", "gpu": "nvidia-b300", "claim_ratio": 10.0}
 #: Exercise 4: shapes the learner's ReLU(W·x + b) program must handle on `mini`.
 EX_RELU = {"geometry": "mini", "seeds": (0, 1, 2)}
+
+
+def check_number(answer, expected, **kw) -> bool:
+    """``_core.check_number`` for any answer a learner may type: a value that is not one finite number (10**400,
+    a string array, an object array, a list) gets a one-line hint instead of a traceback."""
+    if unanswered(answer):
+        return not_attempted()
+    if isinstance(answer, bool):
+        return say(False, "expected a number, got True/False.")
+    try:
+        arr = np.asarray(answer)
+        value = float(arr.reshape(())) if arr.size == 1 and arr.dtype.kind in "iuf" else None
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is None:
+        return say(False, f"expected a single number, got {type(answer).__name__}"
+                          f"{' ' + repr(answer)[:40] if isinstance(answer, str) else ''}.")
+    if not np.isfinite(value):
+        return say(False, "your answer is not a finite number.")
+    return _check_number(value, expected, **kw)
 
 
 # --- exercise 1 ---------------------------------------------------------------------------------------------

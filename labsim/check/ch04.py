@@ -13,7 +13,7 @@ __all__ = ["EX_ANNUITY", "EX_SYSTEM", "annuity_payment", "usd_per_mtok_system", 
 #: Exercise 1: a $1.2 M system, 12 %/year cost of capital, 4-year life.
 EX_ANNUITY = {"capex_usd": 1_200_000.0, "cost_of_capital": 0.12, "life_years": 4.0}
 
-#: Exercise 2: an 8-GPU server node at $400 k (seed 001 Q4 §2: "a full 8-GPU server node ≈ US$400 k"), one
+#: Exercise 2: an 8-GPU server node at $400 k ([huatai26] Q4 §2: "a full 8-GPU server node ≈ US$400 k"), one
 #: inference unit of 8 GPUs; power, batch and per-user speed are [A] assumptions for the exercise; every other
 #: input is Fig 11's shared value (the TcoInputs defaults).
 EX_SYSTEM = {"capex_usd": 400_000.0, "system_power_kw": 14.3, "chips_per_system": 8, "chips_per_unit": 8,
@@ -101,7 +101,7 @@ def most_efficient_system(answer) -> bool:
 
 
 def energy_claim(answer_bool) -> bool:
-    """Exercise 5c: do Fig 11's own numbers support "Groq ≈ 1–3 J/token vs GPU 10–30 J/token" (seed 001 Q4 §3)?
+    """Exercise 5c: do Fig 11's own numbers support "Groq ≈ 1–3 J/token vs GPU 10–30 J/token" ([huatai26] Q4 §3)?
     True only if every Groq column lies in 1–3 J and every GPU column in 10–30 J (with or without PUE)."""
     def in_range(x, lo, hi):
         return lo <= x <= hi

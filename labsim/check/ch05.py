@@ -12,7 +12,7 @@ __all__ = ["EX_TOKENS", "EX_CHAIN", "EX_QUEUE", "EX_VOICE", "EX_SLO_COST", "EX_F
            "reasoning_time", "within_flow", "chain_slow_fraction", "chain_p99", "queue_waits",
            "voice_budget_tokens", "slo_cost_per_task", "fanout_p99_function", "expected_slo_costs"]
 
-#: Exercise 1: the report's worked example (seed 001 Q7 §2, via facts/seeds.md §1.10).
+#: Exercise 1: the report's worked example ([huatai26] Q7 §2).
 EX_TOKENS = {"tokens": 2000, "tokens_per_s": 1600.0}
 
 #: Exercise 2: a 10-step chain; each step takes 1 s, or 3 s with probability 5 %.
@@ -31,7 +31,7 @@ EX_VOICE = {"slo": "voice_turn", "fixed_stages": ("TTS first audio", "transport 
 EX_SLO_COST = {"steps": 10, "tokens_per_step": 300, "step_slo_s": 1.0,
                "gpu_columns": ("gpu-latency", "gpu-throughput"), "lpu_column": "groq-cost"}
 
-#: Exercise 6: 5-way fan-out of web searches, each lognormal(p50 0.6 s, σ 0.6) (facts/latency.md §7.2, §7.5.4).
+#: Exercise 6: 5-way fan-out of web searches, each lognormal(p50 0.6 s, σ 0.6) (a course assumption [A]).
 EX_FANOUT = {"p50_s": 0.6, "sigma": 0.6, "quantile": 0.99}
 
 

@@ -1,15 +1,21 @@
 """TSP chip geometry and timing parameters, with derived quantities.
 
-Published geometry from ISCA 2020 (Abts et al.) §II–III and ISCA 2022, read via facts/tsp.md §2–5 and §11.
-Unpublished timing values are assumptions, marked **[A]**; every one is a named, overridable field:
-``Geometry.faithful(stream_hop_cycles=2)``.
+Published geometry from [isca20] §II–III and [isca22] (see docs/sources.md). Unpublished timing values are
+assumptions, marked **[A]**; every one is a named, overridable field: ``Geometry.faithful(stream_hop_cycles=2)``.
+The clock is read from the chip catalog (``catalog.chip("groq-lpu-v1").clock_hz``), one place per fact.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from ..errors import LabsimError, check_choice, check_int, check_positive
+from .. import catalog
+from ..sources import cite
+import numpy as np
+
+from ..errors import LabsimError, check_choice, check_int, check_number
+from .isa import DELAY_FIELD, OPCODES
 
 __all__ = [
     "Geometry", "SLICE_TYPES", "total_sram_bytes", "sram_bytes_per_cycle", "stream_bytes_per_cycle",
@@ -19,6 +25,11 @@ __all__ = [
 
 #: Functional slice types, in a fixed order (used for colours and integer codes).
 SLICE_TYPES = ("C2C", "MXM", "SXM", "MEM", "VXM")
+
+#: upper bounds of the integer fields (everything else: 1,000,000); keeps every derived size finite and small
+_INT_HI = {"superlanes": 64, "lanes_per_superlane": 64, "streams_per_direction": 256, "mem_slices_per_hemisphere": 512,
+           "mem_banks_per_slice": 16, "mem_words_per_bank": 2**20, "mxm_planes": 16, "vxm_alus_per_lane": 256,
+           "c2c_links": 256, "stream_hop_cycles": 64, "instr_stagger_cycles_per_superlane": 64}
 
 _INT_FIELDS = (
     "superlanes", "lanes_per_superlane", "streams_per_direction", "mem_slices_per_hemisphere",
@@ -33,86 +44,86 @@ _INT_FIELDS = (
 class Geometry:
     """Geometry and timing of one TSP. All delays are in cycles of ``clock_hz``.
 
-    Source: ISCA 2020 (Abts et al.) via facts/tsp.md §2–5, suggested values §11. [A] = assumption.
+    Source: [isca20] §II–III; [A] = assumption (see :data:`ASSUMED_FIELDS` and :func:`parameter_table`).
     """
 
     name: str = "faithful"
-    #: Nominal clock, 900 MHz (ISCA 2020 abstract, facts/tsp.md §1.4). The paper's arithmetic uses 1 GHz.
-    clock_hz: float = 900e6
-    #: Superlanes (tiles stacked south→north), 20 (ISCA 2020 §II, facts §2.2).
+    #: Nominal clock; ``None`` reads it from the chip catalog (groq-lpu-v1: 900 MHz, [isca20] abstract).
+    #: The paper's arithmetic uses 1 GHz.
+    clock_hz: float | None = None
+    #: Superlanes (tiles stacked south→north), 20 ([isca20] §II).
     superlanes: int = 20
     #: Lanes per superlane, 16 → 16-byte tile (ISCA 2020 §II).
     lanes_per_superlane: int = 16
-    #: Stream registers per direction, 32 east + 32 west (ISCA 2020 §II, facts §3.1).
+    #: Stream registers per direction, 32 east + 32 west ([isca20] §II).
     streams_per_direction: int = 32
-    #: MEM slices per hemisphere, 44 (ISCA 2020 §II-B, facts §4.1).
+    #: MEM slices per hemisphere, 44 ([isca20] §II-B).
     mem_slices_per_hemisphere: int = 44
-    #: SRAM banks per MEM slice, 2 (pseudo-dual-port; ISCA 2020 Eq. 2, facts §4.5).
+    #: SRAM banks per MEM slice, 2 (pseudo-dual-port; [isca20] Eq. 2).
     mem_banks_per_slice: int = 2
     #: Addresses per bank; one address = one 16-byte word per tile = one whole vector across the superlanes.
-    #: 4,096 from the 13-bit word address split over 2 banks (ISCA 2020 Table I, facts §4.4, §4.6 [D]).
+    #: 4,096 from the 13-bit word address split over 2 banks ([isca20] Table I [D]).
     mem_words_per_bank: int = 4096
-    #: MXM planes (each MXM slice is one vector_len × vector_len plane), 4 = 2 per hemisphere (facts §5.1.1).
+    #: MXM planes (each MXM slice is one vector_len × vector_len plane), 4 = 2 per hemisphere ([isca20] §III-D).
     mxm_planes: int = 4
-    #: VXM ALUs per lane (4×4 mesh), 16 (ISCA 2020 §III-C); also the VXM's issue slots per cycle here.
+    #: VXM ALUs per lane (4×4 mesh), 16 ([isca20] §III-C); also the VXM's issue slots per cycle here.
     vxm_alus_per_lane: int = 16
-    #: Chip-to-chip links, 16 (Linley 2020, facts §5.5.1).
+    #: Chip-to-chip links, 16 ([linley20]).
     c2c_links: int = 16
 
     # --- timing -------------------------------------------------------------------------------------------
-    #: [A] Cycles for a stream value to cross one slice boundary. ISCA 2020 says one stream register per
-    #: cycle; the spacing of the 45 stream register files is unpublished (facts §11.2).
+    #: [A] Cycles for a stream value to cross one slice boundary. [isca20] says one stream register per
+    #: cycle; the spacing of the 45 stream register files is unpublished.
     stream_hop_cycles: int = 1
-    #: Cycles for an instruction to move up one superlane (staggered execution, ISCA 2020 §II-C, facts §2.8).
+    #: Cycles for an instruction to move up one superlane (staggered execution, [isca20] §II-C).
     instr_stagger_cycles_per_superlane: int = 1
-    #: [A] MEM read functional delay: SRAM access + ECC check, order of magnitude (facts §11.2).
+    #: [A] MEM read functional delay: SRAM access + ECC check, order of magnitude.
     mem_read_cycles: int = 4
-    #: [A] MEM write: cycles until the written word is committed and readable (facts §11.2).
+    #: [A] MEM write: cycles until the written word is committed and readable.
     mem_write_cycles: int = 1
-    #: [A] VXM ALU functional delay (facts §11.2).
+    #: [A] VXM ALU functional delay.
     vxm_cycles: int = 4
-    #: Cycles to install one plane's weights: 320×320 B / (16 streams × 320 B) = 20 ([S]/[D] ISCA 2020 §V).
+    #: Cycles to install one plane's weights: 320×320 B / (16 streams × 320 B) = 20 ([isca20] §V [S]/[D]); a data-carrying MXM_INSTALL.
+    #: A streamed MXM_LOAD takes ceil(rows / streams) cycles instead (the weight traffic is simulated).
     mxm_install_cycles: int = 20
-    #: [A] MXM pass: 20 supercell columns + 4 accumulate/drain (facts §11.2).
+    #: [A] MXM pass: 20 supercell columns + 4 accumulate/drain.
     mxm_pass_cycles: int = 24
-    #: [A] SXM shift/permute functional delay (facts §11.2).
+    #: [A] SXM shift/permute functional delay.
     sxm_cycles: int = 2
-    #: Serialise one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles ([D] facts §11.2). C2C send/receive delay.
+    #: Serialise one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles [D]. C2C send/receive delay.
     c2c_serialize_cycles: int = 20
-    #: Measured link latency ≈ 216 cycles (ISCA 2022 HAC data, facts §6.16). Used by chapter 2, not by sim.
+    #: Measured link latency ≈ 216 cycles ([isca22] HAC data). Used by chapter 2, not by sim.
     c2c_link_latency_cycles: int = 216
-    #: Hardware-aligned counter period, 256 cycles (ISCA 2022, facts §6.15). Used by chapter 2.
+    #: Hardware-aligned counter period, 256 cycles ([isca22]). Used by chapter 2.
     hac_period_cycles: int = 256
 
     notes: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise LabsimError(f"name must be a string, got {self.name!r} ({type(self.name).__name__})")
-        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        if not isinstance(self.name, str) or len(self.name) > 64:
+            raise LabsimError(f"name must be a string of at most 64 characters, got {self.name!r}")
+        if self.clock_hz is None:
+            object.__setattr__(self, "clock_hz", _catalog_clock_hz())
+        object.__setattr__(self, "clock_hz", check_number("clock_hz", self.clock_hz, lo=1e3, hi=1e12, unit="Hz"))
         for f in _INT_FIELDS:
-            check_int(f, getattr(self, f), lo=1)
+            object.__setattr__(self, f, check_int(f, getattr(self, f), lo=1, hi=_INT_HI.get(f, 1_000_000)))
         if self.mxm_planes % 2:
             raise LabsimError(f"mxm_planes = {self.mxm_planes} must be even (planes sit in two hemispheres)")
-        check_int("superlanes", self.superlanes, lo=1, hi=64)
-        check_int("lanes_per_superlane", self.lanes_per_superlane, lo=1, hi=64)
-        check_int("mem_words_per_bank", self.mem_words_per_bank, lo=1, hi=2**20)
-        check_int("vxm_alus_per_lane", self.vxm_alus_per_lane, lo=1, hi=256)
-        check_int("streams_per_direction", self.streams_per_direction, lo=1, hi=256)
-        check_int("mem_slices_per_hemisphere", self.mem_slices_per_hemisphere, lo=1, hi=512)
-        check_int("mem_banks_per_slice", self.mem_banks_per_slice, lo=1, hi=16)
         check_int("mxm_planes", self.mxm_planes, lo=2, hi=16)
-        check_int("stream_hop_cycles", self.stream_hop_cycles, lo=1, hi=64)
+        if self.mem_slices_per_hemisphere * self.mem_banks_per_slice * self.mem_words_per_bank > 2**24:
+            raise LabsimError(f"mem_slices_per_hemisphere × mem_banks_per_slice × mem_words_per_bank = "
+                              f"{self.mem_slices_per_hemisphere * self.mem_banks_per_slice * self.mem_words_per_bank:,}"
+                              f" addresses per hemisphere is out of range; allowed: at most {2**24:,}")
 
     # --- profiles -----------------------------------------------------------------------------------------
     @classmethod
     def faithful(cls, **overrides) -> "Geometry":
-        """Published geometry (facts/tsp.md §11.1 'faithful'); override any field by keyword."""
+        """Published geometry ([isca20] §II); override any field by keyword."""
         return cls._make(dict(name="faithful"), overrides)
 
     @classmethod
     def mini(cls, **overrides) -> "Geometry":
-        """Same structure, smaller (facts/tsp.md §11.1 'mini'): 4 superlanes, 8 MEM per side, 8 streams."""
+        """Same structure, smaller: 4 superlanes, 8 MEM per side, 8 streams, 256 words per bank."""
         base = dict(name="mini", superlanes=4, streams_per_direction=8, mem_slices_per_hemisphere=8,
                     mem_words_per_bank=256)
         return cls._make(base, overrides)
@@ -144,7 +155,7 @@ class Geometry:
 
     @property
     def slice_names(self) -> tuple[str, ...]:
-        """Slice names, index 0 = west edge (facts/tsp.md §11.1; C2C end-caps are [A])."""
+        """Slice names, index 0 = west edge ([isca20] floorplan; the C2C end-caps are [A])."""
         return _layout(self)[0]
 
     @property
@@ -161,19 +172,16 @@ class Geometry:
 
     def slice_index(self, name) -> int:
         """Index of a slice given by name ("MEM_W0") or index."""
-        names = self.slice_names
-        if isinstance(name, (int,)) and not isinstance(name, bool):
-            return check_int("slice", name, lo=0, hi=len(names) - 1)
-        try:
-            import numpy as np
-            if isinstance(name, np.integer):
-                return check_int("slice", int(name), lo=0, hi=len(names) - 1)
-        except ImportError:  # pragma: no cover
-            pass
-        if isinstance(name, str) and name in _layout(self)[2]:
-            return _layout(self)[2][name]
-        check_choice("slice", name, names, what="slice")
-        raise AssertionError  # unreachable
+        lay = _layout(self)
+        if isinstance(name, str):
+            i = lay[2].get(name)
+            if i is not None:
+                return i
+            check_choice("slice", name, lay[0], what="slice")
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+            return check_int("slice", name, lo=0, hi=len(lay[0]) - 1)
+        check_choice("slice", name, lay[0], what="slice")
+        raise AssertionError  # unreachable: check_choice raised
 
     def slice_type(self, name) -> str:
         return self.slice_types[self.slice_index(name)]
@@ -187,9 +195,12 @@ class Geometry:
         return abs(self.slice_index(dst) - self.slice_index(src)) * self.stream_hop_cycles
 
     def delay(self, op: str) -> int:
-        """Functional delay in cycles of opcode ``op`` (see labsim.tsp.program.OPCODES)."""
-        from .program import OPCODES, DELAY_FIELD
+        """Functional delay in cycles of opcode ``op`` (see labsim.tsp.isa.OPCODES). An ``MXM_LOAD`` takes
+        ceil(rows / streams) cycles, which depends on the instruction: use ``Program.ready_cycle``."""
         check_choice("op", op, OPCODES, what="opcode")
+        if op == "MXM_LOAD":
+            raise LabsimError("the delay of MXM_LOAD is ceil(rows / streams) cycles of the instruction; "
+                              "use Program.ready_cycle(instruction)")
         f = DELAY_FIELD[op]
         return 1 if f is None else int(getattr(self, f))
 
@@ -198,10 +209,25 @@ class Geometry:
         check_choice("kind", kind, SLICE_TYPES, what="slice type")
         return {"MEM": self.mem_banks_per_slice, "VXM": self.vxm_alus_per_lane}.get(kind, 1)
 
+    def load_cycles(self, rows, streams) -> int:
+        """Cycles an ``MXM_LOAD`` of ``rows`` weight vectors over ``streams`` streams takes: ceil(rows / streams)."""
+        rows = check_int("rows", rows, lo=1, hi=self.vector_len)
+        streams = check_int("streams", streams, lo=1, hi=2 * self.streams_per_direction)
+        return -(-rows // streams)
+
     def describe(self) -> str:
         return (f"{self.name}: {self.n_slices} slices, {self.superlanes} superlanes × {self.lanes_per_superlane} "
                 f"lanes = {self.vector_len}-element vectors, {self.streams_per_direction} streams each way, "
                 f"{self.mem_slices_per_hemisphere} MEM per hemisphere, clock {self.clock_hz / 1e6:g} MHz")
+
+
+@lru_cache(maxsize=1)
+def _catalog_clock_hz() -> float:
+    """The LPU's clock from the chip catalog (one place per fact)."""
+    hz = catalog.chip("groq-lpu-v1").clock_hz
+    if hz is None:  # pragma: no cover - the built-in entry has it
+        raise LabsimError("the catalog entry groq-lpu-v1 has no clock_hz; pass Geometry(clock_hz=...)")
+    return float(hz)
 
 
 _LAYOUT_CACHE: dict = {}
@@ -236,7 +262,7 @@ def _check_geometry(g) -> Geometry:
 
 def _clock(g: Geometry, clock_hz) -> float:
     _check_geometry(g)
-    return g.clock_hz if clock_hz is None else check_positive("clock_hz", clock_hz, unit="Hz")
+    return g.clock_hz if clock_hz is None else check_number("clock_hz", clock_hz, lo=1e3, hi=1e12, unit="Hz")
 
 
 def total_sram_bytes(g: Geometry) -> int:
@@ -247,13 +273,13 @@ def total_sram_bytes(g: Geometry) -> int:
 
 def sram_bytes_per_cycle(g: Geometry) -> int:
     """Peak SRAM port bandwidth: every bank of every MEM slice delivers one vector per cycle
-    (ISCA 2020 Eq. 2: 2 × 44 × 2 × 320 B = 56,320 B/cycle)."""
+    ([isca20] Eq. 2: 2 × 44 × 2 × 320 B = 56,320 B/cycle)."""
     _check_geometry(g)
     return 2 * g.mem_slices_per_hemisphere * g.mem_banks_per_slice * g.vector_len
 
 
 def stream_bytes_per_cycle(g: Geometry) -> int:
-    """Stream-register bandwidth: 2 directions × streams × 1 B × lanes (ISCA 2020 Eq. 1: 20,480 B/cycle)."""
+    """Stream-register bandwidth: 2 directions × streams × 1 B × lanes ([isca20] Eq. 1: 20,480 B/cycle)."""
     _check_geometry(g)
     return 2 * g.streams_per_direction * g.vector_len
 
@@ -270,7 +296,7 @@ def peak_int8_ops_per_s(g: Geometry, clock_hz: float | None = None) -> float:
 
 
 def peak_fp16_flops_per_s(g: Geometry, clock_hz: float | None = None) -> float:
-    """Peak FP16 FLOP/s: FP16 runs at ¼ of the INT8 MAC rate (ISCA 2022, facts §5.1.3) → 184 TFLOPS at 0.9 GHz."""
+    """Peak FP16 FLOP/s: FP16 runs at ¼ of the INT8 MAC rate ([isca22]) → 184 TFLOPS at 0.9 GHz."""
     return 2.0 * macs_per_cycle(g) / 4 * _clock(g, clock_hz)
 
 
@@ -284,32 +310,32 @@ ASSUMED_FIELDS = frozenset({"stream_hop_cycles", "mem_read_cycles", "mem_write_c
                             "mxm_pass_cycles", "sxm_cycles"})
 
 _PARAM_SOURCES = {
-    "clock_hz": "[P] ISCA 2020 abstract (900 MHz)",
-    "superlanes": "[S] ISCA 2020 §II",
-    "lanes_per_superlane": "[S] ISCA 2020 §II",
-    "streams_per_direction": "[S] ISCA 2020 §II",
-    "mem_slices_per_hemisphere": "[S] ISCA 2020 §II-B",
-    "mem_banks_per_slice": "[S] ISCA 2020 Eq. 2",
-    "mem_words_per_bank": "[D] 13-bit address / 2 banks (ISCA 2020 Table I)",
-    "mxm_planes": "[S] ISCA 2020 §III-D",
-    "vxm_alus_per_lane": "[S] ISCA 2020 §III-C",
-    "c2c_links": "[P] Linley 2020",
-    "stream_hop_cycles": "[A] SRF spacing unpublished",
-    "instr_stagger_cycles_per_superlane": "[S] ISCA 2020 §II-C",
+    "clock_hz": "[isca20] abstract (900 MHz) [P], read from the chip catalog",
+    "superlanes": "[isca20] §II [S]",
+    "lanes_per_superlane": "[isca20] §II [S]",
+    "streams_per_direction": "[isca20] §II [S]",
+    "mem_slices_per_hemisphere": "[isca20] §II-B [S]",
+    "mem_banks_per_slice": "[isca20] §II-B Eq. 2 [S]",
+    "mem_words_per_bank": "[isca20] Table I: 13-bit word address / 2 banks [D]",
+    "mxm_planes": "[isca20] §III-D [S]",
+    "vxm_alus_per_lane": "[isca20] §III-C [S]",
+    "c2c_links": "[linley20] [P]",
+    "stream_hop_cycles": "[A] spacing of the stream register files unpublished",
+    "instr_stagger_cycles_per_superlane": "[isca20] §II-C [S]",
     "mem_read_cycles": "[A] SRAM + ECC, order of magnitude",
-    "mem_write_cycles": "[A]",
-    "vxm_cycles": "[A]",
-    "mxm_install_cycles": "[S]/[D] ISCA 2020 §V (< 40 cycles for 4 planes)",
-    "mxm_pass_cycles": "[A] 20 columns + 4 drain",
-    "sxm_cycles": "[A]",
-    "c2c_serialize_cycles": "[D] 2,560 b × 1.025 / 120 Gb/s",
-    "c2c_link_latency_cycles": "[S] ISCA 2022 HAC data",
-    "hac_period_cycles": "[S] ISCA 2022",
+    "mem_write_cycles": "[A] commit to readable, order of magnitude",
+    "vxm_cycles": "[A] ALU pipeline, order of magnitude",
+    "mxm_install_cycles": "[isca20] §V: < 40 cycles for 4 planes; 320 × 320 B / (16 streams × 320 B) [S]/[D]",
+    "mxm_pass_cycles": "[A] 20 supercell columns + 4 drain",
+    "sxm_cycles": "[A] shifter pipeline, order of magnitude",
+    "c2c_serialize_cycles": "[linley20] 2,560 b × 1.025 / 120 Gb/s [D]",
+    "c2c_link_latency_cycles": "[isca22] HAC link measurement [S]",
+    "hac_period_cycles": "[isca22] hardware-aligned counter [S]",
 }
 
 
 def parameter_table(g: Geometry) -> list[dict]:
-    """Every geometry/timing field with its value and status/source (facts/tsp.md §11), for notebooks."""
+    """Every geometry/timing field with its value and citation (``source``, readable via labsim.sources.cite)."""
     _check_geometry(g)
-    return [{"field": f, "value": getattr(g, f), "source": _PARAM_SOURCES[f], "assumption": f in ASSUMED_FIELDS}
-            for f in _PARAM_SOURCES]
+    return [{"field": f, "value": getattr(g, f), "source": _PARAM_SOURCES[f], "citation": cite(_PARAM_SOURCES[f]),
+             "assumption": f in ASSUMED_FIELDS} for f in _PARAM_SOURCES]

@@ -9,9 +9,15 @@ from __future__ import annotations
 import html
 
 
+#: the code font of JupyterLab's theme, with a monospace fallback: Voilà's page styles do not give ``<pre>`` inside a
+#: widget a fixed-width font, and the text tables need one to line up.
+MONO = "font-family:var(--jp-code-font-family, monospace), monospace;font-size:12px;line-height:1.35"
+
+
 def pre(text: str) -> str:
-    """Plain text as a compact ``<pre>`` block for an ``ipywidgets.HTML``."""
-    return f"<pre style='margin:0'>{html.escape(text)}</pre>"
+    """Plain text as a compact fixed-width ``<pre>`` block for an ``ipywidgets.HTML`` (columns line up in
+    JupyterLab and in Voilà alike)."""
+    return f"<pre style='margin:0;{MONO}'>{html.escape(text)}</pre>"
 
 
 def wire(controls: dict, show, outputs):

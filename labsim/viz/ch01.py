@@ -12,23 +12,39 @@
 """
 from __future__ import annotations
 
+import html
+import io
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+from PIL import Image
 
+from .. import catalog
 from ..errors import LabsimError, TimingFault, check_choice, check_int
-from ..tsp import Geometry, Result, Trace, demo_program, simulate
-from ..tsp.sim import Result as _Result
+from ..sources import cite
+from ..tsp import (Geometry, Result, Trace, demo_program, macs_per_cycle, parameter_table, peak_fp16_flops_per_s,
+                   peak_int8_ops_per_s, reference_demo, simulate, sram_bytes_per_cycle, stream_bytes_per_cycle,
+                   total_sram_bytes)
 
-__all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "floorplan", "gpu_sm_grid", "floorplan_vs_gpu",
-           "spacetime", "stagger", "timing_check", "timing_frame", "TimingView", "make_timing_widget"]
+__all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
+           "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
+           "TimingView", "make_timing_widget"]
 
-SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#8172b2", "MEM": "#4c72b0", "VXM": "#55a868"}
-_OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#8172b2", "C2C": "#7f7f7f",
+#: slice-type colours: SXM gold so that the two SXM columns stand out between the MXM (red) and MEM (blue) ones
+SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#e5ae38", "MEM": "#4c72b0", "VXM": "#55a868"}
+_OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5ae38", "C2C": "#7f7f7f",
               "NOP": "#bbbbbb"}
 
 
 def _ax(ax, figsize=(8, 4)):
-    import matplotlib.pyplot as plt
-
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -47,14 +63,11 @@ def _geometry(g) -> Geometry:
 
 def floorplan(geometry=None, ax=None, title: str | None = None):
     """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
-    from matplotlib.patches import Patch
-    from matplotlib.transforms import blended_transform_factory
 
     g = _geometry(geometry)
     fig, ax = _ax(ax, (9, 3.4))
     kinds = list(SLICE_COLORS)
     codes = np.array([[kinds.index(k) for k in g.slice_types]] * g.superlanes)
-    from matplotlib.colors import ListedColormap
     ax.imshow(codes, cmap=ListedColormap([SLICE_COLORS[k] for k in kinds]), vmin=-0.5, vmax=len(kinds) - 0.5,
               origin="lower", aspect="auto", interpolation="nearest",
               extent=(-0.5, g.n_slices - 0.5, -0.5, g.superlanes - 0.5))
@@ -63,7 +76,6 @@ def floorplan(geometry=None, ax=None, title: str | None = None):
     ax.hlines(np.arange(g.superlanes + 1) - 0.5, -0.5, g.n_slices - 0.5, color="white", lw=0.6)
     ax.set_xlim(-0.5, g.n_slices - 0.5)
     ax.set_ylim(-0.5, g.superlanes - 0.5)
-    from matplotlib.ticker import MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("slice index (0 = west edge → east); vectors flow east or west along the streams, "
                   "one slice per hop", fontsize=8)
@@ -90,7 +102,6 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     """Schematic GPU: a grid of SMs (H100 SXM has 132) around a shared L2 cache, HBM stacks at the edges.
 
     Not to scale; the point is the structure (many independent cores, caches, warps scheduled at run time)."""
-    from matplotlib.patches import Rectangle
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
     fig, ax = _ax(ax, (5, 3.4))
@@ -121,7 +132,6 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
 
 def floorplan_vs_gpu(geometry=None, n_sms: int = 132):
     """The TSP floorplan next to a GPU's SM grid (one figure, two panels)."""
-    import matplotlib.pyplot as plt
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 3.9), gridspec_kw={"width_ratios": [2.2, 1]})
     floorplan(geometry, ax=a1)
@@ -131,7 +141,7 @@ def floorplan_vs_gpu(geometry=None, n_sms: int = 132):
 
 
 def _trace_of(x) -> Trace:
-    if isinstance(x, (Result, _Result)):
+    if isinstance(x, Result):
         return x.trace
     if isinstance(x, Trace):
         return x
@@ -152,7 +162,7 @@ def _op_text(op: str, label: str, out: str | None) -> str:
 def _schedule(source, g: Geometry | None = None) -> dict:
     """What a space–time plot draws, from a simulated Trace or (planned, not simulated) from a Program:
     instructions (slice, issue, done, op, text) and stream world-lines (dir, stream, slice, start, end, op)."""
-    if isinstance(source, (Result, _Result, Trace)):
+    if isinstance(source, (Result, Trace)):
         tr = _trace_of(source)
         ops = tr.op_names()
         labels = tr.labels or ("",) * len(ops)
@@ -179,8 +189,9 @@ def _schedule(source, g: Geometry | None = None) -> dict:
     return dict(ins=ins, segs=segs, n_slices=g.n_slices, hop=g.stream_hop_cycles, names=g.slice_names)
 
 
-def _draw_schedule(ax, sch: dict, animated: bool = False, label_ops: bool = True) -> list:
-    """Draw world-lines, issue dots and labels of a _schedule on ax; returns the artists created."""
+def _draw_schedule(ax, sch: dict, animated: bool = False, label_ops: bool = True, avoid=None) -> list:
+    """Draw world-lines, issue dots and labels of a _schedule on ax; returns the artists created. ``avoid``:
+    a (slice, cycle) marked by the caller (a fault's ✗) — labels of instructions there move aside."""
     arts = []
     n = sch["n_slices"]
     for d, s, sl, c0, c1, op in sch["segs"]:
@@ -196,15 +207,17 @@ def _draw_schedule(ax, sch: dict, animated: bool = False, label_ops: bool = True
         arts += ax.plot(sl, c, "o", color=col, ms=6, mec="k", mew=0.5, animated=animated)
         if label_ops:
             right = sl < n * 0.75
-            arts.append(ax.annotate(text, (sl, c), xytext=(5 if right else -5, 0), textcoords="offset points",
+            near = avoid is not None and abs(sl - avoid[0]) <= 1 and abs(c - avoid[1]) <= 3
+            if near:                       # the label goes on the other side of the ✗, a little higher
+                right = not right
+            dx, dy = ((16 if right else -16), -9) if near else ((5 if right else -5), 0)
+            arts.append(ax.annotate(text, (sl, c), xytext=(dx, dy), textcoords="offset points",
                                     fontsize=7, va="center", ha="left" if right else "right", animated=animated))
     return arts
 
 
 def _spacetime_frame(ax, names, n_slices: int, top: int, title: str):
     """The static part of a space–time plot: unit stripes, slice names, axes labels, legend."""
-    from matplotlib.colors import to_rgba
-    from matplotlib.lines import Line2D
 
     kinds = [nm.split("_")[0] for nm in names]
     strip = np.array([[to_rgba(SLICE_COLORS.get(k, "#eeeeee"), 0.10) for k in kinds]])
@@ -241,7 +254,6 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
 def stagger(result, row: int | None = None, ax=None):
     """Cycle on which instruction ``row`` (default: every instruction) executes on each superlane: superlane k
     runs superlane 0's schedule k × stagger cycles later (ISCA 2020 §II-C)."""
-    import matplotlib.pyplot as plt
 
     tr = _trace_of(result)
     fig, ax = _ax(ax, (9, 3.4))
@@ -296,7 +308,6 @@ def timing_check(issue_shift: int = 0, bias_slice_shift: int = 0, geometry: str 
                  "slice": getattr(exc, "slice", None), "stream": getattr(exc, "stream", None)}
         return {"ok": False, "text": f"{setting}\n✗ TimingFault: {exc}", "cycles": None, "result": None,
                 "program": p, "fault": fault}
-    from ..tsp import reference_demo
     match = bool(np.array_equal(res.read("MEM_E3", 1, 0), reference_demo(W, x, b, scale)))
     text = (f"{setting}\n✓ runs in {res.cycles} cycles ({res.cycles_superlane0} on superlane 0 + "
             f"{res.cycles - res.cycles_superlane0} of stagger) = {res.cycles / g.clock_hz * 1e9:.0f} ns at "
@@ -327,8 +338,6 @@ class TimingView:
     """
 
     def __init__(self, geometry="mini", dpi: int = 90):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
 
         self.geometry = _geometry(geometry)
         base = timing_check(0, 0, self.geometry)
@@ -348,20 +357,22 @@ class TimingView:
             raise LabsimError("render() takes the dict returned by timing_check()")
         self.canvas.restore_region(self._background)
         sch = _schedule(check["result"]) if check["ok"] else _schedule(check["program"], self.geometry)
-        arts = _draw_schedule(self.ax, sch, animated=True)
         f = check.get("fault")
-        if f and f.get("cycle") is not None and f.get("slice"):
-            x = self.geometry.slice_index(f["slice"])
+        marked = f and f.get("cycle") is not None and f.get("slice")
+        avoid = (self.geometry.slice_index(f["slice"]), f["cycle"]) if marked else None
+        arts = _draw_schedule(self.ax, sch, animated=True, avoid=avoid)
+        if marked:
+            x = avoid[0]
             arts += self.ax.plot(x, f["cycle"], "x", color="red", ms=14, mew=3, animated=True)
-            arts.append(self.ax.annotate(f"✗ {f['kind']}" + (f" on {f['stream']}" if f.get("stream") else ""),
-                                         (x, f["cycle"]), xytext=(-12, 12), textcoords="offset points",
-                                         ha="right", fontsize=8, color="red", weight="bold", animated=True))
+            # the fault's caption sits beside the plot, under the legend, so it never covers a label
+            arts.append(self.fig.text(0.825, 0.42, f"✗ {f['kind'].replace('_', ' ')}"
+                                      + (f"\non stream {f['stream']}" if f.get("stream") else "")
+                                      + f"\nat {f['slice']}, cycle {f['cycle']}", fontsize=8, color="red",
+                                      weight="bold", va="top", animated=True))
         for a in arts:
-            self.ax.draw_artist(a)
+            (self.fig if a.axes is None else self.ax).draw_artist(a)
         for a in arts:
             a.remove()
-        from PIL import Image
-        import io
         buf = io.BytesIO()
         Image.fromarray(np.asarray(self.canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
         return buf.getvalue()
@@ -380,9 +391,7 @@ def timing_frame(issue_shift: int = 0, bias_slice_shift: int = 0, view: TimingVi
 def make_timing_widget(geometry: str = "mini"):
     """Sliders for the VXM add's issue cycle and the bias read's slice; shows the verdict and the space–time plot
     (a :class:`TimingView`, redrawn by blitting so a slider move answers in well under 100 ms)."""
-    import html
 
-    import ipywidgets as W
 
     view = TimingView(geometry)
     g = view.geometry
@@ -411,9 +420,6 @@ def make_timing_widget(geometry: str = "mini"):
 def derived_vs_published(geometry=None) -> list[dict]:
     """Quantities derived from the geometry (labsim.tsp) next to Groq's published figures (catalog
     'groq-lpu-v1'), each with how they relate. Units: bytes, bytes/s, ops/s."""
-    from .. import catalog
-    from ..tsp import (macs_per_cycle, peak_fp16_flops_per_s, peak_int8_ops_per_s, sram_bytes_per_cycle,
-                       stream_bytes_per_cycle, total_sram_bytes)
 
     g = _geometry(geometry)
     chip = catalog.chip("groq-lpu-v1")
@@ -437,11 +443,11 @@ def derived_vs_published(geometry=None) -> list[dict]:
         {"quantity": "stream-register bandwidth", "derived": stream_bytes_per_cycle(g) * g.clock_hz, "unit": "B/s",
          "derived_text": f"{stream_bytes_per_cycle(g):,} B/cycle → "
                          f"{stream_bytes_per_cycle(g) * g.clock_hz / 1e12:.1f} TB/s",
-         "published": None, "published_text": "—", "source": "ISCA 2020 Eq. 1 (20 TiB/s at 1 GHz)",
+         "published": None, "published_text": "—", "source": "[isca20] §II-B Eq. 1 (20 TiB/s at 1 GHz)",
          "why": "not in the product brief"},
         {"quantity": "INT8 MACs per cycle", "derived": macs_per_cycle(g), "unit": "MAC/cycle",
          "derived_text": f"{macs_per_cycle(g):,}", "published": None, "published_text": "409,600 (paper)",
-         "source": "ISCA 2020 §III-D", "why": f"{g.mxm_planes} planes × {g.vector_len} × {g.vector_len}"},
+         "source": "[isca20] §III-D", "why": f"{g.mxm_planes} planes × {g.vector_len} × {g.vector_len}"},
         {"quantity": "peak INT8", "derived": peak_int8_ops_per_s(g), "unit": "ops/s",
          "derived_text": f"{peak_int8_ops_per_s(g) / 1e12:,.0f} TOPS @ {g.clock_hz / 1e9:g} GHz "
                          f"({peak_int8_ops_per_s(g, 1e9) / 1e12:,.0f} @ 1 GHz, "
@@ -465,3 +471,42 @@ def derived_text(rows: list[dict]) -> str:
     for r in rows:
         lines.append(f"{r['quantity']:<27}{r['derived_text']:<62}{r['published_text']:<18}{r['why']}")
     return "\n".join(lines)
+
+
+class HtmlTable:
+    """A table that a notebook shows as HTML (wrapping inside cells, never mid-word across the page) and a
+    console shows as aligned text."""
+
+    def __init__(self, header: list[str], rows: list[list], text: str = "", caption: str = ""):
+        self.header, self.rows, self.text, self.caption = list(header), [list(r) for r in rows], text, caption
+
+    def _repr_html_(self) -> str:
+        th = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in r)
+                       + "</tr>" for r in self.rows)
+        cap = f"<caption style='text-align:left'>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f"<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        if self.text:
+            return self.text
+        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
+        return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)) for r in [self.header] + self.rows)
+
+
+def derived_table(rows: list[dict]) -> HtmlTable:
+    """:func:`derived_vs_published` as a table: quantity, derived, published, why they differ, source."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "quantity" in r for r in rows):
+        raise LabsimError("derived_table takes the list returned by derived_vs_published()")
+    return HtmlTable(["quantity", "derived from the geometry", "published", "why they differ", "source"],
+                     [[r["quantity"], r["derived_text"], r["published_text"], r["why"], cite(r["source"]) or "—"]
+                      for r in rows], text=derived_text(rows))
+
+
+def parameter_view(geometry=None) -> HtmlTable:
+    """The geometry's fields (:func:`labsim.tsp.parameter_table`) with readable citations, assumptions marked."""
+    g = _geometry(geometry)
+    return HtmlTable(["field", "value", "status", "source"],
+                     [[r["field"], f"{r['value']:g}" if isinstance(r["value"], float) else r["value"],
+                       "ASSUMPTION [A]" if r["assumption"] else "", r["citation"]] for r in parameter_table(g)],
+                     caption=f"Geometry.{g.name}(): every field, its value and its source")

@@ -8,10 +8,22 @@ redrawn (blitting on a cached background), so a move answers well under 100 ms.
 from __future__ import annotations
 
 import functools
+import io
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
+from PIL import Image
 
 from .. import gpu, multichip
+from .. import schedule as _schedule
 from ..errors import LabsimError, check_int, check_number
 from ..schedule import Schedule
 from ._widgets import pre, wire
@@ -69,24 +81,23 @@ def reservation_table(sched: Schedule, upto_cycle: int | None = None, ax=None, t
     The legend sits outside the axes, to the right, so it never covers a slice's row; ``legend=False`` leaves it
     out (for the left panel of a side-by-side pair).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
     r = reservation_matrix(sched, upto_cycle)
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4))
     colors = ["#F4F4F4"] + [c for _, c in sorted(OP_COLORS.values())]
     ax.imshow(r["matrix"], aspect="auto", interpolation="nearest", cmap=ListedColormap(colors), vmin=0,
               vmax=len(colors) - 1)
-    ax.set_yticks(range(len(r["slices"])))
-    ax.set_yticklabels(r["slices"], fontsize=6)
+    n = len(r["slices"])
+    step = max(1, -(-n // 32))                 # at most ~32 names, 8 pt: readable at 1,400 px
+    ax.set_yticks(range(0, n, step))
+    ax.set_yticklabels(r["slices"][::step], fontsize=8)
     ax.set_ylabel("slice (west → east)")
     ax.set_xlabel("cycle (superlane 0)")
     if upto_cycle is not None:
         ax.axvline(upto_cycle + 0.5, color="k", lw=0.8)
     if legend:
-        ax.legend(handles=[Patch(color=c, label=k) for k, (_, c) in OP_COLORS.items()], fontsize=7,
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title="issue slot", title_fontsize=7)
+        ax.legend(handles=[Patch(color=c, label=k) for k, (_, c) in OP_COLORS.items()], fontsize=8,
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, title="issue slot", title_fontsize=8)
     ax.set_title(title or f"{sched.policy} schedule: {sched.predicted_cycles} cycles, "
                  f"{r['filled']} instructions placed", fontsize=10)
     return ax
@@ -101,7 +112,6 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     speed can be compared by the *shape* of their distributions: a deterministic system is a single bar at 1.
     A system whose samples are all identical is marked "(all identical)" in the legend.
     """
-    import matplotlib.pyplot as plt
     if not samples_by_name:
         raise LabsimError("samples_by_name must name at least one system")
     if axes is None:
@@ -119,24 +129,30 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
         lo, hi = lo - pad, hi + pad
     edges = np.linspace(lo, hi, bins + 1)
     xlabel = "latency / own median (P50)" if relative else f"latency ({unit_name})"
+    styles = ["-", "--", ":", "-."]
     for k, (name, x) in enumerate(xs.items()):
-        z = 3 + len(xs) - k                              # the first-named system is drawn on top
+        # the first-named system is drawn underneath, wide and translucent; later ones on top, thinner and
+        # dashed, so that two systems on the same spot (P99/P50 = 1.00) both stay visible
+        z = 3 + k
         p = multichip.percentiles(x)
         fmt = (lambda v: f"{v:.3f}") if relative else (lambda v: f"{v:.1f} {unit_name}")
         label = f"{name}: P50 {fmt(p['p50'])}, P99 {fmt(p['p99'])}" + (" (all identical)" if np.ptp(x) == 0 else "")
-        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="stepfilled", alpha=0.5,
-                     label=label, zorder=z)
+        first = k == 0 and len(xs) > 1
+        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="stepfilled",
+                     alpha=0.35 if first else 0.5, label=label, zorder=z, lw=0)
+        axes[0].hist(x, bins=edges, weights=np.full(x.size, 1.0 / x.size), histtype="step", zorder=z + 0.5,
+                     ls=styles[k % len(styles)], lw=1.2, color=axes[0].patches[-1].get_facecolor()[:3])
         axes[1].step(x, np.arange(1, x.size + 1) / x.size, where="post", label=name, zorder=z,
-                     lw=2.5 if k == 0 and len(xs) > 1 else 1.5)
+                     lw=5 if first else 1.8, alpha=0.45 if first else 1.0, ls="-" if first else styles[k % 4])
     axes[0].set_yscale("log")
     axes[0].set_xlabel(xlabel)
     axes[0].set_ylabel("fraction of runs per bin (log)")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=8)
     axes[1].axhline(0.99, color="grey", lw=0.6, ls="--")
     axes[1].text(edges[0], 0.99, " P99", color="grey", fontsize=7, ha="left", va="bottom")
     axes[1].set_xlabel(xlabel)
     axes[1].set_ylabel("fraction of runs ≤ x")
-    axes[1].legend(fontsize=7, loc="lower right")
+    axes[1].legend(fontsize=8, loc="lower right")
     return axes
 
 
@@ -146,8 +162,6 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     A dashed line marks the synchronous-domain size; dotted lines mark its multiples (each one more Ethernet
     crossing).
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.transforms import blended_transform_factory
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, c in curves.items():
@@ -181,12 +195,18 @@ def _gpu_samples(contention: bool, cotenant_prob: float, launch_overhead_us: flo
     return s
 
 
+#: where a software-scheduled network ends: ISCA 2022's design, or the report's view
+NETWORKS = {"ISCA 2022: 10,440 chips": multichip.RealScaleParams().sync_domain_chips,
+            "the report: 576 chips": multichip.RealScaleParams().report_sync_domain_chips}
+
+
 def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips: int = 64,
             tsp_layer_s: float = 1e-6, contention: bool = True, ethernet: str = "rdma", n: int = EXPLORE_RUNS,
-            seed: int = 0) -> dict:
+            seed: int = 0, sync_domain_chips: int | None = None) -> dict:
     """Widget callback: GPU decoder-layer latency (Llama 3.1 8B on the H100 model, ``n`` seeded runs) under
     co-tenant contention and launch overhead, and the end-to-end latency of a pipeline of ``n_chips`` TSP stages of
-    ``tsp_layer_s`` each (deterministic inside one synchronous domain, Ethernet jitter [A] beyond).
+    ``tsp_layer_s`` each (deterministic inside one scheduled network of ``sync_domain_chips`` — 10,440 by default
+    (ISCA 2022), 576 in the report's view — Ethernet jitter [A] beyond).
 
     GPU samples are cached per (contention, co-tenant probability, launch overhead, n, seed) — a move of the chip
     slider does not re-run the GPU model; with contention off the co-tenant probability has no effect and shares
@@ -200,12 +220,16 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
     n = check_int("n", n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
     s = _gpu_samples(bool(contention), float(cp) if contention else 0.0, float(lo), n, seed)
-    pipe_s = multichip.pipeline_latency_samples(n_chips, tsp_layer_s, n=min(n, 10_000), seed=seed, ethernet=ethernet)
+    params = None if sync_domain_chips is None else multichip.realscale_params(
+        sync_domain_chips=check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS))
+    pipe_s = multichip.pipeline_latency_samples(n_chips, tsp_layer_s, n=min(n, 10_000), seed=seed, ethernet=ethernet,
+                                                params=params)
     pipe = multichip.percentiles(pipe_s)
-    pipe["domains"] = multichip.domains_needed(n_chips)
+    dom_size = multichip.RealScaleParams().sync_domain_chips if params is None else params.sync_domain_chips
+    pipe["domains"] = multichip.domains_needed(n_chips, sync_domain_chips=dom_size)
     return {"gpu": gpu.percentiles(s), "gpu_samples": s, "pipeline": pipe, "pipeline_samples": pipe_s,
-            "domains": pipe["domains"], "hops": multichip.pipeline_hops(n_chips), "n_chips": n_chips,
-            "tsp_layer_s": float(tsp_layer_s)}
+            "domains": pipe["domains"], "hops": multichip.pipeline_hops(n_chips, params=params), "n_chips": n_chips,
+            "tsp_layer_s": float(tsp_layer_s), "sync_domain_chips": dom_size}
 
 
 def explore_text(r: dict) -> str:
@@ -219,9 +243,6 @@ def explore_text(r: dict) -> str:
 
 def _png(canvas) -> bytes:
     """The canvas as PNG bytes (fast zlib level: the picture is re-sent on every move)."""
-    import io
-
-    from PIL import Image
     w, h = canvas.get_width_height()
     buf = io.BytesIO()
     Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).save(buf, format="png",
@@ -241,11 +262,7 @@ class ExploreView:
     PNG — the same picture as a full redraw at a fraction of the cost.
     """
 
-    def __init__(self, figsize=(9.6, 3.1), dpi: int = 90, bins: int = 80):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.lines import Line2D
-        from matplotlib.ticker import MaxNLocator
+    def __init__(self, figsize=(11.0, 3.8), dpi: int = 100, bins: int = 80):
 
         self.bins = bins
         self.fig = Figure(figsize=figsize, dpi=dpi)
@@ -258,21 +275,21 @@ class ExploreView:
         for ax, xl, title, c in zip(self.axes, labels, titles, colors):
             ax.set_yscale("log")
             ax.set_ylim(_YMIN, 1.5)
-            ax.tick_params(labelsize=7)
+            ax.tick_params(labelsize=9)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
-            ax.set_title(title, fontsize=8)
+            ax.set_title(title, fontsize=10)
             # the x label is static text under the axes (redrawing it with the moving x axis costs time)
             x0, y0, w, _ = ax.get_position().bounds
-            self.fig.text(x0 + w / 2, 0.02, xl, ha="center", va="bottom", fontsize=8)
+            self.fig.text(x0 + w / 2, 0.02, xl, ha="center", va="bottom", fontsize=10)
             self.hist.append(ax.stairs(np.full(bins, _YMIN / 10), np.arange(bins + 1.0), baseline=_YMIN / 10,
                                        fill=True, color=c, alpha=0.6, animated=True))
             self.p50.append(ax.axvline(0.0, color="k", lw=1.0, animated=True))
             self.p99.append(ax.axvline(0.0, color="k", lw=1.0, ls="--", animated=True))
             ax.xaxis.set_animated(True)
-        self.axes[0].set_ylabel("fraction of runs per bin", fontsize=8)
+        self.axes[0].set_ylabel("fraction of runs per bin", fontsize=10)
         self.fig.legend(handles=[Line2D([], [], color="k", lw=1.0, label="P50"),
                                  Line2D([], [], color="k", lw=1.0, ls="--", label="P99")],
-                        loc="upper center", ncol=2, fontsize=7, frameon=False)
+                        loc="upper center", ncol=2, fontsize=9, frameon=False)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
 
@@ -309,9 +326,7 @@ class ReservationView:
     """The picture behind :func:`make_reservation_widget`: the reservation table drawn once (slice names, axes,
     legend cached), then only the filled cells, the cursor line and the title are redrawn per move."""
 
-    def __init__(self, sched: Schedule, figsize=(10.0, 4.0), dpi: int = 80):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    def __init__(self, sched: Schedule, figsize=(11.0, 4.6), dpi: int = 100):
 
         self.sched = sched
         self.fig = Figure(figsize=figsize, dpi=dpi)
@@ -344,9 +359,7 @@ def make_reservation_widget(sched: Schedule | None = None):
 
     Wired with ``observe`` (no output area to clear and refill): a move redraws the picture and nothing else.
     """
-    import ipywidgets as W
     if sched is None:
-        from .. import schedule as _schedule
         sched = _schedule.list_schedule(_schedule.example_graph())
     if not isinstance(sched, Schedule):
         raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
@@ -354,7 +367,7 @@ def make_reservation_widget(sched: Schedule | None = None):
     view = ReservationView(sched)
     slider = W.IntSlider(value=min(40, last), min=0, max=last, step=1, description="up to cycle",
                          continuous_update=False)
-    image = W.Image(format="png", layout=W.Layout(width="800px"))
+    image = W.Image(format="png", layout=W.Layout(width="1000px"))
 
     def show(upto_cycle):
         image.value = view.update(upto_cycle)
@@ -368,10 +381,9 @@ def make_reservation_widget(sched: Schedule | None = None):
 
 def make_ch02_widget(tsp_layer_s: float = 1e-6):
     """Controls: co-tenant contention, kernel launch overhead, chips in the TSP pipeline (each stage
-    ``tsp_layer_s``), Ethernet preset. Each move calls :func:`explore` (GPU runs cached), writes
+    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's 576). Each move calls :func:`explore` (GPU runs cached), writes
     :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
     area to clear and refill."""
-    import ipywidgets as W
 
     check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     view = ExploreView()
@@ -386,12 +398,15 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
         n_chips=W.IntSlider(value=64, min=1, max=2000, step=1, description="chips in pipeline", style=style,
                             layout=lay, continuous_update=False),
         ethernet=W.Dropdown(options=sorted(multichip.ETHERNET_PRESETS), value="rdma", description="Ethernet [A]"),
+        network=W.Dropdown(options=list(NETWORKS), value="the report: 576 chips", description="network ends at",
+                           style=style, layout=lay),
     )
     text = W.HTML()
-    image = W.Image(format="png", layout=W.Layout(width="860px"))
+    image = W.Image(format="png", layout=W.Layout(width="1000px"))
 
-    def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet):
-        r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet)
+    def show(contention, cotenant_prob, launch_overhead_us, n_chips, ethernet, network="the report: 576 chips"):
+        r = explore(cotenant_prob, launch_overhead_us, n_chips, tsp_layer_s, contention, ethernet,
+                    sync_domain_chips=NETWORKS[network])
         text.value = pre(explore_text(r))
         image.value = view.update(r)
         return r

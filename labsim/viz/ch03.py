@@ -2,7 +2,8 @@
 
 * ``capacity_picture`` — one model as a slice of one GPU's HBM vs hundreds of 230 MB chips.
 * ``breakdown_bars`` — stacked memory breakdown (weights, KV cache, activations, reserved, unused) per plan.
-* ``reconcile_waterfall`` — from the naive ≈304 chips to the report's 576 (``capacity.reconcile_576``).
+* ``reconcile_waterfall`` — from the naive ≈304 chips to the report's 576 (``capacity.reconcile_576``);
+  ``reconcile_table`` — the same steps as a table.
 * ``decode_bars`` — tokens/s per user for several models × chips, each bar labelled with its dominant bound.
 * ``batch_plot`` — total throughput vs batch, with the batch where compute takes over from memory.
 * ``roofline_plot`` — attainable ops/s vs arithmetic intensity for several chips, with decode/prefill points.
@@ -15,9 +16,10 @@ import numpy as np
 
 from .. import capacity, catalog
 from ..errors import LabsimError, check_int
+from ..table import Table
 from ._widgets import pre, wire
 
-__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "decode_bars", "batch_plot", "roofline_plot",
+__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot", "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
 
 ROOFLINE_CHIPS = ("groq-lpu-v1", "nvidia-h100-sxm", "nvidia-b300", "google-tpu-v7", "cerebras-cs3")
@@ -177,6 +179,15 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
 
 
 _HATCHES = ["", "//", ".."]
+
+
+def reconcile_table(rows: list[dict] | None = None) -> Table:
+    """The steps of ``capacity.reconcile_576`` as a table (step, chips after it, chips it adds, its assumption):
+    aligned text when printed, an HTML table in a notebook."""
+    rows = capacity.reconcile_576() if rows is None else rows
+    body = [(r["step"], f"{r['chips']:,.1f}", "" if np.isnan(r["added"]) else f"{r['added']:+,.1f}", r["assumption"])
+            for r in rows]
+    return Table(("step", "chips", "added", "assumption"), body, align="lrrl", wide=(0, 3))
 
 
 def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=DECODE_CHIPS,
@@ -346,7 +357,7 @@ def explore(model: str = "llama-3.3-70b", precision: str = "int8", context_token
 
 def explore_text(r: dict) -> str:
     """Format :func:`explore`'s dict as a few lines of text (what the widget prints)."""
-    capex = "no published price" if r["capex_usd"] is None else f"${r['capex_usd']:,.0f}"
+    capex = "no published price" if r["capex_usd"] is None else f"USD {r['capex_usd']:,.0f}"
     lines = [f"{r['model']} on {r['chip']} — {r['precision']}, {r['context_tokens']:,} tokens × batch {r['batch']}",
              f"memory: weights {r['weight_gb']:.1f} GB + KV {r['kv_gb']:.2f} GB + activations "
              f"{r['activation_gb']:.3f} GB",

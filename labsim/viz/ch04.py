@@ -5,6 +5,7 @@
 * ``annuity_plot`` — interest vs principal month by month, against straight-line C/n.
 * ``utilization_plot`` — $/M tokens vs utilization, applied to power only or to power and tokens.
 * ``tornado_plot`` / ``mc_histogram`` — sensitivity (labsim.tco.tornado / monte_carlo).
+* ``inputs_table`` — one column of Fig 11 as model inputs, each with its readable source.
 * ``explore`` — the widget's callback: shared Fig 11 inputs → $/M tokens and J/token for all four columns
   (a plain function returning a dict, < 1 ms); ``ExploreView`` draws its stacked bars (static parts drawn once,
   only the bars, the x axis and the totals redrawn per move); ``make_tco_widget()`` wraps both in ipywidgets.
@@ -15,9 +16,11 @@ import numpy as np
 
 from .. import tco
 from ..errors import check_array, check_number, check_positive
+from ..sources import cite
+from ..table import Table
 from ._widgets import pre, wire
 
-__all__ = ["waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
+__all__ = ["inputs_table", "waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
            "explore", "explore_text", "ExploreView", "make_tco_widget"]
 
 _COLORS = {"capital: principal (month 1)": "#4c72b0", "capital: interest (month 1)": "#8da0cb",
@@ -30,6 +33,17 @@ def _ax(ax, figsize=(7, 4)):
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
+
+
+def inputs_table(inputs: tco.TcoInputs) -> Table:
+    """Every model input of ``inputs`` (e.g. ``tco.REPORT_FIG11["groq-cost"]``) with its value and readable source
+    (the Fig 11 row and column it was copied from): aligned text when printed, an HTML table in a notebook."""
+    def fmt(v) -> str:
+        v = float(v)
+        return f"{v:,.0f}" if v.is_integer() else f"{v:,.6g}"
+
+    body = [(name, fmt(getattr(inputs, name)), cite(inputs.sources.get(name, "")) or "—") for name in tco.FIELDS]
+    return Table(("input", "value", "source"), body, align="lrl", wide=(2,), title=inputs.label or None)
 
 
 def waterfall(inputs: tco.TcoInputs, ax=None, title: str | None = None):
@@ -280,8 +294,9 @@ def make_tco_widget():
     style = {"description_width": "190px"}
     lay = W.Layout(width="480px")
     controls = {
-        "electricity_usd_per_kwh": W.FloatSlider(value=0.087, min=0.02, max=0.30, step=0.005, readout_format=".3f",
-                                                 description="electricity $/kWh", style=style, layout=lay),
+        # step 0.001, so the report's 0.087 USD/kWh is a slider position and the base case equals the table
+        "electricity_usd_per_kwh": W.FloatSlider(value=0.087, min=0.02, max=0.30, step=0.001, readout_format=".3f",
+                                                 description="electricity USD/kWh", style=style, layout=lay),
         "utilization": W.FloatSlider(value=0.80, min=0.05, max=1.0, step=0.05, description="utilization",
                                      style=style, layout=lay),
         "pue": W.FloatSlider(value=1.25, min=1.0, max=2.0, step=0.05, description="PUE", style=style, layout=lay),
@@ -290,10 +305,12 @@ def make_tco_widget():
         "life_years": W.FloatSlider(value=5.0, min=1.0, max=10.0, step=0.5, description="life (years)",
                                     style=style, layout=lay),
         "colocation_usd_per_kw_month": W.FloatSlider(value=190.0, min=0.0, max=400.0, step=10.0,
-                                                     description="colocation $/kW/month", style=style, layout=lay),
+                                                     description="colocation USD/kW/month", style=style, layout=lay),
         "groq_batch": W.IntSlider(value=3, min=1, max=32, description="Groq batch per stage", style=style,
                                   layout=lay),
-        "utilization_derates_tokens": W.Checkbox(value=False, description="utilization also derates tokens"),
+        "utilization_derates_tokens": W.Checkbox(value=False, description="utilization also derates tokens",
+                                                 indent=False, style={"description_width": "initial"},
+                                                 layout=W.Layout(width="480px")),
     }
     w = wire(controls, show, [text, image])
     w.view = view          # for tests and for the curious: the figure behind the picture

@@ -5,7 +5,8 @@
 * ``hardware_tails`` / ``hardware_tails_plot`` — P50/P99 of a k-step chain on deterministic vs jittery hardware.
 * ``queue_curves`` / ``queue_plot`` — mean and P99 queue wait vs load for service CVs 0, 0.5, 1 (simulated vs
   Pollaczek–Khinchine).
-* ``batching_plot`` — throughput–latency curves from ``labsim.latency.batching_curve``.
+* ``batching_plot`` / ``batching_table`` — throughput–latency curves from ``labsim.latency.batching_curve``.
+* ``thresholds_table`` — the human thresholds with readable sources.
 * ``planner`` — the widget's callback (numbers in → dict out: pass/fail, quantile latency, largest budget, $/task);
   ``planner_text`` formats it, ``planner_bar_svg`` draws one median step as SVG (no matplotlib, so a move redraws in
   microseconds); ``make_planner_widget()`` wires them to ipywidgets with ``observe``.
@@ -16,10 +17,12 @@ import numpy as np
 
 from .. import latency as L
 from ..errors import check_choice, check_int, check_number, check_positive
+from ..sources import cite
+from ..table import Table
 from ._widgets import pre, wire
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
-           "batching_plot", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
+           "batching_plot", "batching_table", "thresholds_table", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
            "make_planner_widget"]
 
 _CAT_COLORS = {"queue": "#c44e52", "prefill": "#dd8452", "decode": "#4c72b0", "tool": "#8c8c8c",
@@ -212,6 +215,34 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
     return fig
 
 
+def thresholds_table() -> Table:
+    """The human response-time thresholds of ``labsim/data/latency/thresholds.toml``: time, meaning, status tag and
+    readable source — aligned text when printed, an HTML table in a notebook."""
+    body = [(f"{t.seconds * 1e3:,.0f} ms", t.label, f"[{t.tag}]", cite(t.source)) for t in L.thresholds().values()]
+    return Table(("threshold", "meaning", "tag", "source"), body, align="rlcl", wide=(1, 3))
+
+
+def batching_table(curves: dict[str, dict], slo_s: float | None = None) -> Table:
+    """One row per configuration of ``{label: latency.batching_curve(...)}``: P50/P99 request latency at the lowest
+    and highest load, the range of tokens/s per user, the throughput at the highest load, and the first load at
+    which P99 exceeds ``slo_s`` ("—" if none)."""
+    head = ["configuration", "lowest load: P50 / P99", "highest load: P50 / P99", "tok/s per user",
+            "throughput at highest load"]
+    if slo_s is not None:
+        head.append(f"P99 > {slo_s:g} s from load")
+    body = []
+    for name, c in curves.items():
+        row = [name, f"{c['load'][0]:.0%}: {c['p50_s'][0]:.1f} / {c['p99_s'][0]:.1f} s",
+               f"{c['load'][-1]:.0%}: {c['p50_s'][-1]:.1f} / {c['p99_s'][-1]:.1f} s",
+               f"{c['tokens_per_s_per_user'].min():,.0f}–{c['tokens_per_s_per_user'].max():,.0f}",
+               f"{c['throughput_tok_s'][-1]:,.0f} tok/s"]
+        if slo_s is not None:
+            over = [ld for ld, p99 in zip(c["load"], c["p99_s"]) if p99 > slo_s]
+            row.append(f"{over[0]:.0%}" if over else "—")
+        body.append(row)
+    return Table(head, body, align="l" + "r" * (len(head) - 1), wide=(0,))
+
+
 def batching_plot(curves: dict[str, dict], ax=None, slo_s: float | None = None):
     """Throughput (tokens/s per server) vs P99 request latency, one line per configuration
     (``{label: latency.batching_curve(...)}``)."""
@@ -235,7 +266,7 @@ def batching_plot(curves: dict[str, dict], ax=None, slo_s: float | None = None):
 # ----------------------------------------------------------------------------------------------------------------
 # the budget planner widget
 #: Presets for the planner's hardware dropdown: (decode tok/s per user, $/M tokens, label). The Fig 11 rows
-#: come from chapter 4 (labsim.tco.REPORT_FIG11, seed 001 Fig 11); "custom" uses the sliders.
+#: come from chapter 4 (labsim.tco.REPORT_FIG11, the report's Fig 11); "custom" uses the sliders.
 def _presets() -> dict[str, tuple[float | None, float | None, str]]:
     out: dict[str, tuple[float | None, float | None, str]] = {"custom": (None, None, "sliders")}
     try:
@@ -291,9 +322,9 @@ def planner_text(r: dict) -> str:
     return (f"{verdict} the SLO — task {q} = {r['latency_s'] * 1e3:,.0f} ms vs {r['slo_s'] * 1e3:,.0f} ms\n"
             f"{most}\n"
             f"hardware: {r['hardware']} — {r['decode_tokens_per_s']:,.0f} tok/s per user, "
-            f"${r['usd_per_mtok']:.2f} per M tokens\n"
-            f"{r['tokens_per_task']:,} generated tokens per task → ${r['cost_per_task_usd']:.4f} per task "
-            f"(${r['cost_per_task_usd'] * 1000:.2f} per 1,000 tasks)")
+            f"USD {r['usd_per_mtok']:.2f} per M tokens\n"
+            f"{r['tokens_per_task']:,} generated tokens per task → USD {r['cost_per_task_usd']:.4f} per task "
+            f"(USD {r['cost_per_task_usd'] * 1000:.2f} per 1,000 tasks)")
 
 
 def _nice_step(span: float) -> float:
@@ -359,7 +390,10 @@ def make_planner_widget():
     """Controls: hardware preset, tokens, speed, TTFT, tool, network, steps, fan-out, SLO, percentile, jitter,
     price → pass/fail, the largest budget and $/task (``planner_text``) and a stacked bar of one median step
     (``planner_bar_svg``). Wired with ``observe``: a move recomputes ``planner`` and rewrites two HTML strings —
-    no output area to clear and no figure to render, so it answers in milliseconds."""
+    no output area to clear and no figure to render, so it answers in milliseconds.
+
+    The sliders always show what is computed: picking a Fig 11 preset moves the speed and price sliders to that
+    column's values, and moving either slider afterwards switches the preset back to "custom"."""
     import ipywidgets as W
 
     style = {"description_width": "170px"}
@@ -389,7 +423,8 @@ def make_planner_widget():
                             style=style, layout=lay),
         jitter_sigma=W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="jitter σ (lognormal)",
                                    style=style, layout=lay),
-        usd_per_mtok=W.FloatSlider(value=2.0, min=0.1, max=20.0, step=0.1, description="$ per M tokens",
+        # step 0.01: Fig 11's printed prices (5.20, 0.57, 1.94, 3.48 USD) are slider positions
+        usd_per_mtok=W.FloatSlider(value=2.0, min=0.1, max=20.0, step=0.01, description="USD per M tokens",
                                    style=style, layout=lay),
     )
     text = W.HTML()
@@ -401,4 +436,26 @@ def make_planner_widget():
         picture.value = planner_bar_svg(r)
         return r
 
-    return wire(controls, show, [text, picture])
+    box = wire(controls, show, [text, picture])
+    speed, price, preset = controls["decode_tokens_per_s"], controls["usd_per_mtok"], controls["preset"]
+    syncing = [False]
+
+    def preset_to_sliders(change):
+        tok_s, usd, _ = PLANNER_PRESETS[change["new"]]
+        if tok_s is None:
+            return
+        syncing[0] = True
+        try:
+            speed.value = min(speed.options, key=lambda o: abs(o - tok_s))
+            price.value = round(usd, 2)
+        finally:
+            syncing[0] = False
+
+    def slider_to_custom(_):
+        if not syncing[0] and preset.value != "custom":
+            preset.value = "custom"
+
+    preset.observe(preset_to_sliders, names="value")
+    speed.observe(slider_to_custom, names="value")
+    price.observe(slider_to_custom, names="value")
+    return box

@@ -1,5 +1,6 @@
 """Chapter 6 plots and widget: the hybrid fleet.
 
+* ``plan_table`` — a fleet plan as a table (one row per workload, the fleet's totals as its title).
 * ``fleet_chart`` — monthly cost per workload, coloured by memory kind (SRAM "reflex" vs HBM "cortex"), labelled with
   the chosen hardware and its $/M tokens.
 * ``sensitivity_plot`` — the fleet's monthly cost per workload under several what-ifs, side by side.
@@ -19,8 +20,9 @@ import numpy as np
 
 from .. import fleet
 from ..errors import LabsimError, check_number, check_positive
+from ..table import Table
 
-__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "fleet_chart", "sensitivity_plot", "slo_sweep_plot",
+__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot", "slo_sweep_plot",
            "explore", "explore_text", "explore_html", "make_fleet_widget"]
 
 KIND_COLORS = {"sram": "#dd8452", "hbm": "#4c72b0", None: "#bbbbbb"}
@@ -49,6 +51,24 @@ def _kind_legend(ax, **kw):
     from matplotlib.patches import Patch
 
     return ax.legend(handles=[Patch(color=KIND_COLORS[k], label=v) for k, v in KIND_LABELS.items()], **kw)
+
+
+def plan_table(plan: fleet.FleetPlan) -> Table:
+    """The plan's workloads as a table — hardware, chips, racks, capex, monthly cost, USD per million output tokens,
+    slots busy and each SLO (modelled P99 / target) — titled with the fleet's totals. Aligned text when printed, an
+    HTML table in a notebook (``plan.summary()`` is the same in one line per workload)."""
+    body = []
+    for r in plan.rows():
+        if not r["feasible"]:
+            body.append((r["workload"], "INFEASIBLE", "", "", "", "", "", "", r["reason"]))
+            continue
+        body.append((r["workload"], _hardware(r), f"{r['chips']:,}", f"{r['racks']:,}",
+                     f"{r['capex_usd'] / 1e6:,.2f} M", f"{r['monthly_usd'] / 1e3:,.1f} k", f"{r['usd_per_mtok']:,.3f}",
+                     f"{r['utilization']:.0%}", _slo_text(r)))
+    title = (f"fleet: capex USD {plan.capex_usd / 1e6:,.2f} M, USD {plan.monthly_usd / 1e3:,.1f} k per month, "
+             f"{plan.power_kw:,.0f} kW, blended USD {plan.usd_per_mtok:,.3f} per million output tokens")
+    return Table(("workload", "hardware", "chips", "racks", "capex USD", "USD/month", "USD/M out", "slots busy",
+                  "P99 model / SLO"), body, align="llrrrrrrl", title=title, wide=(1, 8))
 
 
 def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
@@ -120,6 +140,7 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_C
     fig, ax = _ax(ax, (8, 3.5))
     xs = np.asarray(slos_s, dtype=float)
     what = None
+    costs_k = []
     for s in xs:
         check_positive("slo_s", s, unit="s")
         wl = fleet.with_slo(workload, metric, float(s))
@@ -130,7 +151,10 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_C
                        clip_on=False)
             continue
         ax.scatter([s * 1e3], [b.monthly_usd / 1e3], color=KIND_COLORS[b.memory_kind], edgecolor="k", zorder=3)
+        costs_k.append(b.monthly_usd / 1e3)
     ax.set_yscale("log")
+    if costs_k:      # explicit limits with head-room: autoscaling put the highest markers on the frame
+        ax.set_ylim(min(costs_k) / 2.0, max(costs_k) * 2.0)
     plain = FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 else f"{y:g}")
     ax.yaxis.set_major_formatter(plain)
 
@@ -148,7 +172,7 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_C
     handles = [Line2D([], [], marker="o", ls="", color=KIND_COLORS[k], markeredgecolor="k", label=v)
                for k, v in KIND_LABELS.items()]
     handles.append(Line2D([], [], marker="x", ls="", color="firebrick", label="infeasible"))
-    ax.legend(handles=handles, fontsize=8, loc="upper left")
+    ax.legend(handles=handles, fontsize=8, loc="lower right")     # tight SLOs (right) cost most: bottom right is free
     ax.invert_xaxis()
     fig.tight_layout()
     return fig
@@ -229,7 +253,7 @@ def explore_html(d: dict) -> str:
     kind, as in :func:`fleet_chart`) — what the widget shows; no figure to render."""
     costs = [r["monthly_usd"] for r in d["rows"] if r["feasible"]] or [1.0]
     lo, hi = math.log10(min(costs) / 3), math.log10(max(costs))
-    td = '<td style="padding:2px 8px;text-align:{}">{}</td>'
+    td = '<td style="padding:2px 8px;text-align:{};white-space:nowrap">{}</td>'
     rows = []
     for r in d["rows"]:
         name = td.format("left", f"<b>{html.escape(r['workload'])}</b>")
@@ -245,7 +269,7 @@ def explore_html(d: dict) -> str:
                     + td.format("right", f"${r['usd_per_mtok']:,.2f}") + td.format("right", f"{r['utilization']:.0%}")
                     + td.format("left", html.escape(_slo_text(r))) + "</tr>")
     head = "".join(f"<th style='padding:2px 8px;text-align:left'>{h}</th>" for h in
-                   ("workload", "hardware", "monthly cost (log bar)", "$/M out tok", "slots busy",
+                   ("workload", "hardware", "monthly cost (log bar)", "USD/M out tok", "slots busy",
                     "P99 model / SLO"))
     legend = " ".join(f"<span style='color:{KIND_COLORS[k]}'>■</span> {html.escape(v)}" for k, v in KIND_LABELS.items())
     return (f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{''.join(rows)}</table>"
@@ -260,13 +284,13 @@ def make_fleet_widget():
 
     sl = dict(continuous_update=False, style={"description_width": "170px"}, layout=W.Layout(width="430px"))
     rate = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="all traffic ×", **sl)
-    shares = {n: W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description=f"{n} traffic × (0 = none)",
-                               **sl) for n in MIX_WORKLOADS}
-    voice = W.IntSlider(value=500, min=50, max=1000, step=10, description="voice P99 1st sentence ms", **sl)
-    coding = W.IntSlider(value=1500, min=300, max=5000, step=50, description="coding P99 action ms", **sl)
-    chat = W.IntSlider(value=450, min=50, max=2000, step=10, description="chat P99 TTFT ms", **sl)
+    shares = {n: W.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.25, description=f"{n} traffic ×", **sl)
+              for n in MIX_WORKLOADS}
+    voice = W.IntSlider(value=500, min=50, max=1000, step=10, description="voice 1st sentence ms", **sl)
+    coding = W.IntSlider(value=1500, min=300, max=5000, step=50, description="coding action ms", **sl)
+    chat = W.IntSlider(value=450, min=50, max=2000, step=10, description="chat TTFT ms", **sl)
     elec = W.FloatSlider(value=0.087, min=0.02, max=0.4, step=0.001, readout_format=".3f",
-                         description="electricity $/kWh", **sl)
+                         description="electricity USD/kWh", **sl)
     out = W.HTML()
 
     def update(*_):
@@ -281,7 +305,8 @@ def make_fleet_widget():
     for w in controls:
         w.observe(update, names="value")
     update()
-    box = W.VBox([W.HBox([W.VBox([W.HTML("<b>Mix</b>"), rate, *shares.values()]),
-                          W.VBox([W.HTML("<b>SLOs and prices</b>"), voice, coding, chat, elec])]), out])
+    box = W.VBox([W.HBox([W.VBox([W.HTML("<b>Mix</b> (a workload's share 0 leaves it out)"), rate,
+                                  *shares.values()]),
+                          W.VBox([W.HTML("<b>SLOs</b> (at P99) <b>and prices</b>"), voice, coding, chat, elec])]), out])
     display(box)
     return box

@@ -1,0 +1,117 @@
+"""How good is the decode model? Chapter 3's predicted-vs-published scatter and tables (``labsim.validation``).
+
+* ``validation_scatter`` — log-log predicted vs published tokens/s, the 1:1 line and the ±35 % band; colour =
+  LPU/GPU × dense/MoE; hollow = speculative decoding; square = calibration point.
+* ``validation_table`` — the rows as an HTML table (worst first), with the mechanism that explains each wide band.
+* ``moe_schedule_table`` — the published MoE speeds against the three static-schedule strategies.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+from .. import capacity, validation
+from ..sources import cite
+
+__all__ = ["validation_scatter", "validation_table", "moe_schedule_table", "KIND_COLORS", "HtmlTable"]
+
+KIND_COLORS = {"LPU dense": "#c44e52", "LPU MoE": "#dd8452", "GPU dense": "#4c72b0", "GPU MoE": "#64b5cd",
+               "wafer dense": "#55a868", "wafer MoE": "#8fd19e"}
+
+
+class HtmlTable:
+    """A table that renders as HTML in JupyterLab and Voilà and as aligned text elsewhere."""
+
+    def __init__(self, header, rows, caption: str = ""):
+        self.header, self.rows, self.caption = list(header), [list(r) for r in rows], caption
+
+    def _repr_html_(self) -> str:
+        th = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(str(h))}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px;vertical-align:top'>{html.escape(str(c))}</td>"
+                                        for c in r) + "</tr>" for r in self.rows)
+        cap = f"<caption style='text-align:left'>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f"<table style='border-collapse:collapse;font-size:12px'>{cap}<tr>{th}</tr>{body}</table>"
+
+    def __str__(self) -> str:
+        cols = [self.header] + self.rows
+        widths = [min(60, max(len(str(r[i])) for r in cols)) for i in range(len(self.header))]
+        lines = ["  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)) for r in cols]
+        return (self.caption + "\n" if self.caption else "") + "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bool = True):
+    """Log-log scatter of predicted vs published tokens/s with the 1:1 line and a ±``band`` band."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    rows = validation.compare() if rows is None else rows
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8.5, 7))
+    lo = min(min(r["published_tokens_per_s"], r["predicted_tokens_per_s"]) for r in rows) / 1.6
+    hi = max(max(r["published_tokens_per_s"], r["predicted_tokens_per_s"]) for r in rows) * 1.6
+    xs = [lo, hi]
+    ax.plot(xs, xs, color="k", lw=1)
+    ax.fill_between(xs, [x * (1 - band) for x in xs], [x * (1 + band) for x in xs], color="#e8e8e8", zorder=0,
+                    label=f"±{band:.0%}")
+    for r in rows:
+        col = KIND_COLORS[r["kind"]]
+        marker = "s" if r["role"] == "calibration" else "o"
+        face = "none" if r["speculative"] else col
+        ax.scatter(r["published_tokens_per_s"], r["predicted_tokens_per_s"], s=60, marker=marker,
+                   facecolors=face, edgecolors=col, linewidths=1.6, zorder=3)
+    outside = sorted((r for r in rows if not (1 - band <= r["ratio"] <= 1 + band)),
+                     key=lambda r: r["published_tokens_per_s"])
+    if label_outside:
+        for j, r in enumerate(outside):       # number the points outside the band; the legend box names them
+            ax.annotate(str(j + 1), (r["published_tokens_per_s"], r["predicted_tokens_per_s"]), fontsize=9,
+                        xytext=(6, -4), textcoords="offset points", fontweight="bold")
+        if outside:
+            ax.text(0.99, 0.01, "outside ±35 %:\n" + "\n".join(f"{j + 1}. {r['id']} ({r['ratio']:.2f}×)"
+                                                             for j, r in enumerate(outside)),
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=8, family="monospace",
+                    bbox=dict(boxstyle="round", fc="white", ec="#999999"))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_xlabel("published tokens/s per user")
+    ax.set_ylabel("predicted tokens/s per user (labsim.capacity.decode_time)")
+    kinds = {r["kind"] for r in rows}
+    handles = [Line2D([], [], marker="o", ls="", color=c, label=k) for k, c in KIND_COLORS.items() if k in kinds]
+    handles += [Line2D([], [], marker="o", ls="", mfc="none", color="k", label="speculative decoding"),
+                Line2D([], [], marker="s", ls="", color="k", label="calibration point"),
+                Line2D([], [], color="#e8e8e8", lw=8, label=f"±{band:.0%}")]
+    ax.legend(handles=handles, loc="upper left", fontsize=9)
+    ax.set_title("One decode model against every published batch-1 speed")
+    ax.grid(True, which="both", alpha=0.3)
+    return ax.figure
+
+
+def validation_table(rows=None, worst: int | None = None) -> HtmlTable:
+    """Rows sorted by |log ratio| (worst first): id, kind, published, predicted, ratio, band, role, why."""
+    rows = validation.compare() if rows is None else rows
+    rows = sorted(rows, key=lambda r: -abs(math.log(r["ratio"])))
+    if worst is not None:
+        rows = rows[:worst]
+    body = [[r["id"], r["kind"] + (" (spec.)" if r["speculative"] else ""), f"{r['published_tokens_per_s']:,.0f}",
+             f"{r['predicted_tokens_per_s']:,.0f}", f"{r['ratio']:.2f}",
+             f"{r['band'][0]:.2f}–{r['band'][1]:.2f}", r["role"], cite(r["mechanism"]) or "—"] for r in rows]
+    return HtmlTable(["point", "kind", "published", "predicted", "ratio", "band", "role", "mechanism (if wider)"],
+                     body, caption="predicted / published; bands and mechanisms from "
+                                   "labsim/data/validation/published_speeds.toml")
+
+
+def moe_schedule_table(ids=("groq-gpt-oss-20b-fig10", "groq-gpt-oss-120b-fig10", "groq-llama4-scout-fig10",
+                            "groq-llama4-maverick-fig10", "groq-kimi-k2-fig10")) -> HtmlTable:
+    """Published Groq MoE speeds against the three ways a static schedule can handle routing."""
+    per = {s: {r["id"]: r for r in validation.compare(list(ids), moe_schedule=s)} for s in capacity.MOE_SCHEDULES}
+    body = []
+    for i in ids:
+        pub = per["all_experts"][i]["published_tokens_per_s"]
+        body.append([per["all_experts"][i]["model"], f"{pub:,.0f}"]
+                    + [f"{per[s][i]['predicted_tokens_per_s']:,.0f} ({per[s][i]['ratio']:.2f}×)"
+                       for s in capacity.MOE_SCHEDULES])
+    return HtmlTable(["model", "published"] + list(capacity.MOE_SCHEDULES), body,
+                     caption="predicted tokens/s (predicted ÷ published) under each MoE schedule")
