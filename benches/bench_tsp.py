@@ -1,4 +1,6 @@
-"""Benchmarks for labsim.tsp: slice-cycle updates per second, numba vs pure Python, and JIT compile time.
+"""Benchmarks for labsim.tsp: slice-cycle updates per second, numba vs pure Python, JIT compile time, and what a
+learner waits for: simulate() end to end on chapter 2's decoder layer, chapter 2's "1,000 simulations" cell, the
+MXM matvec, and a full-size decoder layer share simulated cycle by cycle.
 
 A *slice-cycle update* is advancing one slice's stream registers (both directions, all streams) by one cycle
 and executing whatever that slice issues in that cycle; a run of C cycles on a chip of S slices performs
@@ -21,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from labsim.tsp import Geometry, Program  # noqa: E402
-from labsim.tsp import sim as _sim  # noqa: E402
+from labsim import schedule  # noqa: E402
+from labsim.tsp import Geometry, Program, simulate  # noqa: E402
+from labsim.tsp import _encode, _kernel  # noqa: E402
+
+#: measured before issue 18's changes (commit 7f65ae0) on the 2-core dev machine that also produced the "after"
+#: rows of the first REPORT of this branch; printed next to the live figures (timings on a shared machine vary)
+BEFORE = {"simulate_ms": 10.6, "simulate_py_ms": 154.0, "thousand_s": 7.8}
 
 DENSE_CYCLES = 4000        # numba side, faithful geometry
 SPARSE_CYCLES = 200_000
@@ -83,21 +90,45 @@ def mxm_program(g: Geometry, cycles: int) -> tuple[Program, dict]:
     return p, mem
 
 
+def kernel_args(p: Program, g: Geometry, mem: dict, values: bool = True) -> tuple:
+    """The kernel's arguments for program ``p`` (the same ones simulate() passes)."""
+    enc = _encode.encode(p)
+    pool, pool_dt, mem_val, vref, src_a, src_b, seg_end, lsrc_w, err = _encode.run_arrays(enc, g, mem, values)
+    return (enc["tab"], enc["lsrc"], enc["fimm"], enc["ev"], g.n_slices, g.streams_per_direction,
+            g.stream_hop_cycles, enc["t_end"], values, pool, pool_dt, enc["prow"], mem_val, enc["n_banks"],
+            enc["n_planes"], enc["wts"], enc["wdt"], enc["perms"], vref, src_a, src_b, seg_end, lsrc_w, err)
+
+
 def time_kernel(p: Program, g: Geometry, mem: dict, repeats: int = 3) -> tuple[float, int]:
     """Best-of wall time of the kernel alone and the slice-cycles it simulated."""
     best = float("inf")
     for _ in range(repeats):
-        args = _sim._kernel_args(p, g, mem)
+        args = kernel_args(p, g, mem)
         t0 = time.perf_counter()
-        _sim._run(*args)
+        _kernel._run(*args)
         best = min(best, time.perf_counter() - t0)
         assert args[-1][0] == 0, "benchmark program faulted"
-    return best, g.n_slices * (args[6] + 1)
+    return best, g.n_slices * (args[7] + 1)
+
+
+def _ch2_layer():
+    layer = schedule.decoder_layer_graph("llama-3.1-8b")
+    return layer, schedule.list_schedule(layer)
+
+
+def _simulate_per_call(n: int) -> float:
+    """Seconds per simulate() call on chapter 2's list-scheduled decoder layer (warm: encoding cached)."""
+    layer, sch = _ch2_layer()
+    simulate(sch.program, layer.geometry)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        simulate(sch.program, layer.geometry)
+    return (time.perf_counter() - t0) / n
 
 
 def _python_side(dense_cycles: int, sparse_cycles: int) -> dict:
     g = Geometry.faithful()
-    out = {}
+    out = {"simulate_s": _simulate_per_call(3)}
     for name, (p, mem) in (("dense", dense_program(g, dense_cycles)), ("sparse", sparse_program(g, sparse_cycles))):
         t, sc = time_kernel(p, g, mem, repeats=1)
         out[name] = sc / t
@@ -120,6 +151,7 @@ def run() -> list[dict]:
     g = Geometry.faithful()
     import labsim.tsp
     labsim.tsp._warmup()
+    layer_rows = _learner_rows()
     rates = {}
     for name, (p, mem) in (("dense", dense_program(g, DENSE_CYCLES)), ("sparse", sparse_program(g, SPARSE_CYCLES))):
         t, sc = time_kernel(p, g, mem)
@@ -133,7 +165,7 @@ def run() -> list[dict]:
     # end to end (validation + encoding + kernel) for the dense program
     p, mem = dense_program(g, DENSE_CYCLES)
     t0 = time.perf_counter()
-    _sim.simulate(p, g, memory=mem)
+    simulate(p, g, memory=mem)
     t_e2e = time.perf_counter() - t0
     compile_s = _compile_time()
     rows = []
@@ -154,6 +186,57 @@ def run() -> list[dict]:
                                                    f"{len(p):,} instructions; {t_e2e:.2f} s"})
     rows.append({"name": "tsp JIT compile time", "value": compile_s, "unit": "s",
                  "note": "first call with an empty numba cache minus a warm call; cached afterwards (cache=True)"})
+    t_jit = _simulate_per_call(300)
+    rows.append({"name": "tsp simulate() end to end, ch2 decoder layer (numba)", "value": t_jit * 1e3, "unit": "ms",
+                 "note": f"list-scheduled mini layer, encoding cached per program; before (7f65ae0): "
+                         f"{BEFORE['simulate_ms']} ms"})
+    rows.append({"name": "tsp simulate() end to end, ch2 decoder layer (pure Python)", "value": py["simulate_s"] * 1e3,
+                 "unit": "ms", "note": f"NUMBA_DISABLE_JIT=1; before: {BEFORE['simulate_py_ms']} ms"})
+    rows.append({"name": "tsp simulate() numba / pure Python, ch2 decoder layer", "value": py["simulate_s"] / t_jit,
+                 "unit": "×", "note": f"goal ≥ 100×; before: {BEFORE['simulate_py_ms'] / BEFORE['simulate_ms']:.0f}×"})
+    return rows + layer_rows
+
+
+def _learner_rows() -> list[dict]:
+    rows = []
+    layer, sch = _ch2_layer()
+    g = layer.geometry
+    t0 = time.perf_counter()
+    cycles = [simulate(sch.program, g).cycles for _ in range(1000)]
+    t_1000 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(50):
+        simulate(sch.program.copy(), g)            # a fresh copy: the encoding is redone every time
+    t_uncached = (time.perf_counter() - t0) / 50
+    rows.append({"name": "ch2 '1,000 simulations' cell", "value": t_1000, "unit": "s",
+                 "note": f"{len(set(cycles))} distinct cycle count; goal < 0.3 s; before (7f65ae0): "
+                         f"{BEFORE['thousand_s']} s; re-encoding every call (cache defeated) would take "
+                         f"{1000 * t_uncached:.1f} s"})
+    # MXM matvec: the SIMD (fastmath) loop for integer data vs the ordered scalar loop it replaced
+    n = Geometry.faithful().vector_len
+    rng = np.random.default_rng(0)
+    w = rng.integers(-128, 128, (n, n)).astype(np.float64)
+    x = rng.integers(-128, 128, n).astype(np.float64)
+    acc = np.zeros(n)
+    for fn in (_kernel._matvec_exact, _kernel._matvec_ordered):
+        fn(w, x, acc)
+    times = {}
+    for name, fn in (("simd", _kernel._matvec_exact), ("ordered", _kernel._matvec_ordered)):
+        t0 = time.perf_counter()
+        for _ in range(200):
+            fn(w, x, acc)
+        times[name] = (time.perf_counter() - t0) / 200
+    rows.append({"name": "MXM 320×320 int8 matvec in the kernel", "value": n * n / times["simd"], "unit": "MAC/s",
+                 "note": f"SIMD loop (exact for integers); before: ordered scalar loop {n * n / times['ordered']:.3g} "
+                         f"MAC/s ({times['ordered'] / times['simd']:.1f}× slower)"})
+    # a full-size decoder layer share, scheduled and simulated cycle by cycle (timing only)
+    for tp in (8, 1):
+        r = schedule.simulate_layer(schedule.layer_shape("llama-3.1-8b", tp=tp, context_tokens=1024))
+        rows.append({"name": f"full Llama 3.1 8B layer share, tp={tp}, context 1,024: simulated", "value": r["cycles"],
+                     "unit": "cycles", "note": f"{r['us']:.2f} µs; schedule {r['schedule_s']:.1f} s + program "
+                                               f"{r['program_s']:.1f} s + simulate {r['simulate_s']:.1f} s; "
+                                               f"{r['issue_rows']:,} issue rows, {r['operands_checked']:,} operands "
+                                               f"checked; install {r['install_bytes_per_cycle']:,.0f} B/cycle"})
     return rows
 
 
@@ -162,4 +245,4 @@ if __name__ == "__main__":
         print(json.dumps(_python_side(int(sys.argv[2]), int(sys.argv[3]))))
         sys.exit(0)
     for row in run():
-        print(f"{row['name']:<44} {row['value']:>14,.4g} {row['unit']:<15} {row['note']}")
+        print(f"{row['name']:<58} {row['value']:>14,.4g} {row['unit']:<15} {row['note']}")

@@ -29,12 +29,6 @@ NOTEBOOK_DIRS = ("notebooks", "solutions", "exercises")
 KEY_TOKEN = re.compile(r"\[([a-z][a-z0-9_.-]{1,40})\]")
 BARE_KEY = re.compile(r"\[([a-z][a-z0-9_.-]{1,40})\](?!\()")
 
-# Files other helpers are converting right now (their owners, issue 13 / issue 14 split). Each is still allowed to
-# cite the old notes; once a file no longer does, the test below fails until it is deleted from this list.
-PENDING_OUTSIDE_REFS = {
-    "docs/design/tsp.md": "helper tsp",
-}
-PENDING_ASSUMPTIONS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -164,7 +158,7 @@ def _assumption_registries():
 
 
 def test_assumption_rows_cite_a_key_or_are_tagged():
-    found, pending_ok = set(), {}
+    found = set()
     for mod, attr, rows in _assumption_registries():
         found.add(mod)
         bad = []
@@ -173,13 +167,8 @@ def test_assumption_rows_cite_a_key_or_are_tagged():
                 sources.check_citation(f"{mod}.{attr}[{a.name!r}]", f"{a.status} {a.source}")
             except LabsimError as exc:
                 bad.append(str(exc))
-        if mod in PENDING_ASSUMPTIONS:
-            pending_ok[mod] = not bad
-            continue
         assert not bad, "\n".join(bad)
     assert "labsim.fleet" in found
-    stale = [m for m, ok in pending_ok.items() if ok]
-    assert not stale, f"{stale} now cite the bibliography: delete them from PENDING_ASSUMPTIONS"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -263,7 +252,7 @@ def _tracked_text_files() -> list[str]:
 
 def test_nothing_that_ships_refers_outside_the_repository():
     me = str(Path(__file__).relative_to(ROOT))
-    offenders, still_pending = [], set()
+    offenders = []
     for rel in _tracked_text_files():
         if rel == me:
             continue
@@ -274,11 +263,6 @@ def test_nothing_that_ships_refers_outside_the_repository():
         hits = [(n, m.group(0)) for n, line in enumerate(text.splitlines(), 1) for m in _OUTSIDE.finditer(line)]
         if not hits:
             continue
-        if rel in PENDING_OUTSIDE_REFS:
-            still_pending.add(rel)
-            continue
         offenders += [f"{rel}:{n}: {hit!r}" for n, hit in hits[:5]]
     assert not offenders, ("references to files the project does not ship, or to machine paths — cite the original "
                            "through labsim/data/sources.toml instead:\n" + "\n".join(offenders))
-    done = sorted(set(PENDING_OUTSIDE_REFS) - still_pending)
-    assert not done, f"{done} no longer refer outside the repository: delete them from PENDING_OUTSIDE_REFS"

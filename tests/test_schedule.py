@@ -148,3 +148,40 @@ def test_wrong_types_give_labsim_errors():
                 lambda: S.analytic_cycles("x")):
         with pytest.raises(LabsimError):
             bad()
+
+
+# --- issue 15: every size bounded, every bad argument a LabsimError, fast ---------------------------------------
+@pytest.mark.parametrize("call,match", [
+    (lambda: S.mlp_graph(d_in=10**6), "d_in"),
+    (lambda: S.random_graph(0, n_ops=10**5), "n_ops"),
+    (lambda: S.random_graph(0, n_inputs=10**6), "n_inputs"),
+    (lambda: S.tile_count(4, 4, 0), "vector_len"),
+    (lambda: S.tile_count(-1, 4, 16), "out_features"),
+    (lambda: S.tile_count(4, 10**30, 16), "in_features"),
+    (lambda: S.schedule(S.example_graph(), priority="x"), "priority"),
+    (lambda: S.schedule(S.example_graph(), priority=[1] * 3), "priority"),
+    (lambda: S.schedule(S.example_graph(), max_wait=10**9), "max_wait"),
+    (lambda: S.analytic_decoder_cycles(context_tokens=10**30), "context_tokens"),
+    (lambda: S.decoder_layer_dims("no-such-model"), "model"),
+    (lambda: S.decoder_layer_dims(geometry="mini"), "Geometry"),
+    (lambda: S.Graph().load(np.array(["a"])), "values"),
+    (lambda: S.Graph().weights(np.array([[None]], dtype=object)), "matrix"),
+    (lambda: S.node_latency(S.example_graph(), 999), "node"),
+])
+def test_bad_arguments_are_labsim_errors_quickly(call, match):
+    import time
+    t0 = time.perf_counter()
+    with pytest.raises(LabsimError, match=match):
+        call()
+    assert time.perf_counter() - t0 < 5
+
+
+def test_graph_and_scheduler_sizes_are_bounded():
+    g = S.Graph()
+    x = g.load(np.ones(4, dtype=np.int8))
+    for _ in range(S.MAX_NODES - 1):
+        g.nodes.append(g.nodes[x])          # cheap filler: the check is on the count
+    with pytest.raises(LabsimError, match="MAX_NODES"):
+        g.load(np.ones(4, dtype=np.int8))
+    with pytest.raises(LabsimError, match="MAX_SCHEDULE_NODES"):
+        S.schedule(g)

@@ -61,7 +61,8 @@ def test_full_size_share_simulates_and_matches_the_record_and_the_model(tp, ctx)
     assert abs(a - r["cycles"]) / r["cycles"] < TOLERANCE, (a, r["cycles"])
     # what bounds it: weights stream at most at S streams × 4 planes × 320 B per cycle
     assert r["install_bytes_per_cycle"] < r["install_bytes_per_cycle_peak"] <= r["install_bytes_per_cycle_all_streams"]
-    assert r["plane_busy_cycles"] == pytest.approx(float(_model(shape)["install_cycles"] + _model(shape)["pass_cycles"]))
+    m = _model(shape)
+    assert r["plane_busy_cycles"] == pytest.approx(float(m["install_cycles"] + m["pass_cycles"]))
 
 
 def test_every_recorded_entry_is_within_the_tolerance_of_the_model():

@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 from labsim.errors import LabsimError  # noqa: E402
 from labsim.tsp import Geometry, demo_program, simulate  # noqa: E402
+import labsim.tsp as labsim_tsp  # noqa: E402
 from labsim.viz import ch01  # noqa: E402
 
 
@@ -110,3 +111,31 @@ def test_journey_plots():
     fig, ax = ch01.stagger(res)
     assert len(ax.lines) == len(p.instructions)
     plt.close(fig)
+
+
+def test_tables_render_as_html_with_readable_sources():
+    rows = ch01.derived_vs_published("faithful")
+    t = ch01.derived_table(rows)
+    html_ = t._repr_html_()
+    assert html_.startswith("<table>") and all(r["quantity"] in html_ for r in rows)
+    assert "Abts et al., ISCA 2020" in html_                 # [isca20] rendered by labsim.sources.cite
+    assert ">source</th>" not in ch01.derived_table(rows, sources=False)._repr_html_()
+    assert repr(t).startswith("quantity")
+    p = ch01.parameter_view("faithful")._repr_html_()
+    assert p.count("ASSUMPTION") == len(labsim_tsp.ASSUMED_FIELDS) and "facts/" not in p
+    with pytest.raises(LabsimError):
+        ch01.derived_table("rows")
+
+
+def test_fault_caption_sits_outside_the_axes():
+    view = ch01.TimingView()
+    r = ch01.timing_check(-1, 0)
+    assert r["fault"]["kind"] == "empty_read"
+    assert view.render(r)[:8] == b"\x89PNG\r\n\x1a\n"
+    # the labels of the instructions at the fault's slice and cycle move to the other side of the ✗
+    sch = ch01._schedule(r["program"], view.geometry)
+    arts = ch01._draw_schedule(view.ax, sch, avoid=(view.geometry.slice_index("VXM"), r["fault"]["cycle"]))
+    moved = [a for a in arts if hasattr(a, "xyann") and a.xyann[1] != 0]
+    assert moved and all(abs(a.xyann[0]) >= 16 for a in moved)
+    for a in arts:
+        a.remove()

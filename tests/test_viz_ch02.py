@@ -124,3 +124,12 @@ def test_hist_relative_and_cliff_plot_labels():
     ax = ch02.reservation_table(S.list_schedule(S.example_graph()), legend=False)
     assert ax.get_legend() is None
     plt.close("all")
+
+
+def test_layer_table_lists_every_recorded_split():
+    from labsim.viz import ch02 as v
+    t = v.layer_table()
+    tps = {r[0] for r in t.rows}
+    assert tps == {1, 2, 4, 8} and any("does not fit" in str(r[2]) for r in t.rows)
+    assert "<table>" in t._repr_html_() and "analytic / simulated" in repr(t)
+    assert {r[0] for r in v.layer_table(8).rows} == {1, 2, 4, 8}

@@ -201,7 +201,7 @@ class Placer:
         if v.keep or v.freed:
             return
         v.freed = True
-        for (m, nm, bank, addr, ready, _w) in v.homes.values():
+        for (_m, nm, bank, addr, ready, _w) in v.homes.values():
             self.mem.recycled[(nm, bank)].append((addr, max(ready, v.last_read)))
 
     def _commit_read(self, plan) -> int:
@@ -360,7 +360,7 @@ class Placer:
         if not v.known:
             raise LabsimError(f"value {v.name} is used before it is produced")   # pragma: no cover
         best = v.at_vxm if v.at_vxm >= 0 else 10**12
-        for (m, nm, bank, addr, ready, _w) in v.homes.values():
+        for (m, _nm, _bank, _addr, ready, _w) in v.homes.values():
             best = min(best, ready + self.R + self.hops(m, self.vxm))
         return best
 
@@ -569,7 +569,7 @@ class Placer:
         self.real_bytes[tile.kind] += tile.real_bytes
         self.streamed_bytes[tile.kind] += tile.rows * self.g.vector_len
         _, d_out = self.side_dir(side)
-        for (c, rd, em), (x, out, shift) in zip(passes, tile.passes):
+        for (c, rd, em), (x, out, _shift) in zip(passes, tile.passes):
             xr = self._commit_read(rd)
             if out is None:
                 self.emit(Instruction(cycle=c, slice=plane, op="MXM_ACC", srcs=(Stream(d_in, wstreams[0]),),

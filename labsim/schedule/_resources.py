@@ -11,7 +11,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..errors import LabsimError
 from ..tsp import Geometry
 
 

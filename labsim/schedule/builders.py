@@ -196,7 +196,8 @@ def random_graph(seed: int, geometry: Geometry | None = None, *, n_inputs: int =
     int8 = [g.load(rng.integers(-20, 20, vl).astype(np.int8), f"in{i}") for i in range(n_inputs)]
     int32 = []
     for j in range(n_ops):
-        kind = rng.choice(["matvec", "add", "mul", "max", "relu", "requant"]) if int32 else rng.choice(["matvec", "add"])
+        kinds = ["matvec", "add", "mul", "max", "relu", "requant"] if int32 else ["matvec", "add"]
+        kind = rng.choice(kinds)
         if kind == "matvec":
             wid = g.weights(rng.integers(-8, 8, (vl, vl)).astype(np.int8), f"W{j}")
             int32.append(g.matvec(wid, int(rng.choice(int8)), f"mv{j}"))

@@ -81,7 +81,8 @@ class Graph:
         counts = defaultdict(int)
         for n in self.nodes:
             counts[n.op] += 1
-        return f"Graph({self.name!r}, {len(self.nodes)} nodes: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
+        parts = ", ".join(f"{k} {v}" for k, v in counts.items())
+        return f"Graph({self.name!r}, {len(self.nodes)} nodes: {parts})"
 
     def _node(self, nid) -> Node:
         i = check_int("node", nid, lo=0, hi=len(self.nodes) - 1) if self.nodes else None
@@ -322,12 +323,14 @@ def critical_path(graph: Graph) -> tuple[int, list[int]]:
 def node_latency(graph: Graph, nid: int) -> int:
     """Cycles node ``nid`` adds on a path: its functional delay + one stream hop (load: MEM read 4,
     weights: install 20, matvec: pass 24, VXM ops 4, store: write 1, C2C 20 — `mini`/`faithful` defaults)."""
+    _check_graph(graph)
     return _node_latency(graph.geometry, graph._node(nid))
 
 
 def asap_start_cycles(graph: Graph) -> dict[int, int]:
     """Earliest start of every node with unlimited slices and streams (ASAP): 0 for sources, otherwise the
     latest finish (start + :func:`node_latency`) of its inputs."""
+    _check_graph(graph)
     start: dict[int, int] = {}
     for n in graph.nodes:
         start[n.id] = max((start[i] + node_latency(graph, i) for i in n.inputs), default=0)

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError, check_int
-from ..tsp import Geometry, Program, simulate
+from ..tsp import Geometry, Program
 from ._layer_sched import Job, Placer, Tile, Value, _requant, _wrap32
 
 __all__ = ["LayerShape", "layer_shape", "build_layer", "layer_reference", "default_weight_streams", "LayerBuild",
@@ -105,6 +105,8 @@ def layer_shape(model: str = "llama-3.1-8b", *, tp: int = 1, context_tokens: int
 def default_weight_streams(g: Geometry) -> int:
     """Weight streams per plane the published geometry allows: the streams of one direction shared by the planes
     of a hemisphere, less max(1, streams/16) kept for the VXM's outputs (faithful: (32 − 2) / 2 = 15)."""
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"g must be a labsim.tsp.Geometry, got {type(g).__name__}")
     half = g.mxm_planes // 2
     return max(1, (g.streams_per_direction - max(1, g.streams_per_direction // 16)) // half)
 
@@ -213,7 +215,7 @@ class LayerBuild:
                  values: bool, seed: int):
         self.shape, self.g, self.values = shape, g, values
         self.T = T = _Tensors(shape, g, seed, values)
-        self.P = P = Placer(g, weight_streams_per_plane)
+        self.P = Placer(g, weight_streams_per_plane)
         self.S = weight_streams_per_plane
         self.group_tiles = group_tiles
         self.jobs, self.tasks = [], []

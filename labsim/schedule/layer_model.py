@@ -12,6 +12,9 @@ layers validates it (tests/test_schedule_layer.py; docs/design/schedule.md, "One
 """
 from __future__ import annotations
 
+import math
+from functools import lru_cache
+
 import numpy as np
 
 from ..errors import LabsimError, check_array, check_int
@@ -20,9 +23,14 @@ from ..tsp import Geometry
 __all__ = ["decoder_layer_cycles", "layer_latencies"]
 
 
+@lru_cache(maxsize=1)
+def _faithful() -> Geometry:
+    return Geometry.faithful()
+
+
 def _geometry(geometry) -> Geometry:
     if geometry is None:
-        return Geometry.faithful()
+        return _faithful()
     if not isinstance(geometry, Geometry):
         raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
     return geometry
@@ -36,7 +44,15 @@ def _default_streams(g: Geometry) -> int:
 def layer_latencies(geometry: Geometry | None = None) -> dict:
     """The latency primitives of the model, from the geometry (cycles): VXM op, a value's trip from the VXM to a
     plane's pass (through a MEM home next to the VXM), a pass's result back to the VXM, the stagger."""
-    g = _geometry(geometry)
+    return dict(_latencies(_geometry(geometry)))
+
+
+@lru_cache(maxsize=64)
+def _latencies(g: Geometry) -> tuple:
+    return tuple(_latency_dict(g).items())
+
+
+def _latency_dict(g: Geometry) -> dict:
     h = g.stream_hop_cycles
     d = (g.mem_slices_per_hemisphere + 2 + 0.5 * (g.mxm_planes // 2 - 1)) * h   # VXM ↔ plane, mean over planes
     home = h + g.mem_write_cycles + g.mem_read_cycles                           # keep in MEM_x0, read back
@@ -45,12 +61,19 @@ def layer_latencies(geometry: Geometry | None = None) -> dict:
             "stagger": (g.superlanes - 1) * g.instr_stagger_cycles_per_superlane, "hop_plane": d}
 
 
-def _pieces(nh, hd, vl):
-    """Attention vectors' pieces: a head whose lanes straddle two vectors is passed twice."""
-    out = np.zeros(np.broadcast(nh, hd).shape, dtype=np.int64)
-    for idx in np.ndindex(out.shape):
-        n, d = int(np.broadcast_to(nh, out.shape)[idx]), int(np.broadcast_to(hd, out.shape)[idx])
-        out[idx] = n + sum(1 for h in range(n) if (h * d) % vl + d > vl)
+def _pieces(nh, hd, vl: int):
+    """Attention vectors' pieces: heads sit back to back in vl-lane vectors, and a head whose lanes straddle two
+    vectors is passed twice — nh + the number of straddling heads (vectorised)."""
+    nh, hd = np.broadcast_arrays(np.asarray(nh, dtype=np.int64), np.asarray(hd, dtype=np.int64))
+    out = nh.copy()
+    for d in np.unique(hd):
+        d = int(d)
+        period = vl // math.gcd(vl, d)
+        straddle = ((np.arange(period) * d) % vl + d > vl).astype(np.int64)
+        cum = np.concatenate([[0], np.cumsum(straddle)])
+        sel = hd == d
+        n = nh[sel]
+        out[sel] = n + (n // period) * cum[-1] + cum[n % period]
     return out
 
 
@@ -70,6 +93,30 @@ def decoder_layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, contex
     (rows × vector length), ``install_bytes_per_cycle`` (streamed bytes / cycles) and ``bound`` (0 = the weight
     install, 1 = the dependent chain is the larger part).
     """
+    args = (hidden, heads, kv_heads, head_dim, intermediate, context, tp)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) and \
+            (geometry is None or isinstance(geometry, Geometry)) and \
+            (weight_streams_per_plane is None or isinstance(weight_streams_per_plane, (int, np.integer))) and \
+            isinstance(group_tiles, (int, np.integer)):
+        # scalar integers: a pure function of hashable inputs, memoised (a capacity sweep calls it per model)
+        return dict(_cached(tuple(int(a) for a in args), geometry, weight_streams_per_plane, int(group_tiles)))
+    return _layer_cycles(*args, geometry=geometry, weight_streams_per_plane=weight_streams_per_plane,
+                         group_tiles=group_tiles)
+
+
+@lru_cache(maxsize=4096)
+def _cached(args: tuple, geometry, weight_streams_per_plane, group_tiles: int) -> tuple:
+    out = _layer_cycles(*args, geometry=geometry, weight_streams_per_plane=weight_streams_per_plane,
+                        group_tiles=group_tiles)
+    for v in out.values():
+        if isinstance(v, np.ndarray):
+            v.setflags(write=False)
+    return tuple(out.items())
+
+
+def _layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, context, tp=1, *,
+                  geometry: Geometry | None = None, weight_streams_per_plane: int | None = None,
+                  group_tiles: int = 8) -> dict:
     g = _geometry(geometry)
     planes = g.mxm_planes
     vl = g.vector_len
@@ -91,7 +138,7 @@ def decoder_layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, contex
                                                                  (H, nh_all, nkv_all, hd, F_all, ctx, t)))
     if np.any(nh_all % t):
         raise LabsimError("tp must divide heads")
-    lat = layer_latencies(g)
+    lat = dict(_latencies(g))
 
     def L(rows):                                    # load cycles of a tile of ``rows`` weight vectors
         return -(-rows // S)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ..errors import LabsimError
-from ..tsp import simulate
+from ..tsp import Result, simulate
 from ..tsp.isa import OPCODE
 from .layer import LayerBuild, LayerShape, build_layer, layer_reference
 
@@ -23,6 +23,8 @@ __all__ = ["simulate_layer", "verify_sources", "verify_memory"]
 def verify_memory(build: LayerBuild) -> int:
     """Check that every activation read finds the value the scheduler meant in MEM: the intended write has
     committed and no other write to that address commits between it and the read. Returns reads checked."""
+    if not isinstance(build, LayerBuild):
+        raise LabsimError(f"verify_memory takes a LayerBuild, got {type(build).__name__}")
     P = build.P
     wr = P.g.mem_write_cycles
     writes = {}
@@ -46,6 +48,8 @@ def verify_memory(build: LayerBuild) -> int:
 def verify_sources(build: LayerBuild, result) -> int:
     """Check that every operand read was written by the instruction the scheduler meant. Returns the number of
     operand reads checked; raises LabsimError naming the first one that was not."""
+    if not isinstance(build, LayerBuild) or not isinstance(result, Result):
+        raise LabsimError("verify_sources takes a LayerBuild and the Result of simulating its program")
     tr = result.trace
     want = np.asarray(build.P.want, dtype=np.int64)
     idx = tr.index

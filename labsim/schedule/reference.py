@@ -18,7 +18,8 @@ REFERENCE_FILE = Path(__file__).resolve().parents[1] / "data" / "tsp" / "referen
 
 #: what each recorded entry holds (besides tp, context, weight_streams_per_plane and fits)
 REFERENCE_FIELDS = ("cycles", "us", "analytic_cycles", "analytic_us", "install_bytes_per_cycle",
-                    "install_bytes_per_cycle_real", "plane_busy_fraction", "exposed_cycles", "weight_stream_utilisation",
+                    "install_bytes_per_cycle_real", "plane_busy_fraction", "exposed_cycles",
+                    "weight_stream_utilisation",
                     "all_stream_utilisation", "streamed_bytes", "weight_bytes", "kv_bytes", "instructions",
                     "issue_rows", "operands_checked", "chain_cycles_analytic", "install_cycles_analytic")
 

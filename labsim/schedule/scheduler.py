@@ -579,7 +579,8 @@ class _Scheduler:
         predicted = t_end + 1 + stagger if prog.instructions else 0
         outputs = {nid: (self.names[h[0]], h[1], h[2]) for nid, h in self.outputs.items()}
         # the schedule's critical path: from the last-issued node back through its latest operand
-        last = max(self.issue, key=lambda i: (self.issue[i] + _node_latency(g, graph.nodes[i]), i)) if self.issue else None
+        last = (max(self.issue, key=lambda i: (self.issue[i] + _node_latency(g, graph.nodes[i]), i))
+                if self.issue else None)
         path = []
         while last is not None:
             path.append(last)
@@ -615,7 +616,8 @@ def schedule(graph: Graph, policy: str = "list", *, priority=None, max_wait: int
             raise LabsimError(f"priority must be a sequence or dict of numbers, one per node ({len(graph.nodes)}), "
                               f"got {priority!r:.80}") from None
         if pr.shape != (len(graph.nodes),) or not np.all(np.isfinite(pr)):
-            raise LabsimError(f"priority must hold one finite number per node ({len(graph.nodes)}), got shape {pr.shape}")
+            raise LabsimError(f"priority must hold one finite number per node ({len(graph.nodes)}), "
+                              f"got shape {pr.shape}")
         priority = pr.tolist()
     return _Scheduler(graph, policy, max_wait, priority).run()
 

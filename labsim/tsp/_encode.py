@@ -196,7 +196,7 @@ def _encode(g: Geometry, ins: list, pre: dict, blocks: list) -> dict:
         pool_dt[pre_base + j] = DTYPES[dt][0]
         mem_val[a0] = pre_base + j
         j += 1
-    for c, (vals, dt) in enumerate(consts):
+    for c, (_vals, dt) in enumerate(consts):
         pool_dt[const_base + c] = DTYPES[dt][0]
     pool_dt[ph_base: ph_base + _N_DT] = np.arange(_N_DT)
     vl = g.vector_len

@@ -83,7 +83,8 @@ class Geometry:
     mem_write_cycles: int = 1
     #: [A] VXM ALU functional delay.
     vxm_cycles: int = 4
-    #: Cycles to install one plane's weights: 320×320 B / (16 streams × 320 B) = 20 ([isca20] §V [S]/[D]); a data-carrying MXM_INSTALL.
+    #: Cycles to install one plane's weights: 320×320 B / (16 streams × 320 B) = 20 ([isca20] §V [S]/[D]); a
+    #: data-carrying MXM_INSTALL.
     #: A streamed MXM_LOAD takes ceil(rows / streams) cycles instead (the weight traffic is simulated).
     mxm_install_cycles: int = 20
     #: [A] MXM pass: 20 supercell columns + 4 accumulate/drain.

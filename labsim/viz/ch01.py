@@ -33,6 +33,7 @@ from ..sources import cite
 from ..tsp import (Geometry, Result, Trace, demo_program, macs_per_cycle, parameter_table, peak_fp16_flops_per_s,
                    peak_int8_ops_per_s, reference_demo, simulate, sram_bytes_per_cycle, stream_bytes_per_cycle,
                    total_sram_bytes)
+from ._tables import HtmlTable
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
            "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
@@ -45,6 +46,8 @@ _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5a
 
 
 def _ax(ax, figsize=(8, 4)):
+    if ax is not None and not isinstance(ax, plt.Axes):
+        raise LabsimError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -467,40 +470,22 @@ def derived_vs_published(geometry=None) -> list[dict]:
 
 def derived_text(rows: list[dict]) -> str:
     """The rows of :func:`derived_vs_published` as an aligned text table."""
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "quantity" in r for r in rows):
+        raise LabsimError("derived_text takes the list returned by derived_vs_published()")
     lines = [f"{'quantity':<27}{'derived from the geometry':<62}{'published':<18}why they differ"]
     for r in rows:
         lines.append(f"{r['quantity']:<27}{r['derived_text']:<62}{r['published_text']:<18}{r['why']}")
     return "\n".join(lines)
 
 
-class HtmlTable:
-    """A table that a notebook shows as HTML (wrapping inside cells, never mid-word across the page) and a
-    console shows as aligned text."""
-
-    def __init__(self, header: list[str], rows: list[list], text: str = "", caption: str = ""):
-        self.header, self.rows, self.text, self.caption = list(header), [list(r) for r in rows], text, caption
-
-    def _repr_html_(self) -> str:
-        th = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in r)
-                       + "</tr>" for r in self.rows)
-        cap = f"<caption style='text-align:left'>{html.escape(self.caption)}</caption>" if self.caption else ""
-        return f"<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-    def __repr__(self) -> str:
-        if self.text:
-            return self.text
-        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
-        return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)) for r in [self.header] + self.rows)
-
-
-def derived_table(rows: list[dict]) -> HtmlTable:
-    """:func:`derived_vs_published` as a table: quantity, derived, published, why they differ, source."""
+def derived_table(rows: list[dict], sources: bool = True) -> HtmlTable:
+    """:func:`derived_vs_published` as a table: quantity, derived, published, why they differ (and the source of
+    the published figure, readable, unless ``sources=False``)."""
     if not isinstance(rows, list) or not all(isinstance(r, dict) and "quantity" in r for r in rows):
         raise LabsimError("derived_table takes the list returned by derived_vs_published()")
-    return HtmlTable(["quantity", "derived from the geometry", "published", "why they differ", "source"],
-                     [[r["quantity"], r["derived_text"], r["published_text"], r["why"], cite(r["source"]) or "—"]
-                      for r in rows], text=derived_text(rows))
+    head = ["quantity", "derived from the geometry", "published", "why they differ"] + (["source"] if sources else [])
+    return HtmlTable(head, [[r["quantity"], r["derived_text"], r["published_text"], r["why"]]
+                            + ([cite(r["source"]) or "—"] if sources else []) for r in rows], text=derived_text(rows))
 
 
 def parameter_view(geometry=None) -> HtmlTable:

@@ -26,15 +26,36 @@ from .. import gpu, multichip
 from .. import schedule as _schedule
 from ..errors import LabsimError, check_int, check_number
 from ..schedule import Schedule
+from ._tables import HtmlTable
 from ._widgets import pre, wire
 
-__all__ = ["OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot", "explore",
-           "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
+__all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table", "latency_hist_cdf", "cliff_plot",
+           "explore", "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
 #: op family → (code, colour) for the reservation table
 OP_COLORS = {"MEM_READ": (1, "#4C72B0"), "MEM_WRITE": (2, "#8DA0CB"), "VXM": (3, "#55A868"),
              "MXM_INSTALL": (4, "#F0B27A"), "MXM_MATVEC": (5, "#C44E52"), "C2C": (6, "#8172B2")}
+
+
+def _check_axes(axes, n: int) -> None:
+    """``axes`` must be None or n matplotlib Axes (one Axes when n == 1)."""
+    if axes is None:
+        return
+    ok = isinstance(axes, plt.Axes) if n == 1 else (
+        hasattr(axes, "__len__") and len(axes) >= n and all(isinstance(a, plt.Axes) for a in list(axes)[:n]))
+    if not ok:
+        raise LabsimError(f"{'ax' if n == 1 else 'axes'} must be None or {n} matplotlib Axes, got {axes!r:.60}")
+
+
+def _figure_args(figsize, dpi):
+    try:
+        w, h = (float(v) for v in figsize)
+    except (TypeError, ValueError, OverflowError):
+        raise LabsimError(f"figsize must be (width, height) in inches, got {figsize!r:.60}") from None
+    w = check_number("figsize width", w, lo=1.0, hi=40.0, unit="in")
+    h = check_number("figsize height", h, lo=1.0, hi=40.0, unit="in")
+    return (w, h), check_int("dpi", dpi, lo=40, hi=300)
 
 
 def _family(op: str) -> str:
@@ -112,8 +133,18 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     speed can be compared by the *shape* of their distributions: a deterministic system is a single bar at 1.
     A system whose samples are all identical is marked "(all identical)" in the legend.
     """
+    if not isinstance(samples_by_name, dict):
+        raise LabsimError(f"samples_by_name must be a dict {{name: samples}}, got {type(samples_by_name).__name__}")
+    unit = check_number("unit", unit, lo=1e-15, hi=1e6)
+    bins = check_int("bins", bins, lo=1, hi=10_000)
+    _check_axes(axes, 2)
     if not samples_by_name:
         raise LabsimError("samples_by_name must name at least one system")
+    try:
+        arrays = {name: np.asarray(s, dtype=float).ravel() for name, s in samples_by_name.items()}
+    except (TypeError, ValueError):
+        raise LabsimError("samples_by_name must map names to arrays of latencies in seconds") from None
+    samples_by_name = arrays
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
     xs = {}
@@ -162,6 +193,12 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     A dashed line marks the synchronous-domain size; dotted lines mark its multiples (each one more Ethernet
     crossing).
     """
+    if not isinstance(curves, dict) or not curves or not all(
+            isinstance(c, dict) and "n_chips" in c and "p99_over_p50" in c for c in curves.values()):
+        raise LabsimError("curves must be a non-empty dict {name: multichip.cliff_curve(...) result}")
+    if sync_domain_chips is not None:
+        sync_domain_chips = check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=10**6)
+    _check_axes(ax, 1)
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 3.8))
     for name, c in curves.items():
@@ -219,6 +256,7 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
     n_chips = check_int("n_chips", n_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS)
     n = check_int("n", n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1)
+    tsp_layer_s = check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     s = _gpu_samples(bool(contention), float(cp) if contention else 0.0, float(lo), n, seed)
     params = None if sync_domain_chips is None else multichip.realscale_params(
         sync_domain_chips=check_int("sync_domain_chips", sync_domain_chips, lo=1, hi=multichip.ISCA22_MAX_CHIPS))
@@ -233,6 +271,8 @@ def explore(cotenant_prob: float = 0.2, launch_overhead_us: float = 5.0, n_chips
 
 
 def explore_text(r: dict) -> str:
+    if not isinstance(r, dict) or not {"gpu", "pipeline", "hops", "domains"} <= set(r):
+        raise LabsimError("explore_text takes the dict returned by explore()")
     g, p = r["gpu"], r["pipeline"]
     return (f"GPU decoder layer: P50 {g['p50'] * 1e6:.1f} µs, P99 {g['p99'] * 1e6:.1f} µs, "
             f"P99.9 {g['p99.9'] * 1e6:.1f} µs, P99/P50 = {g['p99_over_p50']:.3f}\n"
@@ -263,6 +303,8 @@ class ExploreView:
     """
 
     def __init__(self, figsize=(11.0, 3.8), dpi: int = 100, bins: int = 80):
+        figsize, dpi = _figure_args(figsize, dpi)
+        bins = check_int("bins", bins, lo=2, hi=1000)
 
         self.bins = bins
         self.fig = Figure(figsize=figsize, dpi=dpi)
@@ -327,6 +369,9 @@ class ReservationView:
     legend cached), then only the filled cells, the cursor line and the title are redrawn per move."""
 
     def __init__(self, sched: Schedule, figsize=(11.0, 4.6), dpi: int = 100):
+        if not isinstance(sched, Schedule):
+            raise LabsimError(f"sched must be a labsim.schedule.Schedule, got {type(sched).__name__}")
+        figsize, dpi = _figure_args(figsize, dpi)
 
         self.sched = sched
         self.fig = Figure(figsize=figsize, dpi=dpi)
@@ -414,3 +459,30 @@ def make_ch02_widget(tsp_layer_s: float = 1e-6):
     box = wire(controls, show, [text, image])
     box.view = view          # the figure behind the picture (tests, the curious)
     return box
+
+
+def layer_table(weight_streams_per_plane: int | None = None) -> HtmlTable:
+    """The recorded full-size layer simulations (``schedule.reference_layers()``) next to the analytic per-layer
+    model: one row per tensor-parallel width and context, cycles and µs of both, their ratio, the weight-install
+    rate the simulation achieved and the share of cycles the planes were streaming."""
+    if weight_streams_per_plane is not None:
+        weight_streams_per_plane = check_int("weight_streams_per_plane", weight_streams_per_plane, lo=1, hi=256)
+    rows = _schedule.reference_layers()
+    if weight_streams_per_plane is None:
+        weight_streams_per_plane = rows[0]["default_weight_streams_per_plane"] if rows else None
+    out = []
+    for r in rows:
+        if r["weight_streams_per_plane"] != weight_streams_per_plane:
+            continue
+        if not r["fits"]:
+            out.append([r["tp"], f"{r['context']:,}", "does not fit one chip", "", f"{r['analytic_cycles']:,.0f}",
+                        "", "", ""])
+            continue
+        out.append([r["tp"], f"{r['context']:,}", f"{r['cycles']:,}", f"{r['us']:.2f}", f"{r['analytic_cycles']:,.0f}",
+                    f"{r['analytic_cycles'] / r['cycles']:.3f}", f"{r['install_bytes_per_cycle']:,.0f}",
+                    f"{r['plane_busy_fraction']:.0%}"])
+    return HtmlTable(["chips per layer (tp)", "context (tokens)", "simulated (cycles)", "simulated (µs)",
+                      "analytic (cycles)", "analytic / simulated", "weights installed (B/cycle)",
+                      "planes busy"], out,
+                     caption=f"Llama 3.1 8B decoder layer, one chip's share, {weight_streams_per_plane} weight streams "
+                             f"per MXM plane (faithful geometry, 900 MHz)")

@@ -1,0 +1,32 @@
+"""Tables that a notebook shows as HTML (cells wrap, never mid-word across the page) and a console as text."""
+from __future__ import annotations
+
+import html
+
+from ..errors import LabsimError
+
+__all__ = ["HtmlTable"]
+
+
+class HtmlTable:
+    """A table that a notebook shows as HTML (wrapping inside cells, never mid-word across the page) and a
+    console shows as aligned text."""
+
+    def __init__(self, header: list[str], rows: list[list], text: str = "", caption: str = ""):
+        if not isinstance(header, (list, tuple)) or not isinstance(rows, (list, tuple)) or \
+                not all(isinstance(r, (list, tuple)) and len(r) == len(header) for r in rows):
+            raise LabsimError("HtmlTable needs a header list and rows of the same length as the header")
+        self.header, self.rows, self.text, self.caption = list(header), [list(r) for r in rows], text, caption
+
+    def _repr_html_(self) -> str:
+        th = "".join(f"<th style='text-align:left'>{html.escape(str(h))}</th>" for h in self.header)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(c))}</td>" for c in r)
+                       + "</tr>" for r in self.rows)
+        cap = f"<caption style='text-align:left'>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f"<table>{cap}<thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        if self.text:
+            return self.text
+        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
+        return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)) for r in [self.header] + self.rows)
