@@ -17,6 +17,7 @@ from pathlib import Path
 
 
 def prepare_home() -> None:
+    os.environ.setdefault("LPU_LAB_LEARNER_DIR", str(Path.home() / "learner"))
     course = Path(os.environ["LPU_LAB_COURSE"])
     link = Path.home() / "course"
     if not link.exists() and not link.is_symlink():
@@ -35,6 +36,7 @@ def main() -> None:
         prepare_home()
     except Exception as exc:  # noqa: BLE001 — the learner still gets a server; the log says what went wrong
         print(f"lpu-lab: could not prepare the learner's folder: {exc}", file=sys.stderr)
+    os.chdir(Path.home())  # the server's folder is the learner's home (also in a container whose WORKDIR is not)
     exe = shutil.which("jupyterhub-singleuser", path=str(Path(sys.executable).parent))
     os.execv(exe, [exe, *sys.argv[1:]])
 
