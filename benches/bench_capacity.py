@@ -45,9 +45,9 @@ def run() -> list[dict]:
     return rows
 
 
-def _plain_numpy_b300(ctx, batch, chips):
+def _plain_numpy_b300(ctx, batch, chips, bound=True):
     """The GPU decode equations of capacity.hbm written out in plain NumPy for one model and chip (the yardstick
-    for decode_sweep's overhead: no validation, no chunking, no parts)."""
+    for decode_sweep's overhead: no validation, no chunking, no parts) — seconds per token and the bound's index."""
     from labsim import catalog
     from labsim.capacity.memory import layer_bytes
     m, c = catalog.model("llama-3.3-70b"), catalog.chip("nvidia-b300")
@@ -58,8 +58,13 @@ def _plain_numpy_b300(ctx, batch, chips):
     att = 2.0 * lb.n_layers * ctx * m.num_heads * (m._qk_head_dim + m._v_head_dim)
     comp = batch * (2.0 * m._matmul_params_active() + att) / (chips * peak)
     launch = lb.n_layers * 11 * 2.5e-6 + 5e-6
-    ar = np.where(chips > 1, 17e-6 + 2.0 * (chips - 1) / chips * batch * m.hidden_size * 2 / 900e9, 0.0)
-    return np.maximum(mem, comp) + launch + lb.n_layers * 2 * ar
+    ar = lb.n_layers * 2 * np.where(chips > 1, 17e-6 + 2.0 * (chips - 1) / chips * batch * m.hidden_size * 2 / 900e9,
+                                    0.0)
+    seconds = np.maximum(mem, comp) + launch + ar
+    if not bound:
+        return seconds
+    bound = np.argmax(np.stack([mem, comp, ar, np.broadcast_to(launch, mem.shape)]), axis=0).astype(np.int8)
+    return seconds, bound
 
 
 def _sweep_memory_rows(n: int = 2_000_000) -> list[dict]:
@@ -75,19 +80,29 @@ def _sweep_memory_rows(n: int = 2_000_000) -> list[dict]:
     rows = []
     for label, kw in (("all outputs", {}), ("seconds_per_token + bound + fits", {"outputs": outs})):
         tracemalloc.start()
-        capacity.decode_sweep("llama-3.3-70b", "nvidia-b300", chips=chips, context_tokens=ctx, batch=batch, **kw)
+        out = capacity.decode_sweep("llama-3.3-70b", "nvidia-b300", chips=chips, context_tokens=ctx, batch=batch,
+                                    **kw)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        kept = sum(a.nbytes for a in (*out.values(), *out.get("parts", {}).values())
+                   if isinstance(a, np.ndarray) and a.size == n) / n
         rows.append({"name": f"capacity.decode_sweep peak memory, {label}", "value": peak / n, "unit": "B/config",
-                     "note": f"{n:.0e} configs, Llama 3.3 70B on 8 × B300, chunks of "
-                             f"{capacity.decode.SWEEP_CHUNK:,}; goal ≤ 64 B/config (was 384 B/config)"})
+                     "note": f"{kept:.0f} B/config of it are the returned arrays; {n:.0e} configs, Llama 3.3 70B on "
+                             f"8 × B300, chunks of {capacity.decode.SWEEP_CHUNK:,}; goal ≤ 64 B/config of working "
+                             "memory (was 384 B/config)"})
+        del out
     speed_outs = ("seconds_per_token", "dominant_bound")        # the speed equations only, as plain NumPy does
     t_sweep = best_of(lambda: capacity.decode_sweep("llama-3.3-70b", "nvidia-b300", chips=chips, context_tokens=ctx,
                                                     batch=batch, outputs=speed_outs), repeats=3)
     t_plain = best_of(lambda: _plain_numpy_b300(ctx, batch, chips), repeats=3)
     rows.append({"name": "capacity.decode_sweep vs plain NumPy (same GPU equations)", "value": t_sweep / t_plain,
                  "unit": "× time", "note": f"{n / t_sweep:.3g} vs {n / t_plain:.3g} configs/s (seconds per token and the "
-                                          "bound; validation and chunking included); goal ≤ 2× (was 8.5×)"})
+                                          "bound's index from a stacked argmax; validation and chunking included); "
+                                          "goal ≤ 2× (was 8.5×)"})
+    t_sec = best_of(lambda: _plain_numpy_b300(ctx, batch, chips, bound=False), repeats=3)
+    rows.append({"name": "capacity.decode_sweep vs plain NumPy, seconds only", "value": t_sweep / t_sec,
+                 "unit": "× time", "note": f"{n / t_sweep:.3g} vs {n / t_sec:.3g} configs/s: the yardstick computes no "
+                                          "bound at all, decode_sweep still does (the stricter comparison)"})
     return rows
 
 

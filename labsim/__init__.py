@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from . import _numba_cache
 
-_numba_cache.configure()  # must run before numba is imported anywhere
+_numba_cache.configure()  # registers labsim's cache locator before any kernel module is imported
 
 import importlib  # noqa: E402
 import time  # noqa: E402
@@ -40,8 +40,15 @@ KERNEL_MODULES = (
 
 
 def warmup(verbose: bool = False) -> dict[str, float]:
-    """Compile (or load from the on-disk cache) every numba kernel; returns seconds per module."""
+    """Load every numba kernel from the cache (or compile it once); returns seconds per module.
+
+    ``make install`` runs this once, which compiles the kernels into the install's own cache; after that every
+    user — also on a read-only class install — loads them from there in well under a second
+    (``labsim/_numba_cache.py`` explains where kernels are kept and why that is safe).
+    """
     timings: dict[str, float] = {}
+    if verbose:
+        print(_numba_cache.describe())
     for name in KERNEL_MODULES:
         t0 = time.perf_counter()
         mod = importlib.import_module(name)

@@ -158,3 +158,78 @@ def test_notebooks_warm_up_and_import_from_labsim(nb):
     for i, src in enumerate(code):
         n_lines = len([ln for ln in src.splitlines() if ln.strip() and not ln.strip().startswith("#")])
         assert n_lines <= 40, f"{nb.name} code cell {i} has {n_lines} lines: move logic into labsim"
+
+
+# --- never overwrite somebody's work in exercises/ (issue 15) -----------------------------------------------
+def _gen(tmp_path, *extra):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(tmp_path),
+                           str(SOLUTIONS[0]), *extra], capture_output=True, text=True)
+
+
+def _edit_solution(tmp_path) -> Path:
+    """A copy of the first solution whose title changed (so its generated exercise changes too)."""
+    nb = json.loads(SOLUTIONS[0].read_text())
+    nb["cells"][0]["source"] = _src(nb["cells"][0]) + "\n\nA new line from the author."
+    sol = tmp_path / "sol" / SOLUTIONS[0].name
+    sol.parent.mkdir()
+    sol.write_text(json.dumps(nb))
+    return sol
+
+
+def test_regenerating_a_pristine_exercise_replaces_it(tmp_path):
+    out = tmp_path / "out"
+    assert _gen(out).returncode == 0
+    sol = _edit_solution(tmp_path)
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr  # generated from the previous solution (its recorded hash): replaced
+    assert "A new line from the author." in (out / sol.name).read_text()
+
+
+@pytest.mark.parametrize("damage", ["edit", "outputs", "stamp-only"])
+def test_edited_or_run_exercise_is_not_overwritten(tmp_path, damage):
+    out = tmp_path / "out"
+    assert _gen(out).returncode == 0
+    target = out / SOLUTIONS[0].name
+    nb = json.loads(target.read_text())
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code" and "YOUR CODE HERE" in _src(c))
+    if damage == "edit":
+        code["source"] = _src(code).replace("...  # YOUR CODE HERE", "42  # my answer", 1)
+    elif damage == "outputs":
+        code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "✓ Correct."}]
+        code["execution_count"] = 7
+    else:  # the learner's edit plus a forged stamp of the edited content still differs from any generation
+        code["source"] = _src(code).replace("...  # YOUR CODE HERE", "42  # my answer", 1)
+        nb["metadata"]["lpu_lab"] = {"generated_sha256": "0" * 64}
+    mine = json.dumps(nb)
+    target.write_text(mine)
+    sol = _edit_solution(tmp_path)
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol)],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "refusing to overwrite" in r.stderr and "--force" in r.stderr
+    assert target.read_text() == mine, "the edited exercise was overwritten"
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol),
+                        "--force"], capture_output=True, text=True)
+    assert r.returncode == 0 and "A new line from the author." in target.read_text()
+
+
+def test_legacy_exercise_without_stamp_equal_to_current_generation_is_replaced(tmp_path):
+    """Exercises written before the stamp existed are replaced when they equal what the current solutions give."""
+    out = tmp_path / "out"
+    assert _gen(out).returncode == 0
+    target = out / SOLUTIONS[0].name
+    nb = json.loads(target.read_text())
+    nb["metadata"].pop("lpu_lab")
+    target.write_text(json.dumps(nb, indent=2))
+    r = _gen(out)
+    assert r.returncode == 0 and "lpu_lab" in target.read_text()
+
+
+def test_generator_never_writes_through_a_link(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (out / SOLUTIONS[0].name).symlink_to(victim)
+    r = _gen(out, "--force")
+    assert r.returncode == 1 and "not a regular file" in r.stderr and victim.read_text() == "keep"

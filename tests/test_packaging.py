@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _pyproject_pins() -> dict[str, str]:
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    reqs = list(data["project"]["dependencies"]) + list(data["project"]["optional-dependencies"]["test"])
+    reqs = list(data["project"]["dependencies"]) + [r for extra in data["project"]["optional-dependencies"].values()
+                                                    for r in extra]
     pins = {}
     for r in reqs:
         m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.]+)", r.strip())
