@@ -29,8 +29,17 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import limits as _L
-from .errors import (LabsimError, UnknownNameError, check_array, check_bool, check_choice, check_int, check_name,
-                     check_number, check_text)
+from .errors import (
+    LabsimError,
+    UnknownNameError,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_name,
+    check_number,
+    check_text,
+)
 from .precision import PRECISIONS, bytes_per_element
 from .sources import check_citation, cite
 

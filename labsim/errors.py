@@ -103,7 +103,8 @@ def check_number(name: str, value, *, lo: float | None = None, hi: float | None 
     lo_bad = lo is not None and (v <= lo if lo_open else v < lo)
     hi_bad = hi is not None and (v >= hi if hi_open else v > hi)
     if lo_bad or hi_bad:
-        raise LabsimError(f"{name} = {_fmt(value)}{u} is out of range; allowed: {_interval(lo, hi, lo_open, hi_open)}{u}")
+        interval = _interval(lo, hi, lo_open, hi_open)
+        raise LabsimError(f"{name} = {_fmt(value)}{u} is out of range; allowed: {interval}{u}")
     return v
 
 

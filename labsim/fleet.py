@@ -41,8 +41,17 @@ import numpy as np
 from . import capacity, catalog, latency, tco
 from . import limits as _L
 from .assumptions import Assumption, registry, table
-from .errors import (LabsimError, check_bool, check_choice, check_int, check_ints, check_mapping, check_name,
-                     check_number, check_positive, check_text)
+from .errors import (
+    LabsimError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_ints,
+    check_mapping,
+    check_name,
+    check_number,
+    check_text,
+)
 from .precision import PRECISIONS
 
 __all__ = [
@@ -230,7 +239,7 @@ class Workload:
     def background(self) -> bool:
         return not self.slos
 
-    def replace(self, **changes) -> "Workload":
+    def replace(self, **changes) -> Workload:
         valid = {f.name for f in dataclasses.fields(self)}
         for k in changes:
             check_choice("field", k, valid, what="Workload field")
@@ -509,7 +518,7 @@ def _chips(chips) -> list[catalog.Chip]:
     return [_chip(n, "chips") for n in names]
 
 
-def _workloads(workloads) -> list["Workload"]:
+def _workloads(workloads) -> list[Workload]:
     """A Scenario, one Workload, or a sequence of Workloads."""
     if isinstance(workloads, Scenario):
         return list(workloads.workloads)

@@ -34,8 +34,16 @@ import numba
 import numpy as np
 
 from . import limits as _L
-from .errors import (LabsimError, check_array, check_bool, check_choice, check_fraction, check_int, check_name,
-                     check_number, check_positive)
+from .errors import (
+    LabsimError,
+    check_array,
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_name,
+    check_number,
+)
 
 __all__ = [
     # thresholds and presets
@@ -214,7 +222,7 @@ class Dist:
                 or len(self.params) != len(names):
             raise LabsimError(f"params of a {kind} Dist must be ({', '.join(names)}), got {self.params!r}")
         vals = []
-        for i, (n, v) in enumerate(zip(names, self.params)):
+        for i, (n, v) in enumerate(zip(names, self.params, strict=True)):
             label = f"params[{i}] ({n})"
             if n in ("sigma",):
                 vals.append(check_number(label, v, lo=0.0, hi=5.0))
@@ -337,7 +345,7 @@ class Dist:
         except LabsimError:
             return self.mean_s
 
-    def scaled(self, factor) -> "Dist":
+    def scaled(self, factor) -> Dist:
         """The same shape with every latency multiplied by ``factor`` >= 0 (e.g. a multiplier ÷ decode speed)."""
         f = check_number("factor", factor, lo=0.0, hi=_L.MAX_TOKENS)
         try:
@@ -345,7 +353,7 @@ class Dist:
         except LabsimError as exc:
             raise LabsimError(f"factor = {f:g} scales this {self.kind} latency out of range: {exc}") from None
 
-    def _scaled(self, f: float) -> "Dist":
+    def _scaled(self, f: float) -> Dist:
         k, p = self.kind, self.params
         if k == "empirical":
             return Dist(k, (), self.samples * f)

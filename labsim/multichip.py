@@ -30,9 +30,16 @@ import numba
 import numpy as np
 
 from . import limits as _L
+from .errors import (
+    LabsimError,
+    check_array,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_number,
+    check_text,
+)
 from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
-from .errors import (LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive,
-                     check_text)
 
 __all__ = [
     "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",
@@ -195,8 +202,9 @@ def hop_latency_s(hops, *, source: str = "fig6", params: RealScaleParams | None 
     """
     p = _params(params)
     h = check_array("hops", hops, lo=0.0, hi=1e6)
-    if np.any(h != np.floor(h)):
-        raise LabsimError(f"hops must hold whole hop counts, got {float(h.ravel()[np.argmax((h != np.floor(h)).ravel())]):g}")
+    frac = (h != np.floor(h)).ravel()
+    if frac.any():
+        raise LabsimError(f"hops must hold whole hop counts, got {float(h.ravel()[np.argmax(frac)]):g}")
     out = h * _one_hop_s(source, p, "source")
     return float(out) if out.ndim == 0 else out
 

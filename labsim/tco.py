@@ -25,8 +25,17 @@ from typing import Any
 import numpy as np
 
 from . import limits as _L
-from .errors import (LabsimError, check_array, check_bool, check_choice, check_int, check_mapping, check_number,
-                     check_text, ensure_finite)
+from .errors import (
+    LabsimError,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_number,
+    check_text,
+    ensure_finite,
+)
 
 __all__ = [
     "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
@@ -98,7 +107,7 @@ class TcoInputs:
         """Every TcoInputs that exists is valid: each field is checked here, element-wise (``validate``)."""
         validate(self)
 
-    def replace(self, **changes) -> "TcoInputs":
+    def replace(self, **changes) -> TcoInputs:
         """A copy with some fields changed (``dataclasses.replace``); unknown names raise a LabsimError, and so
         does a bad value (the copy is validated)."""
         valid = {f.name for f in dataclasses.fields(self)}

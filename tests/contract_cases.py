@@ -29,7 +29,23 @@ from types import MappingProxyType
 import numpy as np
 
 import labsim
-from labsim import LabsimError
+from labsim import (
+    LabsimError,
+    assumptions,
+    capacity,
+    fleet,
+    gpu,
+    latency,
+    mesh,
+    multichip,
+    numerics,
+    schedule,
+    systolic,
+    tco,
+    tsp,
+    validation,
+)
+from labsim.viz import ch07 as viz_ch07
 
 CALL_LIMIT_S = 20.0
 
@@ -204,14 +220,14 @@ def _systolic_run():
 def _explore_fn(name):
     """A valid result of ``viz.ch07.<name>()``, computed once."""
     import functools
-    once = functools.lru_cache(maxsize=1)(lambda: getattr(__import__("labsim.viz.ch07").viz.ch07, name)())
+    once = functools.lru_cache(maxsize=1)(lambda: getattr(viz_ch07, name)())
     return lambda: call(once())
 
 
 def _explore(mod):
     """A valid explore() result, computed once (the formatters only read it)."""
     import functools
-    once = functools.lru_cache(maxsize=1)(lambda: getattr(mod, "explore")())
+    once = functools.lru_cache(maxsize=1)(lambda: mod.explore())
     return lambda: call(once())
 
 
@@ -224,7 +240,20 @@ def valid_table() -> dict[str, Callable]:
     import labsim.viz.ch04 as v4
     import labsim.viz.ch05 as v5
     import labsim.viz.ch06 as v6
-    from labsim import assumptions, capacity, fleet, latency, mesh, multichip, numerics, schedule, silicon, systolic, tco, tsp
+    from labsim import (
+        assumptions,
+        capacity,
+        fleet,
+        latency,
+        mesh,
+        multichip,
+        numerics,
+        schedule,
+        silicon,
+        systolic,
+        tco,
+        tsp,
+    )
 
     A = assumptions.Assumption("x", 1.0, "s", "[A]", "[A] fuzz")
     return {
@@ -302,8 +331,8 @@ def valid_table() -> dict[str, Callable]:
         "systolic.tsp_gemv": lambda: call(np.ones((16, 16), int), np.ones(16, int), tsp.Geometry.mini()),
         "table.Table": lambda: call(("a", "b"), [(1, 2.5), ("x", "y")]),
         "validation.points": lambda: call(),
-        "validation.compare": lambda: call([__import__("labsim.validation").validation.points()[0].id]),
-        "validation.predict": lambda: call(__import__("labsim.validation").validation.points()[0]),
+        "validation.compare": lambda: call([validation.points()[0].id]),
+        "validation.predict": lambda: call(validation.points()[0]),
         "validation.infer_gpu_allreduce_latency": lambda: call(),
         "validation.summary": lambda: call(),
         "viz.validation.validation_scatter": lambda: call(),
@@ -626,13 +655,16 @@ def valid_table() -> dict[str, Callable]:
         "viz.ch06.make_fleet_widget": lambda: call(),
         # workspace (owned by the "hub" helper); the tests run it inside a temporary folder
         "workspace.exercises_dir": lambda: call(),
+        "workspace.course_root": lambda: call(),
+        "workspace.learner_dir": lambda: call(),
+        "workspace.available_chapters": lambda: call(),
         "workspace.copy_exercises": lambda: call("fuzz-copy", chapters=[0]),
     }
 
 
 #: What to do with the object a constructor returns, so that a bad field meets the code that uses it.
 USE: dict[str, Callable] = {
-    "assumptions.Assumption": lambda a: __import__("labsim.assumptions").assumptions.table([a]),
+    "assumptions.Assumption": lambda a: assumptions.table([a]),
     "catalog.add_chip": _chip_use, "catalog.load_chip": _chip_use,
     "catalog.add_model": _model_use, "catalog.load_model": _model_use,
     "latency.Dist": _dist_use, "latency.as_dist": _dist_use, "latency.const": _dist_use,
@@ -640,40 +672,40 @@ USE: dict[str, Callable] = {
     "latency.uniform": _dist_use, "latency.gamma": _dist_use, "latency.two_point": _dist_use,
     "latency.stall": _dist_use, "latency.empirical": _dist_use, "latency.session_multiplier": _dist_use,
     "latency.gpu_decode_jitter": _dist_use,
-    "latency.Component": lambda c: __import__("labsim.latency").latency.Step((c,)).sample(200, 0),
+    "latency.Component": lambda c: latency.Step((c,)).sample(200, 0),
     "latency.Step": _sample, "latency.Task": _sample, "latency.task": _sample, "latency.agent_step": _sample,
     "latency.platform_step": _sample, "latency.voice_turn": _sample, "latency.chip_step": _sample,
-    "latency.Stage": lambda s: __import__("labsim.latency").latency.Task((s,)).sample(200, 0),
+    "latency.Stage": lambda s: latency.Task((s,)).sample(200, 0),
     "fleet.SLO": lambda s: _wl(slos=(s,)),
-    "fleet.Workload": lambda w: __import__("labsim.fleet").fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.workload_from_task": lambda w: __import__("labsim.fleet").fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.with_slo": lambda w: __import__("labsim.fleet").fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.scale_rates": lambda ws: [__import__("labsim.fleet").fleet.evaluate_candidate(w, C, replicas=2)
+    "fleet.Workload": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.workload_from_task": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.with_slo": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.scale_rates": lambda ws: [fleet.evaluate_candidate(w, C, replicas=2)
                                      for w in ws],
-    "fleet.sram_variant": lambda c: (c, __import__("labsim.capacity").capacity.plan(M, c)),
-    "gpu.Kernel": lambda k: __import__("labsim.gpu").gpu.isolated_latency_s([k]),
-    "gpu.gpu_params": lambda p: __import__("labsim.gpu").gpu.isolated_latency_s(_kernels(), gpu=p),
-    "multichip.RealScaleParams": lambda p: __import__("labsim.multichip").multichip.allreduce_time_s(
+    "fleet.sram_variant": lambda c: (c, capacity.plan(M, c)),
+    "gpu.Kernel": lambda k: gpu.isolated_latency_s([k]),
+    "gpu.gpu_params": lambda p: gpu.isolated_latency_s(_kernels(), gpu=p),
+    "multichip.RealScaleParams": lambda p: multichip.allreduce_time_s(
         1e6, 64, params=p),
-    "multichip.realscale_params": lambda p: __import__("labsim.multichip").multichip.allreduce_time_s(
+    "multichip.realscale_params": lambda p: multichip.allreduce_time_s(
         1e6, 64, params=p),
-    "multichip.EthernetJitter": lambda e: __import__("labsim.multichip").multichip.pipeline_latency_samples(
+    "multichip.EthernetJitter": lambda e: multichip.pipeline_latency_samples(
         1200, 1e-6, n=200, ethernet=e),
     "precision.Precision": lambda p: (p.bits_per_element, p.bytes_per_element),
-    "capacity.defaults.DecodeConfig": lambda cfg: __import__("labsim.capacity").capacity.decode_time(M, C, config=cfg),
-    "mesh.MeshConfig": lambda c: __import__("labsim.mesh").mesh.simulate(0.1, c, cycles=200, warmup=50),
-    "numerics.FloatFormat": lambda f: __import__("labsim.numerics").numerics.quantize(np.array([0.5, 1.5]), f),
-    "systolic.SystolicArray": lambda a: __import__("labsim.systolic").systolic.matmul_cycles(64, 64, 4, a),
+    "capacity.defaults.DecodeConfig": lambda cfg: capacity.decode_time(M, C, config=cfg),
+    "mesh.MeshConfig": lambda c: mesh.simulate(0.1, c, cycles=200, warmup=50),
+    "numerics.FloatFormat": lambda f: numerics.quantize(np.array([0.5, 1.5]), f),
+    "systolic.SystolicArray": lambda a: systolic.matmul_cycles(64, 64, 4, a),
     "table.Table": lambda t: (str(t), t._repr_html_()),
     "viz.validation.HtmlTable": lambda t: t._repr_html_(),
     "viz._tables.HtmlTable": lambda t: t._repr_html_(),
-    "schedule.layer.LayerShape": lambda sh: __import__("labsim.schedule").schedule.simulate_layer(
-        sh, __import__("labsim.tsp").tsp.Geometry.mini()),
+    "schedule.layer.LayerShape": lambda sh: schedule.simulate_layer(
+        sh, tsp.Geometry.mini()),
     "silicon.next_lpu_chip": _chip_use,
-    "tco.TcoInputs": lambda i: __import__("labsim.tco").tco.evaluate(i),
+    "tco.TcoInputs": lambda i: tco.evaluate(i),
     "tco.Uniform": _mc_use, "tco.Triangular": _mc_use,
     "tco.LogNormal": lambda d: _mc_use(d, "capex_usd"),
-    "tsp.geometry.Geometry": lambda g: (g.describe(), __import__("labsim.tsp").tsp.parameter_table(g)),
+    "tsp.geometry.Geometry": lambda g: (g.describe(), tsp.parameter_table(g)),
     "tsp.program.Program": lambda p: p.listing(),
 }
 
@@ -693,7 +725,8 @@ NOT_FUZZED: dict[str, str] = {
         "gpu.GPUParams", "latency.Threshold", "latency.Platform", "latency.Tails", "latency.QueueResult",
         "latency.BatchResult", "latency.BudgetPlan", "sources.Source", "tco.TcoResult", "tco.Fig11Check",
         "tco.MonteCarloResult", "tco.TornadoBar", "tsp.sim.Result", "tsp.sim.Trace", "viz.ch00.TourRow",
-        "schedule.scheduler.Schedule", "capacity.plan.Plan", "capacity.decode.DecodeResult", "capacity.prefill.PrefillResult",
+        "schedule.scheduler.Schedule", "capacity.plan.Plan", "capacity.decode.DecodeResult",
+        "capacity.prefill.PrefillResult",
         "capacity.decode.SpeculativeResult", "mesh.Traffic", "mesh.MeshRun", "numerics.AttentionResult",
         "silicon.Node", "silicon.WaferMaps", "systolic.SystolicRun", "validation.Point")},
     **{k: "exception type" for k in ("errors.LabsimError", "errors.UnknownNameError", "errors.TimingFault")},
@@ -707,10 +740,10 @@ NOT_FUZZED: dict[str, str] = {
 #: Slow callables (a figure or a widget per call): the short pool of bad values.
 def is_slow(key: str) -> bool:
     name = key.rsplit(".", 1)[-1]
-    return key.startswith("viz.") and not (name in ("explore", "explore_text", "explore_html", "planner",
+    return key.startswith("viz.") and name not in ("explore", "explore_text", "explore_html", "planner",
                                                     "planner_text", "planner_bar_svg", "tour", "tour_table",
                                                     "timing_check", "derived_vs_published", "derived_text",
-                                                    "reservation_matrix")) \
+                                                    "reservation_matrix") \
         or key in ("warmup", "fleet.flip_slo", "viz.ch05.hardware_tails", "viz.ch05.queue_curves",
                    "viz.ch01.timing_frame", "systolic.simulate", "validation.infer_gpu_allreduce_latency",
                    "validation.compare", "validation.summary") \
@@ -723,7 +756,7 @@ def public_modules() -> list[str]:
     """Every labsim module that ships, except private ones (``_x``), ``__main__`` and the checkers (fuzzed by
     tests/test_contract_checkers.py)."""
     import pkgutil
-    out = []
+    out = []   # every module that ships, by name: the enumeration is the point of this test
     for m in pkgutil.walk_packages(labsim.__path__, "labsim."):
         parts = m.name.split(".")
         if any(p.startswith("_") for p in parts[1:]) or parts[1] == "check":
@@ -737,8 +770,8 @@ def public_callables() -> dict[str, object]:
     import importlib
     found: dict[str, object] = {"warmup": labsim.warmup}
     for name in public_modules():
-        mod = importlib.import_module(name)
-        parent = importlib.import_module(name.rsplit(".", 1)[0]) if name.count(".") >= 2 else None
+        mod = importlib.import_module(name)  # noqa: TID251 — fuzzing every shipped module is this test's job
+        parent = sys.modules[name.rsplit(".", 1)[0]] if name.count(".") >= 2 else None
         # a module inside a package that declares __all__ (capacity, tsp) is an implementation part: only what the
         # package exports is public
         exported = set(getattr(parent, "__all__", ())) if parent is not None and hasattr(parent, "__all__") else None
@@ -1031,18 +1064,25 @@ def _reput(fn, args, kwargs, name, value):
 
 
 def chdir_tmp(tmp: Path):
-    """Context: run in ``tmp`` with HOME there too (copy_exercises writes relative to them)."""
+    """Context: run in ``tmp`` with HOME and the learner folder there too (copy_exercises writes relative to them,
+    or to ``$LPU_LAB_LEARNER_DIR`` when ``dest`` is None)."""
     import os
 
     @contextlib.contextmanager
     def cm():
         old_cwd, old_home = Path.cwd(), os.environ.get("HOME")
+        old_learner = os.environ.get("LPU_LAB_LEARNER_DIR")
         os.chdir(tmp)
         os.environ["HOME"] = str(tmp)
+        os.environ["LPU_LAB_LEARNER_DIR"] = str(tmp / "learner")
         try:
             yield
         finally:
             os.chdir(old_cwd)
+            if old_learner is None:
+                os.environ.pop("LPU_LAB_LEARNER_DIR", None)
+            else:
+                os.environ["LPU_LAB_LEARNER_DIR"] = old_learner
             if old_home is None:
                 os.environ.pop("HOME", None)
             else:

@@ -5,8 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from labsim.errors import (LabsimError, UnknownNameError, check_array, check_choice, check_fraction, check_int,
-                           check_number, check_positive)
+from labsim.errors import (
+    LabsimError,
+    UnknownNameError,
+    check_array,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_number,
+    check_positive,
+)
 from labsim.precision import PRECISIONS, bytes_per_element
 
 
@@ -79,8 +87,7 @@ def test_nvfp4_block_overhead():
 
 
 # ---------------------------------------------------------------------------------------------- the contract's classes
-from labsim.errors import (MAX_INT, check_bool, check_ints, check_mapping, check_name, check_text,  # noqa: E402
-                           ensure_finite)
+from labsim.errors import MAX_INT, check_bool, check_ints, check_mapping, check_name, check_text, ensure_finite  # noqa: E402
 
 
 @pytest.mark.parametrize("value", [10**400, -10**400])

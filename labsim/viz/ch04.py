@@ -15,8 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tco
-from ..errors import (LabsimError, check_array, check_bool, check_choice, check_mapping, check_number, check_positive,
-                      check_text)
+from ..errors import (
+    LabsimError,
+    check_bool,
+    check_mapping,
+    check_number,
+    check_text,
+)
 from ..sources import cite
 from ..table import Table
 from ._widgets import check_bins, check_dpi, check_figsize, check_names, check_result, check_title, pre, wire

@@ -17,8 +17,15 @@ import numpy as np
 
 from .. import latency as L
 from .. import limits as _L
-from ..errors import (LabsimError, check_array, check_choice, check_int, check_ints, check_mapping, check_number,
-                      check_positive)
+from ..errors import (
+    LabsimError,
+    check_array,
+    check_choice,
+    check_int,
+    check_ints,
+    check_mapping,
+    check_number,
+)
 from ..sources import cite
 from ..table import Table
 from ._widgets import check_axes, check_names, check_result, check_title, pre, wire

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import fleet
 from .. import limits as _L
-from ..errors import LabsimError, check_choice, check_mapping, check_number, check_positive
+from ..errors import LabsimError, check_choice, check_mapping, check_number
 from ..table import Table
 from ._widgets import check_result, check_title
 
