@@ -16,13 +16,13 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
-from .errors import LabsimError, UnknownNameError
+from .errors import LabsimError, UnknownNameError, check_bool, check_text
 
 __all__ = ["Source", "TAGS", "bibliography", "source", "keys_in", "check_citation", "check_keys", "cite", "reference",
            "render_markdown", "SOURCES_FILE"]
@@ -105,7 +105,9 @@ def bibliography() -> Mapping[str, Source]:
 def source(key: str) -> Source:
     """The bibliography entry for ``key``; an unknown key lists the closest known ones."""
     bib = bibliography()
-    if key not in bib:
+    if not isinstance(key, str) or key not in bib:
+        if not isinstance(key, str):
+            raise LabsimError(f"key must be a source key such as 'isca20' (a string), got {key!r}")
         raise UnknownNameError(_unknown(key, bib))
     return bib[key]
 
@@ -116,10 +118,15 @@ def _unknown(key: str, bib) -> str:
     return f"unknown source key [{key}]{hint} (keys are defined in labsim/data/sources.toml)"
 
 
+def _text(name: str, text) -> str:
+    """A citation's text: a string (None reads as empty)."""
+    return "" if text is None else check_text(name, text)
+
+
 def keys_in(text: str) -> list[str]:
     """The source keys a citation string names, in order of first appearance (tags excluded)."""
     seen: list[str] = []
-    for tok in _BRACKET.findall(text or ""):
+    for tok in _BRACKET.findall(_text("text", text)):
         if _TAG.match(tok) or tok in seen:
             continue
         seen.append(tok)
@@ -132,8 +139,11 @@ def check_citation(where: str, text, *, allow_assumption: bool = True) -> str:
     Every ``[token]`` must be a known key or a status tag; the string must name at least one key, or carry the
     [A] tag when ``allow_assumption``. ``where`` names the field in the error message.
     """
+    where = check_text("where", where)
+    check_bool("allow_assumption", allow_assumption)
     if not isinstance(text, str) or not text.strip():
-        raise LabsimError(f"{where}: source must be a non-empty citation such as \"[isca20] §II\", got {text!r}")
+        raise LabsimError(f"{where}: text (the source) must be a non-empty citation such as \"[isca20] §II\", "
+                          f"got {text!r}")
     bib = bibliography()
     toks = _BRACKET.findall(text)
     keys = [t for t in toks if not _TAG.match(t)]
@@ -141,7 +151,7 @@ def check_citation(where: str, text, *, allow_assumption: bool = True) -> str:
         if k not in bib:
             raise LabsimError(f"{where}: {_unknown(k, bib)}")
     if not keys and not (allow_assumption and any("A" in t.split("/") for t in toks if _TAG.match(t))):
-        raise LabsimError(f"{where}: source {text.strip()!r} cites no bibliography key; write e.g. "
+        raise LabsimError(f"{where}: text (the source) {text.strip()!r} cites no bibliography key; write e.g. "
                           "\"[isca20] §II-B\" (keys in labsim/data/sources.toml) or tag an assumption \"[A] …\"")
     return text.strip()
 
@@ -171,7 +181,7 @@ def cite(text: str) -> str:
             return bib[tok].short + ","
         return m.group(0)
 
-    out = _BRACKET.sub(sub, text or "")
+    out = _BRACKET.sub(sub, _text("text", text))
     # the comma added after a short form goes where punctuation or the end follows: "X;", "X (…)", "X: …", "X."
     return re.sub(r",(\s*(?:[;:,.)(]|$))", r"\1", out).strip()
 

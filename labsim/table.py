@@ -9,7 +9,12 @@ cells wrap between words — a wide text table in a notebook output wraps mid-wo
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from .errors import LabsimError, check_ints, check_text
 
 __all__ = ["Table"]
 
@@ -32,17 +37,23 @@ class Table(str):
 
     def __new__(cls, header: Sequence[str], rows: Iterable[Sequence[object]], align: str | None = None,
                 title: str | None = None, wide: Iterable[int] = ()):
-        header = tuple(str(h) for h in header)
-        rows = tuple(tuple("" if c is None else str(c) for c in r) for r in rows)
+        header = tuple(_cell(f"header[{j}]", h) for j, h in enumerate(_cells("header", header)))
+        if not isinstance(rows, Iterable) or isinstance(rows, (str, bytes)):
+            raise LabsimError(f"rows must be a list of rows (each a list of cells), got {rows!r}")
+        rows = tuple(tuple(_cell(f"rows[{i}][{j}]", c) for j, c in enumerate(_cells(f"rows[{i}]", r)))
+                     for i, r in enumerate(rows))
         n = len(header)
         for i, r in enumerate(rows):
             if len(r) != n:
-                raise ValueError(f"table row {i} has {len(r)} cells; the header has {n}")
-        align = (align or "l" * n)
-        if len(align) != n or set(align) - set(_ALIGN):
-            raise ValueError(f"align must give one of l/r/c per column ({n}), got {align!r}")
+                raise LabsimError(f"table row {i} has {len(r)} cells; the header has {n}")
+        align = "l" * n if align is None else align
+        if not isinstance(align, str) or len(align) != n or set(align) - set(_ALIGN):
+            raise LabsimError(f"align must give one of l/r/c per column ({n}), got {align!r}")
+        if title is not None:
+            title = check_text("title", title)
+        wide = frozenset(check_ints("wide", wide, lo=0, hi=max(n - 1, 0), min_len=0))
         obj = super().__new__(cls, _text(header, rows, align, title))
-        obj.header, obj.rows, obj.align, obj.title, obj.wide = header, rows, align, title, frozenset(wide)
+        obj.header, obj.rows, obj.align, obj.title, obj.wide = header, rows, align, title, wide
         return obj
 
     def _repr_html_(self) -> str:
@@ -71,6 +82,22 @@ class Table(str):
 
     def __reduce__(self):
         return (Table, (self.header, self.rows, self.align, self.title, tuple(self.wide)))
+
+
+def _cells(name: str, cells) -> Sequence:
+    """A header or a row: a list or tuple of cells (a string is one cell too many ways, so it is refused)."""
+    if isinstance(cells, (str, bytes)) or not isinstance(cells, (Sequence, Iterable)):
+        raise LabsimError(f"{name} must be a list of cells, got {cells!r}")
+    return tuple(cells)
+
+
+def _cell(name: str, value) -> str:
+    """One cell as text: None is empty; a NaN or infinite number is refused (format numbers first)."""
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise LabsimError(f"{name} = {value} is not a finite number; format numbers into cell text first")
+    return str(value)
 
 
 def _text(header, rows, align, title) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from . import capacity, catalog
-from .errors import LabsimError, check_choice
+from .errors import LabsimError, check_choice, check_number
 from .sources import check_citation, check_keys
 
 __all__ = ["Point", "points", "compare", "predict", "infer_gpu_allreduce_latency", "DEFAULT_BAND", "summary",
@@ -119,6 +119,8 @@ def points() -> tuple[Point, ...]:
 
 def predict(point: Point, **overrides) -> capacity.DecodeResult:
     """The decode model at the point's conditions (``overrides``: DecodeConfig fields, e.g. a what-if)."""
+    if not isinstance(point, Point):
+        raise LabsimError(f"point must be one of validation.points() (a validation.Point), got {point!r}")
     kw = point.decode_kwargs()
     kw.update(overrides)
     return capacity.decode_time(point.model, point.chip, **kw)
@@ -133,7 +135,11 @@ def compare(selection=None, **overrides) -> list[dict]:
     """
     pts = points()
     if selection is not None:
-        want = {selection} if isinstance(selection, str) else set(selection)
+        if isinstance(selection, str):
+            selection = (selection,)
+        if not isinstance(selection, (list, tuple, set, frozenset)):
+            raise LabsimError(f"selection must be a point id or a list of them, got {selection!r}")
+        want = set(selection)
         known = {p.id for p in pts}
         for w in want:
             check_choice("selection", w, known, what="validation point")
@@ -156,6 +162,10 @@ def infer_gpu_allreduce_latency(lo_s: float = 0.0, hi_s: float = 100e-6) -> floa
     Each calibration point is a GPU measurement at several tensor-parallel widths; every other parameter stays
     at its default. Golden-section search for the latency minimising Σ log²(predicted / published).
     """
+    lo_s = check_number("lo_s", lo_s, lo=0.0, hi=1.0, unit="s")
+    hi_s = check_number("hi_s", hi_s, lo=0.0, hi=1.0, unit="s")
+    if hi_s <= lo_s:
+        raise LabsimError(f"hi_s = {hi_s:g} s must exceed lo_s = {lo_s:g} s; allowed: 0 ≤ lo_s < hi_s ≤ 1 s")
     cal = [p for p in points() if p.role == "calibration"]
     if not cal:
         raise LabsimError("no calibration points in the validation data")
@@ -179,13 +189,31 @@ def infer_gpu_allreduce_latency(lo_s: float = 0.0, hi_s: float = 100e-6) -> floa
 def summary(rows=None) -> dict:
     """Counts and geometric-mean ratios: over all validation points (not calibration, not speculative), and over
     those held to the default ±35 % band (no named mechanism)."""
-    rows = compare() if rows is None else rows
+    rows = compare() if rows is None else _rows(rows)
     val = [r for r in rows if r["role"] == "validation" and not r["speculative"]]
     ratios = np.array([r["ratio"] for r in val])
     plain = np.array([r["ratio"] for r in val if tuple(r["band"]) == DEFAULT_BAND])
     return {"points": len(rows), "validation_points": len(val),
             "within_35_percent": int(np.sum((ratios >= DEFAULT_BAND[0]) & (ratios <= DEFAULT_BAND[1]))),
             "within_band": sum(r["within"] for r in rows),
-            "geometric_mean_ratio": float(np.exp(np.mean(np.log(ratios)))) if len(ratios) else float("nan"),
+            "geometric_mean_ratio": float(np.exp(np.mean(np.log(ratios)))) if len(ratios) else None,
             "default_band_points": int(plain.size),
-            "default_band_geometric_mean": float(np.exp(np.mean(np.log(plain)))) if plain.size else float("nan")}
+            "default_band_geometric_mean": float(np.exp(np.mean(np.log(plain)))) if plain.size else None}
+
+
+_ROW_KEYS = ("id", "kind", "role", "speculative", "published_tokens_per_s", "predicted_tokens_per_s", "ratio",
+             "band", "within", "mechanism")
+
+
+def _rows(rows) -> list[dict]:
+    """The rows :func:`compare` returns (checked: each a dict with the keys summary and the plots read, speeds
+    and ratio finite and > 0)."""
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)):
+        raise LabsimError(f"rows must be the list validation.compare() returns, got {rows!r}")
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict) or any(k not in r for k in _ROW_KEYS):
+            raise LabsimError(f"rows[{i}] must be a row of validation.compare() (a dict with "
+                              f"{', '.join(_ROW_KEYS)}), got {r!r}")
+        for k in ("published_tokens_per_s", "predicted_tokens_per_s", "ratio"):
+            check_number(f"rows[{i}][{k!r}]", r[k], lo=0.0, lo_open=True)
+    return list(rows)

@@ -35,81 +35,6 @@ FUZZED = sorted(k for k in PUBLIC if k in TABLE)
 #: capacity/ and gpu.py are being rewritten by the lead (issue 13); sources.py, table.py, validation.py and
 #: viz/validation.py are the lead's too.
 KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
-    ("capacity.plan.reconcile_576", "*"): "reconcile_576() itself: rows[9]['added'] = nan (a NaN marker row)",
-    ('capacity.decode.compute_bound_batch', 'context_tokens'):
-        'capacity.decode.compute_bound_batch(context_tokens=5e-324): accepted 5e-324 where a whole number is ex...',
-    ('capacity.decode.decode_sweep', 'batch'):
-        "capacity.decode.decode_sweep(batch=[]): raw KeyError: 'dominant_index'",
-    ('capacity.decode.decode_sweep', 'outputs'):
-        "capacity.decode.decode_sweep(outputs=nan): raw TypeError: 'float' object is not iterable",
-    ('capacity.defaults.DecodeConfig', 'compute_efficiency'):
-        'capacity.defaults.DecodeConfig(compute_efficiency=5e-324): non-finite result: result[1].seconds_per_to...',
-    ('capacity.defaults.DecodeConfig', 'ethernet'):
-        "capacity.defaults.DecodeConfig(ethernet=[]): raw TypeError: unhashable type: 'list'",
-    ('capacity.defaults.DecodeConfig', 'gpu_allreduce_latency_s'):
-        'capacity.defaults.DecodeConfig(gpu_allreduce_latency_s=nan): non-finite result: result[0].gpu_allreduc...',
-    ('capacity.defaults.DecodeConfig', 'hop_source'):
-        "capacity.defaults.DecodeConfig(hop_source=[]): raw TypeError: unhashable type: 'list'",
-    ('capacity.defaults.DecodeConfig', 'keep_parts'):
-        'capacity.defaults.DecodeConfig(keep_parts=np.array([])): raw ValueError: The truth value of an empty a...',
-    ('capacity.defaults.DecodeConfig', 'kernel_gap_s'):
-        'capacity.defaults.DecodeConfig(kernel_gap_s=nan): non-finite result: result[0].kernel_gap_s = nan; res...',
-    ('capacity.defaults.DecodeConfig', 'kernel_launch_s'):
-        'capacity.defaults.DecodeConfig(kernel_launch_s=nan): non-finite result: result[0].kernel_launch_s = na...',
-    ('capacity.defaults.DecodeConfig', 'kernels_per_layer'):
-        'capacity.defaults.DecodeConfig(kernels_per_layer=nan): non-finite result: result[0].kernels_per_layer ...',
-    ('capacity.defaults.DecodeConfig', 'layer_chain_cycles'):
-        "capacity.defaults.DecodeConfig(layer_chain_cycles=[]): raw TypeError: unhashable type: 'list'",
-    ('capacity.defaults.DecodeConfig', 'mesh_chip_boundary_s'):
-        'capacity.defaults.DecodeConfig(mesh_chip_boundary_s=nan): non-finite result: result[0].mesh_chip_bound...',
-    ('capacity.defaults.DecodeConfig', 'mesh_hop_s'):
-        'capacity.defaults.DecodeConfig(mesh_hop_s=nan): non-finite result: result[0].mesh_hop_s = nan; result[...',
-    ('capacity.defaults.DecodeConfig', 'microbatches'):
-        'capacity.defaults.DecodeConfig(microbatches=True): accepted True where a number is expected',
-    ('capacity.defaults.DecodeConfig', 'moe_schedule'):
-        'capacity.defaults.DecodeConfig(moe_schedule=np.array([])): raw ValueError: The truth value of an empty...',
-    ('capacity.defaults.DecodeConfig', 'mxm_feed_bytes_per_cycle'):
-        'capacity.defaults.DecodeConfig(mxm_feed_bytes_per_cycle=1e308): non-finite result: result[1].aggregate...',
-    ('capacity.defaults.DecodeConfig', 'precision'):
-        'capacity.defaults.DecodeConfig(precision=nan): non-finite result: result[0].precision = nan',
-    ('capacity.defaults.DecodeConfig', 'sync_domain_chips'):
-        "capacity.defaults.DecodeConfig(sync_domain_chips=[]): raw TypeError: unhashable type: 'list'",
-    ('capacity.memory.experts_touched', 'batch'):
-        'capacity.memory.experts_touched(batch=2.5): accepted 2.5 where a whole number is expected',
-    ('capacity.plan.plan', 'keep_parts'):
-        "capacity.plan.plan(keep_parts=None): raw TypeError: 'NoneType' object is not iterable",
-    ('capacity.plan.reconcile_576', 'context_tokens'):
-        "capacity.plan.reconcile_576(context_tokens=0): non-finite result: result[9]['added'] = nan",
-    ('capacity.plan.reconcile_576', 'keep_parts'):
-        "capacity.plan.reconcile_576(keep_parts=None): non-finite result: result[9]['added'] = nan",
-    ('capacity.plan.reconcile_576', 'overhead'):
-        "capacity.plan.reconcile_576(overhead=5e-324): non-finite result: result[9]['added'] = nan",
-    ('capacity.prefill.prefill_sweep', 'bandwidth_efficiency'):
-        "capacity.prefill.prefill_sweep(bandwidth_efficiency=5e-324): non-finite result: result['seconds'][[0]]...",
-    ('capacity.prefill.prefill_sweep', 'compute_efficiency'):
-        "capacity.prefill.prefill_sweep(compute_efficiency=5e-324): non-finite result: result['seconds'][[0]] =...",
-    ('capacity.prefill.prefill_sweep', 'context_tokens'):
-        "capacity.prefill.prefill_sweep(context_tokens=[]): raw KeyError: 'dominant_index'",
-    ('capacity.prefill.prefill_sweep', 'kv_precision'):
-        "capacity.prefill.prefill_sweep(kv_precision=None): LabsimError does not name 'kv_precision': unknown p...",
-    ('capacity.prefill.prefill_sweep', 'prompt_tokens'):
-        "capacity.prefill.prefill_sweep(prompt_tokens=[]): raw KeyError: 'dominant_index'",
-    ('capacity.prefill.prefill_time', 'bandwidth_efficiency'):
-        'capacity.prefill.prefill_time(bandwidth_efficiency=5e-324): non-finite result: result.seconds = inf; r...',
-    ('capacity.prefill.prefill_time', 'compute_efficiency'):
-        'capacity.prefill.prefill_time(compute_efficiency=5e-324): non-finite result: result.seconds = nan; res...',
-    ('capacity.prefill.prefill_time', 'kv_precision'):
-        "capacity.prefill.prefill_time(kv_precision=None): LabsimError does not name 'kv_precision': unknown pr...",
-    ('capacity.roofline.decode_intensity', 'batch'):
-        'capacity.roofline.decode_intensity(batch=2.5): accepted 2.5 where a whole number is expected',
-    ('capacity.roofline.ridge_intensity', 'peak_ops_per_s'):
-        'capacity.roofline.ridge_intensity(peak_ops_per_s=inf): non-finite result: result = inf',
-    ('capacity.roofline.roofline', 'peak_ops_per_s'):
-        'capacity.roofline.roofline(peak_ops_per_s=np.array([])): raw ValueError: The truth value of an empty a...',
-    ('capacity.roofline.roofline_points', 'batch'):
-        'capacity.roofline.roofline_points(batch=2.5): accepted 2.5 where a whole number is expected',
-    ('capacity.roofline.roofline_points', 'precision'):
-        'capacity.roofline.roofline_points(precision=nan): raw KeyError: nan',
     ('gpu.Kernel', 'name'):
         'gpu.Kernel(name=nan): non-finite result: result[0].name = nan',
     ('gpu.decoder_layer_kernels', 'bytes_per_element'):
@@ -120,54 +45,12 @@ KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
         "gpu.kernels_from_graph(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes ...",
     ('gpu.mlp_kernels', 'bytes_per_element'):
         "gpu.mlp_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be...",
-    ('sources.check_citation', 'text'):
-        "sources.check_citation(text=nan): LabsimError does not name 'text': fuzz: source must be a non-empty c...",
-    ('sources.cite', 'text'):
-        "sources.cite(text=nan): raw TypeError: expected string or bytes-like object, got 'float'",
-    ('sources.keys_in', 'text'):
-        "sources.keys_in(text=nan): raw TypeError: expected string or bytes-like object, got 'float'",
-    ('sources.reference', 'key'):
-        "sources.reference(key=nan): raw TypeError: 'float' object is not iterable",
-    ('sources.source', 'key'):
-        "sources.source(key=nan): raw TypeError: 'float' object is not iterable",
-    ('table.Table', 'align'):
-        "table.Table(align=nan): raw TypeError: object of type 'float' has no len()",
-    ('table.Table', 'header'):
-        "table.Table(header=nan): raw TypeError: 'float' object is not iterable",
-    ('table.Table', 'rows'):
-        "table.Table(rows=nan): raw TypeError: 'float' object is not iterable",
-    ('table.Table', 'title'):
-        'table.Table(title=nan): raw TypeError: sequence item 0: expected str instance, float found',
-    ('table.Table', 'wide'):
-        "table.Table(wide=nan): raw TypeError: 'float' object is not iterable",
-    ('validation.compare', 'selection'):
-        "validation.compare(selection=nan): raw TypeError: 'float' object is not iterable",
-    ('validation.infer_gpu_allreduce_latency', 'hi_s'):
-        "validation.infer_gpu_allreduce_latency(hi_s=nan): LabsimError does not name 'hi_s': gpu_allreduce_late...",
-    ('validation.infer_gpu_allreduce_latency', 'lo_s'):
-        "validation.infer_gpu_allreduce_latency(lo_s=nan): LabsimError does not name 'lo_s': gpu_allreduce_late...",
-    ('validation.predict', 'point'):
-        "validation.predict(point=nan): raw AttributeError: 'float' object has no attribute 'decode_kwargs'",
-    ('validation.summary', 'rows'):
-        "validation.summary(rows=nan): raw TypeError: 'float' object is not iterable",
     ('viz.validation.HtmlTable', 'caption'):
         "viz.validation.HtmlTable(caption=nan): raw AttributeError: 'float' object has no attribute 'replace'",
     ('viz.validation.HtmlTable', 'header'):
         "viz.validation.HtmlTable(header=nan): raw TypeError: 'float' object is not iterable",
     ('viz.validation.HtmlTable', 'rows'):
         "viz.validation.HtmlTable(rows=nan): raw TypeError: 'float' object is not iterable",
-    ('viz.validation.moe_schedule_table', 'ids'):
-        "viz.validation.moe_schedule_table(ids=nan): raw TypeError: 'float' object is not iterable",
-    ('viz.validation.validation_scatter', 'ax'):
-        "viz.validation.validation_scatter(ax=nan): raw AttributeError: 'float' object has no attribute 'plot'",
-    ('viz.validation.validation_scatter', 'band'):
-        'viz.validation.validation_scatter(band=10**400): raw OverflowError: int too large to convert to float',
-    ('viz.validation.validation_scatter', 'rows'):
-        "viz.validation.validation_scatter(rows=nan): raw TypeError: 'float' object is not iterable",
-    ('viz.validation.validation_table', 'rows'):
-        "viz.validation.validation_table(rows=nan): raw TypeError: 'float' object is not iterable",
-    ('viz.validation.validation_table', 'worst'):
-        'viz.validation.validation_table(worst=nan): raw TypeError: slice indices must be integers or None or h...',
 }
 
 #: Chapter 7 (systolic.py, mesh.py, numerics.py, silicon.py, viz/ch07.py), merged by the lead from the ch07 branch.

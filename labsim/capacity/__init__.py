@@ -15,16 +15,23 @@ arrays. Every unpublished number is a named, overridable parameter in :data:`ASS
 from __future__ import annotations
 
 from ..assumptions import Assumption
-from ._common import compute_precision as _compute_precision
-from ._common import as_chip as _as_chip, as_precision as _as_precision
 from . import lpu, mesh  # noqa: F401  (sub-models, for labsim.validation)
+from ._common import as_chip as _as_chip
+from ._common import as_precision as _as_precision
+from ._common import compute_precision as _compute_precision
 from .decode import DecodeResult, SpeculativeResult, compute_bound_batch, decode_sweep, decode_time, speculative
 from .defaults import ASSUMPTIONS, BOUNDS, LAYOUTS, MOE_SCHEDULES, DecodeConfig, assumptions_table
 from .memory import experts_touched
 from .plan import Plan, plan, plan_sweep, reconcile_576, usable_bytes_per_chip
 from .prefill import PrefillResult, prefill_sweep, prefill_time
-from .roofline import (decode_intensity, memory_sweep_time_s, prefill_intensity, ridge_intensity, roofline,
-                       roofline_points)
+from .roofline import (
+    decode_intensity,
+    memory_sweep_time_s,
+    prefill_intensity,
+    ridge_intensity,
+    roofline,
+    roofline_points,
+)
 
 __all__ = [
     "ASSUMPTIONS", "Assumption", "BOUNDS", "LAYOUTS", "MOE_SCHEDULES", "DecodeConfig", "Plan", "DecodeResult",

@@ -69,6 +69,13 @@ def whole(name: str, arr: np.ndarray, what: str) -> None:
                           f"whole numbers of {what} (≥ 1)")
 
 
+def nonempty(name: str, arr: np.ndarray) -> np.ndarray:
+    """Raise if a swept input holds no value at all (an empty list has no configuration to evaluate)."""
+    if np.size(arr) == 0:
+        raise LabsimError(f"{name} is empty (shape {np.shape(arr)}); allowed: a number or a non-empty array")
+    return arr
+
+
 def broadcast(**arrays):
     """np.broadcast_arrays with a LabsimError naming the arrays and their shapes when they do not fit."""
     try:

@@ -9,17 +9,27 @@ whose default is in :data:`~labsim.capacity.ASSUMPTIONS`. :func:`speculative` is
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
 from .. import catalog
-from ..errors import LabsimError, check_array, check_fraction, check_int, check_number
-from ._common import as_chip, as_model, as_precision, broadcast, ceil, compute_precision, vmax, vwhere, whole
-from .defaults import ASSUMPTIONS, BOUNDS, MOE_SCHEDULES, DecodeConfig
+from ..errors import LabsimError, check_array, check_choice, check_int, check_number
+from ._common import (
+    as_chip,
+    as_model,
+    broadcast,
+    ceil,
+    compute_precision,
+    nonempty,
+    vmax,
+    vwhere,
+    whole,
+)
+from .defaults import ASSUMPTIONS, BOUNDS, DecodeConfig
 from .hbm import hbm_constants, hbm_token_time
 from .lpu import check_tensor_parallel, is_lpu, lpu_constants, lpu_token_time
 from .mesh import is_mesh_machine, mesh_constants, mesh_token_time
@@ -69,56 +79,18 @@ class DecodeResult:
 
 
 def _config(precision, config, overrides) -> DecodeConfig:
+    """``config`` with ``precision`` and keyword overrides (a DecodeConfig validates itself when built)."""
     try:
         key = tuple(sorted(overrides.items()))
         hash((precision, config, key))
     except TypeError:                     # an unhashable override (e.g. a list): build the config directly
-        return _validated(DecodeConfig.from_kwargs(config, precision=precision, **overrides))
+        return DecodeConfig.from_kwargs(config, precision=precision, **overrides)
     return _config_cached(precision, config, key)
 
 
 @lru_cache(maxsize=4096)
 def _config_cached(precision, config, key) -> DecodeConfig:
-    return _validated(DecodeConfig.from_kwargs(config, precision=precision, **dict(key)))
-
-
-def _validated(cfg: DecodeConfig) -> DecodeConfig:
-    """Check every field of a config (cached per config: configs are frozen)."""
-    try:
-        hash(cfg)
-    except TypeError:                 # e.g. keep_parts given as a list: validate (and normalise) directly
-        return _validate(cfg)
-    return _validate_cached(cfg)
-
-
-@lru_cache(maxsize=1024)
-def _validate_cached(cfg: DecodeConfig) -> DecodeConfig:
-    return _validate(cfg)
-
-
-def _validate(cfg: DecodeConfig) -> DecodeConfig:
-    # validate the config's fields once (cheap); chip-specific checks happen in the constants builders
-    as_precision("precision", cfg.precision)
-    if cfg.expert_precision is not None:
-        as_precision("expert_precision", cfg.expert_precision)
-    as_precision("kv_precision", cfg.kv_precision)
-    as_precision("activation_precision", cfg.activation_precision)
-    as_precision("keep_precision", cfg.keep_precision)
-    if cfg.compute_precision is not None:
-        as_precision("compute_precision", cfg.compute_precision)
-    if cfg.bandwidth_efficiency is not None:
-        check_fraction("bandwidth_efficiency", cfg.bandwidth_efficiency, allow_zero=False)
-    check_fraction("compute_efficiency", cfg.compute_efficiency, allow_zero=False)
-    check_int("microbatches", cfg.microbatches, lo=1, hi=100_000)
-    check_int("allreduces_per_layer", cfg.allreduces_per_layer, lo=0, hi=64)
-    if cfg.moe_schedule not in MOE_SCHEDULES:
-        from ..errors import check_choice
-        check_choice("moe_schedule", cfg.moe_schedule, MOE_SCHEDULES, what="MoE schedule")
-    if not isinstance(cfg.cuda_graphs, (bool, np.bool_)):
-        raise LabsimError(f"cuda_graphs must be True or False, got {cfg.cuda_graphs!r}")
-    from .memory import keep_parts_tuple
-    kp = keep_parts_tuple(cfg.keep_parts)
-    return cfg if kp == cfg.keep_parts else cfg.replace(keep_parts=kp)
+    return DecodeConfig.from_kwargs(config, precision=precision, **dict(key))
 
 
 def _dominant(bounds):
@@ -235,11 +207,11 @@ def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, preci
     m, c, cfg = _inputs(model, chip, precision, config, overrides)
     if context_tokens is None:
         context_tokens = ASSUMPTIONS["context_tokens"].value
-    ctx = check_array("context_tokens", context_tokens, lo=0.0, hi=1e9)
-    b = check_array("batch", batch, lo=1.0, hi=1e8)
+    ctx = nonempty("context_tokens", check_array("context_tokens", context_tokens, lo=0.0, hi=1e9))
+    b = nonempty("batch", check_array("batch", batch, lo=1.0, hi=1e8))
     whole("batch", b, "sequences")
     if chips is not None:
-        chips = check_array("chips", chips, lo=1.0, hi=1e8)
+        chips = nonempty("chips", check_array("chips", chips, lo=1.0, hi=1e8))
         whole("chips", chips, "chips")
         n, b, ctx = broadcast(chips=chips, batch=b, context_tokens=ctx)
     else:
@@ -249,16 +221,19 @@ def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, preci
     if outputs is None:
         want = valid
     else:
-        want = {outputs} if isinstance(outputs, str) else set(outputs)
-        for w in want:
-            if w not in valid:
-                raise LabsimError(f"unknown decode_sweep output {w!r}; valid: {', '.join(sorted(valid))}")
+        if isinstance(outputs, str):
+            outputs = (outputs,)
+        if not isinstance(outputs, (list, tuple, set, frozenset)) or not outputs:
+            raise LabsimError(f"outputs must be an output name or a non-empty list of them, got {outputs!r}; "
+                              f"valid: {', '.join(sorted(valid))}")
+        want = set()
+        for w in outputs:
+            want.add(check_choice("outputs", w, valid, what="decode_sweep output"))
     shape = np.shape(b)
     size = int(np.prod(shape)) if shape else 1
     flat = [None if n is None else np.ravel(n), np.ravel(b), np.ravel(ctx)]
     result: dict = {}
-    last = _evaluate(m, c, cfg, None if flat[0] is None else flat[0][:1], flat[1][:1], flat[2][:1]) if size == 0 \
-        else None
+    last = None
     for lo in range(0, size, SWEEP_CHUNK):
         hi = min(size, lo + SWEEP_CHUNK)
         part = _evaluate(m, c, cfg, None if flat[0] is None else flat[0][lo:hi], flat[1][lo:hi], flat[2][lo:hi],
@@ -348,6 +323,10 @@ def compute_bound_batch(model, chip, *, chips: int | None = None, context_tokens
     ``max_batch`` — the KV cache grows with batch, so long contexts may never get there.
     """
     max_batch = check_int("max_batch", max_batch, lo=1, hi=1_000_000)
+    if context_tokens is not None:
+        context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=100_000_000)
+    if chips is not None:
+        chips = check_int("chips", chips, lo=1, hi=10_000_000)
     b = np.arange(1, max_batch + 1, dtype=np.float64)
     out = decode_sweep(model, chip, chips=chips, batch=b, context_tokens=context_tokens, **kwargs)
     hit = out["parts"]["compute_s"] >= out["parts"]["memory_s"]

@@ -6,11 +6,15 @@ keyword defaults and the notebooks' assumption tables all read it. Status tags: 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Mapping
 
+from .. import limits as _L
+from .. import multichip as _mc
 from ..assumptions import Assumption, registry, table
-from ..errors import LabsimError, UnknownNameError
+from ..errors import LabsimError, UnknownNameError, check_bool, check_choice, check_int, check_number
+from ._common import as_precision
+from .memory import keep_parts_tuple
 
 __all__ = ["ASSUMPTIONS", "assumptions_table", "DecodeConfig", "LAYOUTS", "MOE_SCHEDULES", "BOUNDS"]
 
@@ -113,6 +117,14 @@ BOUNDS = ("memory bandwidth", "compute", "interconnect", "fixed latency")
 LAYOUTS = ("packed", "spread")
 #: how a static schedule handles MoE routing (see the ``moe_schedule`` assumption).
 MOE_SCHEDULES = ("all_experts", "routed_worst_case", "routed_balanced")
+#: Smallest efficiency (bandwidth or compute) a config accepts: a divisor, so it needs a floor (0.01 % of peak,
+#: far below any real kernel) — below it a token would take longer than any latency labsim accepts.
+MIN_EFFICIENCY = 1e-4
+#: Largest weight feed into the MXM, bytes per cycle: 100,000× the [isca20] figure (the stream count it implies
+#: is capped by the geometry anyway).
+MAX_FEED_BYTES_PER_CYCLE = 1e9
+#: Largest fixed dependent chain per layer, cycles (a second at 1 GHz; the simulated Llama layers need ~10⁴).
+MAX_CHAIN_CYCLES = 1e9
 
 
 def _d(name):
@@ -156,7 +168,59 @@ class DecodeConfig:
     mesh_hop_s: float = _d("mesh_hop_s")
     mesh_chip_boundary_s: float = _d("mesh_chip_boundary_s")
 
-    def replace(self, **changes) -> "DecodeConfig":
+    def __post_init__(self) -> None:
+        """Validate every field when the config is built (an object that exists is valid, docs/contract.md);
+        chip-specific checks (``tensor_parallel`` against the model's widest layer) happen when it is used."""
+        def put(name, value):                   # normalised: a tuple for keep_parts, int for counts
+            object.__setattr__(self, name, value)
+
+        def _keep(name, value):                 # validated; the value stays as given (10240 stays an int)
+            return value
+
+        as_precision("precision", self.precision)
+        for name in ("expert_precision", "compute_precision"):
+            if getattr(self, name) is not None:
+                as_precision(name, getattr(self, name))
+        for name in ("kv_precision", "activation_precision", "keep_precision"):
+            as_precision(name, getattr(self, name))
+        put("keep_parts", keep_parts_tuple(self.keep_parts))
+        if self.bandwidth_efficiency is not None:
+            _keep("bandwidth_efficiency", check_number("bandwidth_efficiency", self.bandwidth_efficiency,
+                                                     lo=MIN_EFFICIENCY, hi=1.0))
+        _keep("compute_efficiency", check_number("compute_efficiency", self.compute_efficiency,
+                                               lo=MIN_EFFICIENCY, hi=1.0))
+        put("microbatches", check_int("microbatches", self.microbatches, lo=1, hi=100_000))
+        if self.tensor_parallel is not None:
+            put("tensor_parallel", check_int("tensor_parallel", self.tensor_parallel, lo=1, hi=_L.MAX_CHIPS))
+        if not (self.mxm_feed_bytes_per_cycle is None or isinstance(self.mxm_feed_bytes_per_cycle, str)
+                and self.mxm_feed_bytes_per_cycle == "auto"):
+            _keep("mxm_feed_bytes_per_cycle", check_number("mxm_feed_bytes_per_cycle", self.mxm_feed_bytes_per_cycle,
+                                                         lo=1.0, hi=MAX_FEED_BYTES_PER_CYCLE, unit="B/cycle"))
+        if not (isinstance(self.layer_chain_cycles, str) and self.layer_chain_cycles == "auto"):
+            _keep("layer_chain_cycles", check_number("layer_chain_cycles", self.layer_chain_cycles, lo=0.0,
+                                                   hi=MAX_CHAIN_CYCLES, unit="cycles"))
+        check_choice("moe_schedule", self.moe_schedule, MOE_SCHEDULES, what="MoE schedule")
+        put("allreduces_per_layer", check_int("allreduces_per_layer", self.allreduces_per_layer, lo=0, hi=64))
+        check_choice("hop_source", self.hop_source, _mc.HOP_SOURCES, what="hop-latency source")
+        if not (self.sync_domain_chips is None or isinstance(self.sync_domain_chips, str)
+                and self.sync_domain_chips == "catalog"):
+            put("sync_domain_chips", check_int("sync_domain_chips", self.sync_domain_chips, lo=1, hi=10_000_000))
+        if not isinstance(self.ethernet, _mc.EthernetJitter):
+            check_choice("ethernet", self.ethernet, _mc.ETHERNET_PRESETS, what="Ethernet preset")
+        put("cuda_graphs", check_bool("cuda_graphs", self.cuda_graphs))
+        if not (isinstance(self.kernels_per_layer, str) and self.kernels_per_layer == "auto"):
+            put("kernels_per_layer", check_int("kernels_per_layer", self.kernels_per_layer, lo=0, hi=10_000))
+        for name in ("kernel_launch_s", "kernel_gap_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, str) and value == "auto"):
+                _keep(name, check_number(name, value, lo=0.0, hi=1.0, unit="s"))
+        _keep("gpu_allreduce_latency_s", check_number("gpu_allreduce_latency_s", self.gpu_allreduce_latency_s,
+                                                    lo=0.0, hi=1.0, unit="s"))
+        _keep("mesh_hop_s", check_number("mesh_hop_s", self.mesh_hop_s, lo=0.0, hi=1e-3, unit="s"))
+        _keep("mesh_chip_boundary_s", check_number("mesh_chip_boundary_s", self.mesh_chip_boundary_s, lo=0.0,
+                                                 hi=1.0, unit="s"))
+
+    def replace(self, **changes) -> DecodeConfig:
         """A copy with ``changes`` (unknown names raise, listing the valid ones)."""
         names = [f.name for f in fields(self)]
         for k in changes:
@@ -165,7 +229,7 @@ class DecodeConfig:
         return replace(self, **changes)
 
     @classmethod
-    def from_kwargs(cls, config: "DecodeConfig | None" = None, **kwargs) -> "DecodeConfig":
+    def from_kwargs(cls, config: DecodeConfig | None = None, **kwargs) -> DecodeConfig:
         """``config`` (or the defaults) with keyword overrides; ``None`` values keep the default."""
         if config is not None and not isinstance(config, DecodeConfig):
             raise LabsimError(f"config must be a capacity.DecodeConfig, got {type(config).__name__}")

@@ -14,8 +14,8 @@ import numpy as np
 from .. import catalog, gpu
 from ..errors import check_int, check_number
 from ..precision import bytes_per_element
-from .defaults import ASSUMPTIONS, DecodeConfig
 from ._common import vmax, vmin, vwhere
+from .defaults import ASSUMPTIONS, DecodeConfig
 from .memory import layer_bytes
 
 __all__ = ["HbmConstants", "hbm_constants", "hbm_token_time", "launches_kernels"]

@@ -31,7 +31,7 @@ from ..precision import bytes_per_element
 from ..schedule.layer_model import decoder_layer_cycles, layer_latencies
 from ..tsp import Geometry
 from ._common import ceil, compute_precision, vmax, vmin
-from .defaults import ASSUMPTIONS, LAYOUTS, MOE_SCHEDULES, DecodeConfig
+from .defaults import ASSUMPTIONS, DecodeConfig
 from .memory import layer_bytes
 
 __all__ = ["is_lpu", "LpuConstants", "lpu_constants", "lpu_token_time", "allreduce_s", "chain_table", "chain_cycles",

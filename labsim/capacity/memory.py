@@ -13,6 +13,7 @@ import numpy as np
 from .. import catalog
 from ..errors import LabsimError, check_array, check_choice, check_int
 from ..precision import bytes_per_element
+from ._common import whole
 
 __all__ = ["PARTS", "keep_parts_tuple", "weight_bytes", "part_bytes", "workspace_bytes_per_seq", "experts_touched",
            "LayerBytes", "layer_bytes"]
@@ -87,7 +88,8 @@ def experts_touched(num_experts: int, experts_per_token: int, batch):
 
     E·(1 − (1 − k/E)^B). B = 1 gives k; large B approaches E (every expert must be read).
     """
-    b = check_array("batch", batch, lo=1)
+    b = check_array("batch", batch, lo=1, hi=1e8)
+    whole("batch", b, "tokens")
     E = check_int("num_experts", num_experts, lo=0, hi=1_000_000)
     if E == 0:
         return np.zeros_like(b) if np.ndim(b) else 0.0

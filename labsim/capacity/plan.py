@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -257,7 +257,7 @@ def plan(model, chip, precision: str = "int8", *, context_tokens: int | None = N
         price_usd_per_chip=price, capex_usd=capex,
         gpus_per_replica=chips if c.memory_kind == "hbm" else None, layout=layout,
         assumptions=MappingProxyType({"overhead": overhead, "activation_precision": activation_precision,
-                                      "logits_precision": logits_precision, "keep_parts": tuple(keep_parts),
+                                      "logits_precision": logits_precision, "keep_parts": keep_parts_tuple(keep_parts),
                                       "keep_precision": keep_precision, "workspace_vectors": workspace_vectors}),
     )
 
@@ -272,8 +272,9 @@ def reconcile_576(model="llama-3.3-70b", chip="groq-lpu-v1", *, context_tokens: 
     workspace (FP16, FP32 logits); (6) per-chip reserved memory (``overhead``); (7) layout granularity (whole
     chips per layer); (8) whole racks; (9) the report's own synchronous domain (``target_chips``, 8 racks). Each
     row: ``step, chips`` (fractional capacity count for 1–6, whole chips for 7–9), ``added`` (vs the previous
-    row), ``assumption`` and ``kind`` ("naive", "capacity", "rounding" for 8–9 — not a memory need — or
-    "unexplained"). The gap between ``target_chips`` and the last memory step is the last row, ``unexplained``.
+    row; None on the last row), ``assumption`` and ``kind`` ("naive", "capacity", "rounding" for 8–9 — not a
+    memory need — or "unexplained"). The gap between ``target_chips`` and the last memory step is the last row,
+    ``unexplained``.
     """
     m, c = as_model(model), as_chip(chip)
     if overhead is None:
@@ -314,6 +315,6 @@ def reconcile_576(model="llama-3.3-70b", chip="groq-lpu-v1", *, context_tokens: 
     add(f"round up to the report's {target_chips}-chip system", math.ceil(p.chips / target_chips) * target_chips,
         "[huatai26] Q2 §1: '8 racks of 72 chips'", kind="rounding")
     rows.append({"step": "unexplained by capacity (before rounding to racks/system)",
-                 "chips": float(target_chips - p.chips), "added": float("nan"),
+                 "chips": float(target_chips - p.chips), "added": None,
                  "assumption": f"{target_chips} − {p.chips}", "kind": "unexplained"})
     return rows

@@ -1,16 +1,16 @@
 """Time to first token: one prompt through the model in one forward pass (batch 1)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
-from ..errors import LabsimError, check_array, check_int
-from ._common import as_chip, as_model
+from ..errors import LabsimError, check_array, check_int, check_number
+from ._common import as_chip, as_model, as_precision, broadcast, nonempty
 from .decode import decode_sweep
-from .defaults import ASSUMPTIONS
+from .defaults import ASSUMPTIONS, MIN_EFFICIENCY
 
 __all__ = ["PrefillResult", "prefill_sweep", "prefill_time"]
 
@@ -39,9 +39,15 @@ def prefill_sweep(model, chip, *, prompt_tokens, chips=None, context_tokens=None
     ``context_tokens`` (default: the prompt) sizes the plan and the KV cache the chips must hold. Returns arrays
     ``seconds, compute_s, memory_s, latency_s, chips, fits`` and the ``compute_precision`` used.
     """
-    P = check_array("prompt_tokens", prompt_tokens, lo=1.0, hi=1e9)
-    ctx = P if context_tokens is None else check_array("context_tokens", context_tokens, lo=0.0, hi=1e9)
+    P = nonempty("prompt_tokens", check_array("prompt_tokens", prompt_tokens, lo=1.0, hi=1e9))
+    ctx = P if context_tokens is None else \
+        nonempty("context_tokens", check_array("context_tokens", context_tokens, lo=0.0, hi=1e9))
+    broadcast(prompt_tokens=P, context_tokens=ctx)
     m, c = as_model(model), as_chip(chip)
+    as_precision("kv_precision", kv_precision)
+    compute_efficiency = check_number("compute_efficiency", compute_efficiency, lo=MIN_EFFICIENCY, hi=1.0)
+    if bandwidth_efficiency is not None:
+        bandwidth_efficiency = check_number("bandwidth_efficiency", bandwidth_efficiency, lo=MIN_EFFICIENCY, hi=1.0)
     one = decode_sweep(m, c, chips=chips, batch=1, context_tokens=ctx, precision=precision,
                        expert_precision=expert_precision, kv_precision=kv_precision,
                        compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,

@@ -7,8 +7,11 @@ from functools import lru_cache
 import numpy as np
 
 from .. import catalog
-from ..errors import LabsimError, check_array, check_fraction, check_int, check_number, check_positive
-from ._common import as_chip as _chip, as_model as _model, as_precision, compute_precision
+from ..errors import LabsimError, check_array, check_fraction, check_int, check_number
+from ..limits import MAX_OPS_PER_S
+from ._common import as_chip as _chip
+from ._common import as_model as _model
+from ._common import as_precision, compute_precision, whole
 from .defaults import ASSUMPTIONS, DecodeConfig
 from .hbm import hbm_constants, hbm_token_time
 
@@ -27,9 +30,9 @@ def _default_compute_precision(c, precision):
 def _peak(c: catalog.Chip, precision: str, peak_ops_per_s) -> float:
     """The chip's published dense peak at ``precision``, or the caller's ``peak_ops_per_s`` (inf = no compute roof)."""
     if peak_ops_per_s is not None:
-        if peak_ops_per_s == math.inf:
+        if isinstance(peak_ops_per_s, (float, np.floating)) and peak_ops_per_s == math.inf:
             return math.inf
-        return check_positive("peak_ops_per_s", peak_ops_per_s, unit="ops/s")
+        return check_number("peak_ops_per_s", peak_ops_per_s, lo=0.0, lo_open=True, hi=MAX_OPS_PER_S, unit="ops/s")
     if not c.peak_ops_per_s:
         raise LabsimError(f"chip {c.name!r} publishes no peak ops/s in the catalog, so its roofline has no compute "
                           "roof; pass peak_ops_per_s=<a sourced value> (or math.inf for the bandwidth slope only)")
@@ -58,6 +61,9 @@ def roofline(chip, intensity_flops_per_byte, precision: str = "int8", *, bandwid
 def ridge_intensity(chip, precision: str = "int8", *, peak_ops_per_s: float | None = None) -> float:
     """Intensity (ops/byte) where the roofline bends: peak ÷ bandwidth (``peak_ops_per_s`` as in :func:`roofline`)."""
     c = _chip(chip)
+    if isinstance(peak_ops_per_s, (float, np.floating)) and peak_ops_per_s == math.inf:
+        raise LabsimError("peak_ops_per_s = inf has no ridge (the roofline never bends); allowed: a finite peak in "
+                          f"(0, {MAX_OPS_PER_S:g}] ops/s, or None for the chip's published peak")
     return _peak(c, _prec("precision", precision), peak_ops_per_s) / c.memory_bandwidth_bytes_per_s
 
 
@@ -72,6 +78,7 @@ def decode_intensity(model, precision: str = "int8", *, batch=1, context_tokens=
         context_tokens = ASSUMPTIONS["context_tokens"].value
     ctx = check_number("context_tokens", context_tokens, lo=0, hi=1e9)
     b = check_array("batch", batch, lo=1.0, hi=1e8)
+    whole("batch", b, "sequences")
     cfg = DecodeConfig(precision=_prec("precision", precision), kv_precision=_prec("kv_precision", kv_precision),
                        expert_precision=None if expert_precision is None else _prec("expert_precision",
                                                                                      expert_precision))
@@ -106,7 +113,8 @@ def roofline_points(model, chip, precision: str = "int8", *, batch: int = 1, con
                     prompt_tokens: int = 2048) -> dict[str, tuple[float, float]]:
     """{"decode": (intensity, attainable ops/s), "prefill": (…)} for ``model`` on ``chip``."""
     c = _chip(chip)
-    cp = _default_compute_precision(c, precision)
+    cp = _default_compute_precision(c, _prec("precision", precision))
+    batch = check_int("batch", batch, lo=1, hi=10_000_000)
     d = decode_intensity(model, precision, batch=batch, context_tokens=context_tokens)
     pf = prefill_intensity(model, precision, prompt_tokens=prompt_tokens)
     return {"decode": (d, roofline(c, d, cp)), "prefill": (pf, roofline(c, pf, cp))}

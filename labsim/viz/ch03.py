@@ -164,7 +164,7 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
         for i, r in enumerate(rows):
             check_result(r, ("added",), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576(target_chips=target_chips) if rows is None else rows
-    steps = [r for r in rows if not np.isnan(r["added"])]
+    steps = [r for r in rows if r["added"] is not None]
     fig, ax = _fig(ax, (10, 4.6))
     prev = 0.0
     last_memory = 0.0
@@ -214,7 +214,7 @@ def reconcile_table(rows: list[dict] | None = None) -> Table:
         for i, r in enumerate(rows):
             check_result(r, ("step", "chips", "added", "assumption"), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576() if rows is None else rows
-    body = [(r["step"], f"{r['chips']:,.1f}", "" if np.isnan(r["added"]) else f"{r['added']:+,.1f}", r["assumption"])
+    body = [(r["step"], f"{r['chips']:,.1f}", "" if r["added"] is None else f"{r['added']:+,.1f}", r["assumption"])
             for r in rows]
     return Table(("step", "chips", "added", "assumption"), body, align="lrrl", wide=(0, 3))
 

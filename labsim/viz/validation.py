@@ -10,7 +10,10 @@ from __future__ import annotations
 import html
 import math
 
+from matplotlib.axes import Axes
+
 from .. import capacity, validation
+from ..errors import LabsimError, check_bool, check_int, check_number
 from ..sources import cite
 
 __all__ = ["validation_scatter", "validation_table", "moe_schedule_table", "KIND_COLORS", "HtmlTable"]
@@ -46,9 +49,13 @@ def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bo
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    rows = validation.compare() if rows is None else rows
+    rows = validation.compare() if rows is None else validation._rows(rows)
+    band = check_number("band", band, lo=0.0, hi=1.0, hi_open=True)
+    check_bool("label_outside", label_outside)
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 7))
+    elif not isinstance(ax, Axes):
+        raise LabsimError(f"ax must be a matplotlib Axes (or None for a new figure), got {ax!r}")
     lo = min(min(r["published_tokens_per_s"], r["predicted_tokens_per_s"]) for r in rows) / 1.6
     hi = max(max(r["published_tokens_per_s"], r["predicted_tokens_per_s"]) for r in rows) * 1.6
     xs = [lo, hi]
@@ -91,9 +98,10 @@ def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bo
 
 def validation_table(rows=None, worst: int | None = None) -> HtmlTable:
     """Rows sorted by |log ratio| (worst first): id, kind, published, predicted, ratio, band, role, why."""
-    rows = validation.compare() if rows is None else rows
+    rows = validation.compare() if rows is None else validation._rows(rows)
     rows = sorted(rows, key=lambda r: -abs(math.log(r["ratio"])))
     if worst is not None:
+        worst = check_int("worst", worst, lo=1, hi=10_000)
         rows = rows[:worst]
     body = [[r["id"], r["kind"] + (" (spec.)" if r["speculative"] else ""), f"{r['published_tokens_per_s']:,.0f}",
              f"{r['predicted_tokens_per_s']:,.0f}", f"{r['ratio']:.2f}",
@@ -106,6 +114,10 @@ def validation_table(rows=None, worst: int | None = None) -> HtmlTable:
 def moe_schedule_table(ids=("groq-gpt-oss-20b-fig10", "groq-gpt-oss-120b-fig10", "groq-llama4-scout-fig10",
                             "groq-llama4-maverick-fig10", "groq-kimi-k2-fig10")) -> HtmlTable:
     """Published Groq MoE speeds against the three ways a static schedule can handle routing."""
+    if isinstance(ids, str):
+        ids = (ids,)
+    if not isinstance(ids, (list, tuple)) or not ids:
+        raise LabsimError(f"ids must be a non-empty list of validation point ids, got {ids!r}")
     per = {s: {r["id"]: r for r in validation.compare(list(ids), moe_schedule=s)} for s in capacity.MOE_SCHEDULES}
     body = []
     for i in ids:
