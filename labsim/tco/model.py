@@ -40,7 +40,7 @@ class TcoResult:
     n_months: Any                          # life_years × 12
     monthly_capital_usd: Any               # annuity payment ("Total monthly system capital cost")
     monthly_interest_usd: Any              # month-1 interest C·r ("Monthly cost of capital")
-    monthly_principal_usd: Any             # month-1 principal ("Monthly amortised capex")
+    monthly_principal_usd: Any             # month-1 principal ("Monthly amortized capex")
     straight_line_usd_per_month: Any       # C / n, for comparison (not in the table)
     effective_power_usd_per_kw_month: Any  # electricity × hours × utilization × PUE
     hosting_usd_per_kw_month: Any          # effective power + colocation
@@ -65,7 +65,7 @@ class TcoResult:
 
 
 def annuity_factor(monthly_rate, n_months):
-    """Payment per dollar borrowed: r / (1 − (1+r)^−n); 1/n when r = 0. Vectorised.
+    """Payment per dollar borrowed: r / (1 − (1+r)^−n); 1/n when r = 0. Vectorized.
 
     ``monthly_rate`` in [0, 10/12] (FIELDS' cost of capital ÷ 12); ``n_months`` in [1, 1200] (1 month to 100 years)."""
     r = check_array("monthly_rate", monthly_rate, lo=0.0, hi=FIELDS["cost_of_capital"]["hi"] / MONTHS_PER_YEAR,
@@ -78,7 +78,7 @@ def annuity_factor(monthly_rate, n_months):
 
 def annuity_payment(capex_usd, cost_of_capital=0.18, life_years=5.0):
     """Level monthly payment that repays ``capex_usd`` over ``life_years`` at an annual ``cost_of_capital``
-    compounded monthly (r = cost_of_capital / 12, as in Fig 11: 18 %/year → 1.5 %/month). Vectorised."""
+    compounded monthly (r = cost_of_capital / 12, as in Fig 11: 18 %/year → 1.5 %/month). Vectorized."""
     c = check_array("capex_usd", capex_usd, **_rule("capex_usd"))
     k = check_array("cost_of_capital", cost_of_capital, **_rule("cost_of_capital"))
     life = check_array("life_years", life_years, **_rule("life_years"))
@@ -166,7 +166,7 @@ def cost_breakdown(inputs_or_result) -> dict[str, Any]:
 def annuity_schedule(capex_usd: float, cost_of_capital: float = 0.18, life_years: float = 5.0) -> dict[str, np.ndarray]:
     """Month-by-month split of a level annuity: payment, interest on the remaining balance, principal, balance.
 
-    Month 1's principal is the report's "Monthly amortised capex" row; month 1's interest is its "Monthly cost of
+    Month 1's principal is the report's "Monthly amortized capex" row; month 1's interest is its "Monthly cost of
     capital" row. Also returns ``straight_line`` (C/n per month) for comparison. Scalars only.
     """
     C = check_number("capex_usd", capex_usd, **_rule("capex_usd"))

@@ -129,7 +129,7 @@ class MonteCarloResult:
 def monte_carlo(base: TcoInputs, distributions: Mapping[str, Any], n_samples: int = 1_000_000, seed: int = 0,
                 output: str = "usd_per_mtok", progress: bool = True, chunk: int = 1 << 18) -> MonteCarloResult:
     """Seeded Monte Carlo: draw each input in ``distributions`` (Uniform / Triangular / LogNormal) independently,
-    keep the others at ``base``, and evaluate ``output`` for every sample (vectorised, in chunks).
+    keep the others at ``base``, and evaluate ``output`` for every sample (vectorized, in chunks).
 
     Same ``seed`` (and ``chunk``) → identical samples. A tqdm bar appears if a run takes over a second.
     Independence between inputs is an assumption of this function.

@@ -16,7 +16,7 @@ from .model import evaluate
 
 def implied_price_for_margin(cost_usd, gross_margin):
     """Price that earns ``gross_margin`` on ``cost_usd``: cost / (1 − margin). E.g. the 60 %-GPM column of Fig 11:
-    2.52 M / 0.4 = 6.30 M (the report prints 6.35 M). Vectorised."""
+    2.52 M / 0.4 = 6.30 M (the report prints 6.35 M). Vectorized."""
     c = check_array("cost_usd", cost_usd, lo=0.0, hi=_L.MAX_USD, unit="USD")
     m = check_array("gross_margin", gross_margin, lo=0.0, hi=1.0, hi_open=True)
     out = c / (1.0 - m)
@@ -24,7 +24,7 @@ def implied_price_for_margin(cost_usd, gross_margin):
 
 
 def implied_margin(cost, price):
-    """Gross margin 1 − cost/price (negative when the price is below cost). Vectorised."""
+    """Gross margin 1 − cost/price (negative when the price is below cost). Vectorized."""
     c = check_array("cost", cost, lo=0.0, hi=_L.MAX_USD)
     p = check_array("price", price, lo=1e-9, hi=_L.MAX_USD)
     out = 1.0 - c / p
