@@ -7,8 +7,11 @@ Tolerance: half a unit of the last printed digit ("5.20" → ±0.005, "77%" → 
 """
 from __future__ import annotations
 
+import ast
 import io
 import math
+import pathlib
+import types
 
 import numpy as np
 import pytest
@@ -312,3 +315,44 @@ def test_identities_hold_for_any_valid_input(capex, life, k, price, util, pue, k
     assert sum(tco.cost_breakdown(r).values()) == pytest.approx(r.usd_per_mtok, rel=1e-9, abs=1e-12)
     assert r.usd_per_mtok * r.tokens_per_hour_per_unit / 1e6 == pytest.approx(r.usd_per_hour_per_unit)
     assert 0.0 <= r.capital_share <= 1.0
+
+
+# --- the package (issue 18): same names, one job per module, imports only downward --------------------------
+#: ``__all__`` of labsim/tco.py when it was one file, and the other module-level names reached from outside.
+OLD_ALL = {
+    "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
+    "annuity_factor", "annuity_payment", "annuity_schedule", "cost_breakdown",
+    "implied_price_for_margin", "implied_margin", "api_prices", "api_margin_table", "inputs_from_plan",
+    "Fig11Check", "compare_fig11", "print_fig11", "fig11_table", "fig11_printed",
+    "Uniform", "Triangular", "LogNormal", "MonteCarloResult", "monte_carlo",
+    "TornadoBar", "tornado", "default_ranges",
+}
+OLD_OTHER = {"COLUMN_LABELS", "DATA_DIR", "SECONDS_PER_HOUR", "MONTHS_PER_YEAR", "TOKENS_PER_MTOK", "_warmup"}
+#: The modules of labsim/tco in dependency order: each may import only the ones before it.
+LAYERS = ["inputs", "model", "fig11", "prices", "sensitivity", "montecarlo"]
+
+
+def test_every_old_name_is_still_reachable():
+    assert set(tco.__all__) == OLD_ALL and len(tco.__all__) == len(OLD_ALL)
+    for name in sorted(OLD_ALL | OLD_OTHER):
+        obj = getattr(tco, name)
+        if isinstance(obj, (type, types.FunctionType)):        # defined in the package, not borrowed
+            assert obj.__module__.split(".")[:2] == ["labsim", "tco"], name
+    assert tco.COLUMN_LABELS["groq-cost"] == "Groq racks (priced at cost)"
+    assert (tco.DATA_DIR / "fig11_inputs.toml").is_file()
+
+
+def test_package_modules_small_documented_and_layered():
+    pkg = pathlib.Path(tco.__file__).parent
+    found = sorted(p.stem for p in pkg.glob("*.py") if p.stem != "__init__")
+    assert found == sorted(LAYERS)
+    for i, name in enumerate(LAYERS):
+        text = (pkg / f"{name}.py").read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 450, name
+        tree = ast.parse(text)
+        assert ast.get_docstring(tree), f"{name}.py has no docstring saying its job"
+        siblings = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+        assert siblings <= set(LAYERS[:i]), f"{name}.py imports {sorted(siblings - set(LAYERS[:i]))} (not below it)"
+        nested = [n for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+                  for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not nested, f"{name}.py imports inside a function (line {nested[0].lineno})"
