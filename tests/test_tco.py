@@ -352,7 +352,8 @@ def test_package_modules_small_documented_and_layered():
         tree = ast.parse(text)
         assert ast.get_docstring(tree), f"{name}.py has no docstring saying its job"
         siblings = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
-        assert siblings <= set(LAYERS[:i]), f"{name}.py imports {sorted(siblings - set(LAYERS[:i]))} (not below it)"
+        later = sorted(siblings - set(LAYERS[:i]))
+        assert not later, f"{name}.py imports {later}, listed after it in LAYERS"
         nested = [n for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
                   for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
         assert not nested, f"{name}.py imports inside a function (line {nested[0].lineno})"
