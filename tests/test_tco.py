@@ -1,4 +1,4 @@
-"""labsim.tco — reproduce Fig 11 of the report row by row, then invariants, vectorisation, bad inputs, Monte Carlo.
+"""labsim.tco — reproduce Fig 11 of the report row by row, then invariants, vectorization, bad inputs, Monte Carlo.
 
 Fig 11: Huatai Research, "NVIDIA absorbing Groq defines the second half of AI", 12 Jan 2026 ([huatai26] in
 docs/sources.md), "Groq vs NVIDIA inference system operating cost"; every derived row recomputed in docs/design/tco.md.
@@ -7,19 +7,24 @@ Tolerance: half a unit of the last printed digit ("5.20" → ±0.005, "77%" → 
 """
 from __future__ import annotations
 
+import ast
 import io
 import math
+import pathlib
+import types
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from labsim import LabsimError, sources, tco
+from labsim import LabsimError, capacity, catalog, sources, tco
 
 COLS = ("gpu-latency", "gpu-throughput", "groq-cost", "groq-60gpm")
 
 # field: (printed values for the four columns, tolerance) — Fig 11 of the report ([huatai26])
 FIG11_PRINTED = {
-    "monthly_principal_usd": ((3638, 3638, 26191, 65998), 0.5),        # "Monthly amortised capex"
+    "monthly_principal_usd": ((3638, 3638, 26191, 65998), 0.5),        # "Monthly amortized capex"
     "monthly_interest_usd": ((5250, 5250, 37800, 95250), 0.5),         # "Monthly cost of capital"
     "monthly_capital_usd": ((8888, 8888, 63991, 161248), 0.5),         # "Total monthly system capital cost"
     "effective_power_usd_per_kw_month": ((63.5, 63.5, 63.5, 63.5), 0.05),
@@ -96,7 +101,7 @@ def test_60gpm_capex_vs_implied_price():
 
 # --- model invariants ------------------------------------------------------------------------------------
 def test_annuity_hand_computed():
-    # 350 000 × 0.015 / (1 − 1.015^−60) = 8887.7 (facts Part 3.1)
+    # 350 000 × 0.015 / (1 − 1.015^−60) = 8887.7 (docs/design/tco.md, "Why an annuity")
     assert tco.annuity_payment(350_000, 0.18, 5) == pytest.approx(350_000 * 0.015 / (1 - 1.015 ** -60))
     assert tco.annuity_payment(120_000, 0.0, 5) == pytest.approx(2000.0)   # zero rate → straight line
 
@@ -118,13 +123,13 @@ def test_breakdown_sums_to_total():
 
 
 def test_utilization_on_tokens_raises_cost_by_1_25():
-    for c, expected in zip(COLS, (6.50, 0.71, 2.43, 4.35)):   # facts Part 3.1
+    for c, expected in zip(COLS, (6.50, 0.71, 2.43, 4.35), strict=True):   # Fig 11's rows ÷ 0.8 ([huatai26] [D])
         r = tco.evaluate(tco.REPORT_FIG11[c].replace(utilization_derates_tokens=True))
         assert r.usd_per_mtok == pytest.approx(expected, abs=0.005)
 
 
 def test_energy_per_token_from_the_table():
-    # facts Part 3.2 #9: 12.1 / 1.33 / 9.6 J (IT), 15.2 / 1.66 / 12.0 J with PUE
+    # the table's own rows ([huatai26] Fig 11 [D]): 12.1 / 1.33 / 9.6 J (IT), 15.2 / 1.66 / 12.0 J with PUE
     js = [tco.evaluate(tco.REPORT_FIG11[c]) for c in COLS[:3]]
     assert [r.j_per_token for r in js] == pytest.approx([12.14, 1.328, 9.6], abs=0.01)
     assert [r.j_per_token_with_pue for r in js] == pytest.approx([15.18, 1.660, 12.0], abs=0.01)
@@ -138,8 +143,8 @@ def test_cost_falls_with_batch_and_rises_with_price():
     assert np.all(np.diff(r.usd_per_mtok) > 0)
 
 
-# --- vectorised vs scalar -----------------------------------------------------------------------------------
-def test_vectorised_matches_scalar():
+# --- vectorized vs scalar -----------------------------------------------------------------------------------
+def test_vectorized_matches_scalar():
     rng = np.random.default_rng(3)
     n = 50
     arrays = dict(capex_usd=rng.uniform(1e5, 1e7, n), utilization=rng.uniform(0.1, 1.0, n),
@@ -264,8 +269,6 @@ def test_api_margin_table_assumption():
 
 
 def test_inputs_from_plan_prices_a_capacity_plan():
-    from labsim import capacity, catalog
-
     plan = capacity.plan("llama-3.3-70b", "groq-lpu-v1", "int8", batch=48)
     table = tco.REPORT_FIG11["groq-cost"]
     inp = tco.inputs_from_plan(plan, tokens_per_s_per_user=500, batch=3, pipeline_depth=16,
@@ -282,8 +285,6 @@ def test_inputs_from_plan_prices_a_capacity_plan():
 
 
 def test_inputs_from_plan_errors():
-    from labsim import capacity
-
     with pytest.raises(LabsimError, match="capex"):
         tco.inputs_from_plan(capacity.plan("llama-3.1-8b", "nvidia-h200", "int8"), tokens_per_s_per_user=50, batch=8)
     plan = capacity.plan("llama-3.1-8b", "nvidia-h100-sxm", "int8")
@@ -301,10 +302,6 @@ def test_warmup_runs():
 
 
 # --- properties ------------------------------------------------------------------------------------------------
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 @given(capex=st.floats(0, 1e8), life=st.floats(0.5, 20), k=st.floats(0, 0.5), price=st.floats(0, 1),
        util=st.floats(0.01, 1), pue=st.floats(1, 3), kw=st.floats(0, 1000), tps=st.floats(0.1, 5000),
        batch=st.floats(0.1, 512), derate=st.booleans())
@@ -318,3 +315,45 @@ def test_identities_hold_for_any_valid_input(capex, life, k, price, util, pue, k
     assert sum(tco.cost_breakdown(r).values()) == pytest.approx(r.usd_per_mtok, rel=1e-9, abs=1e-12)
     assert r.usd_per_mtok * r.tokens_per_hour_per_unit / 1e6 == pytest.approx(r.usd_per_hour_per_unit)
     assert 0.0 <= r.capital_share <= 1.0
+
+
+# --- the package (issue 18): same names, one job per module, imports only downward --------------------------
+#: ``__all__`` of labsim/tco.py when it was one file, and the other module-level names reached from outside.
+OLD_ALL = {
+    "TcoInputs", "TcoResult", "evaluate", "validate", "REPORT_FIG11", "COLUMNS", "FIELDS",
+    "annuity_factor", "annuity_payment", "annuity_schedule", "cost_breakdown",
+    "implied_price_for_margin", "implied_margin", "api_prices", "api_margin_table", "inputs_from_plan",
+    "Fig11Check", "compare_fig11", "print_fig11", "fig11_table", "fig11_printed",
+    "Uniform", "Triangular", "LogNormal", "MonteCarloResult", "monte_carlo",
+    "TornadoBar", "tornado", "default_ranges",
+}
+OLD_OTHER = {"COLUMN_LABELS", "DATA_DIR", "SECONDS_PER_HOUR", "MONTHS_PER_YEAR", "TOKENS_PER_MTOK", "_warmup"}
+#: The modules of labsim/tco in dependency order: each may import only the ones before it.
+LAYERS = ["inputs", "model", "fig11", "prices", "sensitivity", "montecarlo"]
+
+
+def test_every_old_name_is_still_reachable():
+    assert set(tco.__all__) == OLD_ALL and len(tco.__all__) == len(OLD_ALL)
+    for name in sorted(OLD_ALL | OLD_OTHER):
+        obj = getattr(tco, name)
+        if isinstance(obj, (type, types.FunctionType)):        # defined in the package, not borrowed
+            assert obj.__module__.split(".")[:2] == ["labsim", "tco"], name
+    assert tco.COLUMN_LABELS["groq-cost"] == "Groq racks (priced at cost)"
+    assert (tco.DATA_DIR / "fig11_inputs.toml").is_file()
+
+
+def test_package_modules_small_documented_and_layered():
+    pkg = pathlib.Path(tco.__file__).parent
+    found = sorted(p.stem for p in pkg.glob("*.py") if p.stem != "__init__")
+    assert found == sorted(LAYERS)
+    for i, name in enumerate(LAYERS):
+        text = (pkg / f"{name}.py").read_text(encoding="utf-8")
+        assert len(text.splitlines()) <= 450, name
+        tree = ast.parse(text)
+        assert ast.get_docstring(tree), f"{name}.py has no docstring saying its job"
+        siblings = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1 and n.module}
+        later = sorted(siblings - set(LAYERS[:i]))
+        assert not later, f"{name}.py imports {later}, listed after it in LAYERS"
+        nested = [n for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
+                  for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        assert not nested, f"{name}.py imports inside a function (line {nested[0].lineno})"

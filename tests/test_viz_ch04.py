@@ -1,14 +1,15 @@
 """Chapter 4 plots and the widget callback."""
 from __future__ import annotations
 
+import ipywidgets as W
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from labsim import LabsimError, tco  # noqa: E402
-from labsim.viz import ch04  # noqa: E402
+from labsim import LabsimError, tco
+from labsim.viz import ch04
 
 
 def test_explore_defaults_reproduce_fig11():
@@ -70,8 +71,6 @@ def test_explore_view_draws_the_result():
 
 
 def test_widget_slider_updates_picture_and_table():
-    import ipywidgets as W
-
     w = ch04.make_tco_widget()
     image = next(c for c in w.children if isinstance(c, W.Image))
     before = image.value
@@ -85,9 +84,6 @@ def test_widget_slider_updates_picture_and_table():
 
 def test_widget_base_case_is_the_table():
     # issue 14: the electricity slider snapped 0.087 to 0.085, so the widget's base case differed from Fig 11
-    pytest.importorskip("ipywidgets")
-    from labsim import tco
-
     w = ch04.make_tco_widget()
     assert w.controls["electricity_usd_per_kwh"].value == pytest.approx(0.087, abs=1e-12)
     r = w.show(**{k: c.value for k, c in w.controls.items()})

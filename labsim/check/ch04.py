@@ -30,7 +30,8 @@ def annuity_payment(answer_usd_per_month) -> bool:
     traps = [
         (e["capex_usd"] / n, "that is straight-line capex C/n — the annuity also pays the cost of capital."),
         (e["capex_usd"] / n + e["capex_usd"] * r,
-         "that charges interest on the full capex every month (C/n + C·r); the annuity's interest falls as the balance is repaid."),
+         "that charges interest on the full capex every month (C/n + C·r); the annuity's interest falls as the "
+         "balance is repaid."),
         (e["capex_usd"] * e["cost_of_capital"] / (1 - (1 + e["cost_of_capital"]) ** -e["life_years"]),
          "that is the YEARLY payment — use the monthly rate r = k/12 and n = 12 × years."),
         (e["capex_usd"] * e["cost_of_capital"] / (1 - (1 + e["cost_of_capital"]) ** -n),
@@ -56,12 +57,12 @@ def usd_per_mtok_system(answer_usd_per_mtok) -> bool:
          "it looks like the life went in as months where years are expected."),
     ]
     return check_number(answer_usd_per_mtok, expected, traps=traps, rtol=5e-3,
-                              hint="monthly capital (annuity) + hosting, per hour, per unit, over tokens per hour / 10⁶.")
+                        hint="monthly capital (annuity) + hosting, per hour, per unit, over tokens per hour / 10⁶.")
 
 
 @checker
 def break_even_batch(answer_batch) -> bool:
-    """Exercise 3: the batch at which Fig 11's latency-optimised 8×H100 (per-user speed held at its 420 tok/s, an
+    """Exercise 3: the batch at which Fig 11's latency-optimized 8×H100 (per-user speed held at its 420 tok/s, an
     assumption) costs as much per M tokens as the Groq racks at cost. A real number, not rounded."""
     gpu = tco.REPORT_FIG11["gpu-latency"]
     target = tco.evaluate(tco.REPORT_FIG11["groq-cost"]).usd_per_mtok

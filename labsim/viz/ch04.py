@@ -12,7 +12,15 @@
 """
 from __future__ import annotations
 
+import io
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from PIL import Image
 
 from .. import tco
 from ..errors import (
@@ -24,19 +32,26 @@ from ..errors import (
 )
 from ..sources import cite
 from ..table import Table
-from ._widgets import check_bins, check_dpi, check_figsize, check_names, check_result, check_title, pre, wire
+from ._widgets import (
+    check_ax,
+    check_bins,
+    check_dpi,
+    check_figsize,
+    check_names,
+    check_result,
+    check_title,
+    pre,
+    wire,
+)
 
-__all__ = ["inputs_table", "waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot", "mc_histogram",
-           "explore", "explore_text", "ExploreView", "make_tco_widget"]
+__all__ = ["inputs_table", "waterfall", "breakdown_bars", "annuity_plot", "utilization_plot", "tornado_plot",
+           "mc_histogram", "explore", "explore_text", "ExploreView", "make_tco_widget"]
 
 _COLORS = {"capital: principal (month 1)": "#4c72b0", "capital: interest (month 1)": "#8da0cb",
            "electricity × utilization × PUE": "#dd8452", "colocation": "#c9a66b"}
 
 
 def _ax(ax, figsize=(7, 4)):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
     if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -99,7 +114,7 @@ def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
     systems = tco.REPORT_FIG11 if systems is None else _systems(systems)
     fig, ax = _ax(ax, (7.5, 3.4))
     total_max = 0.0
-    for i, (name, inp) in enumerate(systems.items()):
+    for i, inp in enumerate(systems.values()):
         left = 0.0
         for part, val in tco.cost_breakdown(inp).items():
             ax.barh(i, val, left=left, color=_COLORS[part], edgecolor="k", linewidth=0.4,
@@ -126,7 +141,7 @@ def annuity_plot(capex_usd: float = 350_000, cost_of_capital: float = 0.18, life
     ax.stackplot(m, s["principal_usd"], s["interest_usd"], labels=["principal", "interest"],
                  colors=["#4c72b0", "#8da0cb"])
     ax.plot(m, s["straight_line_usd"], "k--", label="straight-line C/n")
-    ax.plot(1, s["principal_usd"][0], "ro", label="month 1 principal = report's 'amortised capex'")
+    ax.plot(1, s["principal_usd"][0], "ro", label="month 1 principal = report's 'amortized capex'")
     ax.set_xlabel("month")
     ax.set_ylabel("USD per month")
     ax.set_xlim(0, m[-1] + 1)
@@ -139,7 +154,7 @@ def annuity_plot(capex_usd: float = 350_000, cost_of_capital: float = 0.18, life
 
 def utilization_plot(columns=("gpu-throughput", "groq-cost"), ax=None):
     """$/M tokens vs utilization for Fig 11 columns: utilization on the power bill only (the report's choice,
-    solid) or on power and token output (dashed). One vectorised ``tco.evaluate`` per curve."""
+    solid) or on power and token output (dashed). One vectorized ``tco.evaluate`` per curve."""
     columns = check_names("columns", columns, tco.COLUMNS, "Fig 11 column")
     u = np.linspace(0.1, 1.0, 91)
     fig, ax = _ax(ax, (7, 3.6))
@@ -162,8 +177,6 @@ def utilization_plot(columns=("gpu-throughput", "groq-cost"), ax=None):
 
 def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per million tokens"):
     """Horizontal tornado: each input's low/high end moves the output from the base value."""
-    from matplotlib.patches import Patch
-
     if isinstance(bars, (str, bytes)) or not isinstance(bars, (list, tuple)) or not bars \
             or not all(isinstance(b, tco.TornadoBar) for b in bars):
         raise LabsimError(f"bars must be the non-empty list tco.tornado() returns, got {bars!r}")
@@ -209,7 +222,7 @@ def explore(electricity_usd_per_kwh: float = 0.087, utilization: float = 0.80, p
             cost_of_capital: float = 0.18, life_years: float = 5.0, colocation_usd_per_kw_month: float = 190.0,
             groq_batch: float = 3.0, utilization_derates_tokens: bool = False) -> dict[str, dict]:
     """Widget callback: apply the shared inputs to all four Fig 11 columns (and ``groq_batch`` to the two Groq
-    columns) and return, per column, $/M tokens, its breakdown, J/token and capital share. One vectorised call."""
+    columns) and return, per column, $/M tokens, its breakdown, J/token and capital share. One vectorized call."""
     check_number("groq_batch", groq_batch, **{k: v for k, v in tco.FIELDS["batch"].items() if k in ("lo", "hi")})
     check_bool("utilization_derates_tokens", utilization_derates_tokens)
     cols = tco.COLUMNS
@@ -255,10 +268,6 @@ class ExploreView:
     """
 
     def __init__(self, systems=None, figsize=(7.2, 3.2), dpi: int = 100):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib.patches import Patch
-
         self.systems = list(tco.COLUMNS if systems is None else check_names("systems", systems, tco.COLUMNS,
                                                                              "Fig 11 column"))
         self.parts = list(_COLORS)
@@ -281,17 +290,13 @@ class ExploreView:
 
     def update(self, result: dict[str, dict]) -> bytes:
         """Move the bars to an ``explore`` result; return the picture as PNG bytes."""
-        import io
-
-        from PIL import Image
-
         result = check_mapping("result", result)
         for c in self.systems:
             check_result(result.get(c), ("breakdown",), f"result[{c!r}]")
         xmax = 0.0
         for i, c in enumerate(self.systems):
             left = 0.0
-            for rect, p in zip(self.rects[i], self.parts):
+            for rect, p in zip(self.rects[i], self.parts, strict=True):
                 val = result[c]["breakdown"][p]
                 rect.set_x(left)
                 rect.set_width(val)
@@ -317,11 +322,9 @@ class ExploreView:
 def make_tco_widget():
     """Sliders over the shared Fig 11 inputs; shows the table and stacked $/M bars for the four columns.
 
-    Each move calls ``explore`` (one vectorised ``tco.evaluate``) and ``ExploreView.update`` (bars, x axis and
+    Each move calls ``explore`` (one vectorized ``tco.evaluate``) and ``ExploreView.update`` (bars, x axis and
     totals redrawn on a cached background) — well under 100 ms per move.
     """
-    import ipywidgets as W
-
     view = ExploreView()
     image = W.Image(format="png", layout=W.Layout(width="720px"))
 
