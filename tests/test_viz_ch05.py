@@ -1,16 +1,18 @@
 """Chapter 5 plots and the planner widget's callback (plain functions; no timing asserts)."""
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from labsim import LabsimError  # noqa: E402
-from labsim import latency as L  # noqa: E402
-from labsim.viz import ch05  # noqa: E402
+from labsim import LabsimError
+from labsim import latency as L
+from labsim.viz import ch05
 
 
 def test_planner_deterministic_matches_closed_form():
@@ -79,8 +81,6 @@ def test_planner_widget_observes_controls():
 
 # issue 14: presets move the sliders, a slider move returns to "custom", what is shown is what is computed
 
-
-import re  # noqa: E402
 
 
 def _text(w):
