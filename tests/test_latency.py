@@ -257,7 +257,8 @@ def test_batching_batch1_is_md1_and_batching_adds_wait():
     r = L.simulate_batching(1.2, 1, tau, requests=400_000, seed=1)          # load 0.6
     expected_mean = L.md1_mean_wait_s(0.6, tau) + tau
     assert r.latency.mean_s == pytest.approx(expected_mean, rel=0.03)
-    assert r.throughput_per_s == pytest.approx(1.2, rel=0.02) and r.utilisation == pytest.approx(0.6, rel=0.02)
+    assert r.throughput_per_s == pytest.approx(1.2, rel=0.02) and r.utilization == pytest.approx(0.6, rel=0.02)
+    assert r.utilisation == r.utilization   # the old name still answers
     # waiting to fill a batch of 8 at a low rate adds ≈ (b − 1)/(2λ) of fill wait
     lam, b = 2.0, 8
     rb = L.simulate_batching(lam, b, tau, requests=200_000, seed=2)

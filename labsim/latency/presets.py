@@ -44,7 +44,7 @@ def threshold_s(name: str) -> float:
 
 @dataclass(frozen=True)
 class Platform:
-    """A serving-platform archetype for the LLM part of a step (``data/latency/platforms.toml``; all [A] modelling
+    """A serving-platform archetype for the LLM part of a step (``data/latency/platforms.toml``; all [A] modeling
     choices)."""
     name: str
     display_name: str

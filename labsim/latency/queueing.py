@@ -88,7 +88,7 @@ def _service_dist(service_mean_s, service_cv, family) -> Dist:
 
 def simulate_queue(load, service_mean_s, service_cv=1.0, *, arrival_cv=1.0, family="gamma",
                    customers: int = 1_000_000, warmup: int | None = None, seed: int = 0) -> QueueResult:
-    """Simulate a single-server FIFO queue (Lindley recursion, numba) at utilisation ``load`` = λτ.
+    """Simulate a single-server FIFO queue (Lindley recursion, numba) at utilization ``load`` = λτ.
 
     Service: gamma (or lognormal) with mean ``service_mean_s`` and coefficient of variation ``service_cv``
     (0 = deterministic, like a statically scheduled chip; 1 = exponential). Arrivals: Poisson
@@ -117,9 +117,14 @@ class BatchResult:
     batch: int
     latency: Tails                   #: arrival -> whole batch finished, seconds
     mean_batch: float                #: mean requests per batch served
-    utilisation: float               #: fraction of time the server is busy
+    utilization: float               #: fraction of time the server is busy
     throughput_per_s: float          #: requests completed per second
     requests: int
+
+    @property
+    def utilisation(self) -> float:
+        """The same as :attr:`utilization` (the name before the package settled on American spelling)."""
+        return self.utilization
 
 
 def linear_batch_seconds_per_token(t_fixed_s, t_per_seq_s, batch) -> np.ndarray:

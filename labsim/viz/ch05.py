@@ -63,7 +63,7 @@ def _wrap2(name: str) -> str:
 def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscreen_agent_step"), ax=None,
           title: str = "Where the time goes (median of each component)"):
     """One horizontal stacked bar per step (a ``Step`` or a dict label → Step); each segment is a component's
-    median, labelled when wide enough; vertical lines at the named thresholds."""
+    median, labeled when wide enough; vertical lines at the named thresholds."""
     if isinstance(steps, L.Step):
         steps = {steps.name: steps}
     elif isinstance(steps, dict):
@@ -240,7 +240,7 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
         axes[0].plot(d["load"], d["mean_wait_s"] / service_mean_s, "o", color=line.get_color(), ms=4)
         axes[1].plot(d["load"], d["p99_wait_s"] / service_mean_s, "o-", color=line.get_color(), ms=4)
     axes[0].set_title("mean wait: dots simulated, lines P–K", fontsize=9)
-    axes[1].set_title("P99 wait (simulated; colours as left)", fontsize=9)
+    axes[1].set_title("P99 wait (simulated; colors as left)", fontsize=9)
     for a in axes:
         a.set_xlabel("load ρ = arrival rate × service time")
         a.set_ylabel("wait / mean service time")
