@@ -90,7 +90,8 @@ def test_voice_budget_tokens(capsys):
 
 def test_slo_cost_per_task(capsys):
     e = ch05.expected_slo_costs()
-    assert e["gpu"] == pytest.approx(3000 * 5.197e-6, rel=1e-3) and e["lpu"] == pytest.approx(3000 * 1.9406e-6, rel=1e-3)
+    assert e["gpu"] == pytest.approx(3000 * 5.197e-6, rel=1e-3)
+    assert e["lpu"] == pytest.approx(3000 * 1.9406e-6, rel=1e-3)
     assert _run(capsys, ch05.slo_cost_per_task, e["gpu"], e["lpu"])[0]
     ok, out = _run(capsys, ch05.slo_cost_per_task, e["gpu_ignoring_slo"], e["lpu"])
     assert not ok and "misses the 1 s SLO" in out

@@ -1,16 +1,18 @@
 """Chapter 5 plots and the planner widget's callback (plain functions; no timing asserts)."""
 from __future__ import annotations
 
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from labsim import LabsimError  # noqa: E402
-from labsim import latency as L  # noqa: E402
-from labsim.viz import ch05  # noqa: E402
+from labsim import LabsimError, tco
+from labsim import latency as L
+from labsim.viz import ch05
 
 
 def test_planner_deterministic_matches_closed_form():
@@ -50,7 +52,6 @@ def test_plots_build():
 
 
 def test_make_planner_widget():
-    pytest.importorskip("ipywidgets")
     w = ch05.make_planner_widget()
     assert w.children
 
@@ -68,7 +69,6 @@ def test_planner_bar_svg_draws_components_and_slo_share():
 
 
 def test_planner_widget_observes_controls():
-    pytest.importorskip("ipywidgets")
     w = ch05.make_planner_widget()
     text = w.children[-2]
     assert "meets" in text.value
@@ -80,16 +80,21 @@ def test_planner_widget_observes_controls():
 # issue 14: presets move the sliders, a slider move returns to "custom", what is shown is what is computed
 
 
-import re  # noqa: E402
-
 
 def _text(w):
     return re.sub(r"<[^>]+>", "", w.children[-2].value)
 
 
+def test_presets_are_the_fig11_columns_of_chapter_4():
+    """Chapter 4 always ships: the presets are every Fig 11 column (no silent fallback to sliders only)."""
+    assert list(ch05.PLANNER_PRESETS) == ["custom", *tco.REPORT_FIG11]
+    for col, (tok_s, usd, label) in ch05.PLANNER_PRESETS.items():
+        if col != "custom":
+            assert tok_s == tco.REPORT_FIG11[col].tokens_per_s_per_user and usd > 0 and label
+
+
 @pytest.mark.parametrize("preset", [p for p in ch05.PLANNER_PRESETS if p != "custom"])
 def test_preset_moves_the_sliders(preset):
-    pytest.importorskip("ipywidgets")
     w = ch05.make_planner_widget()
     c = w.controls
     c["preset"].value = preset
@@ -101,7 +106,6 @@ def test_preset_moves_the_sliders(preset):
 
 
 def test_moving_a_slider_returns_to_custom_and_computes_with_it():
-    pytest.importorskip("ipywidgets")
     w = ch05.make_planner_widget()
     c = w.controls
     c["preset"].value = "groq-60gpm"

@@ -60,8 +60,10 @@ def chain_slow_fraction(answer_p) -> bool:
     """Exercise 2a: fraction of tasks that hit at least one slow step."""
     e = EX_CHAIN
     expected = L.chain_slow_probability(e["p_slow"], e["steps"])
-    traps = [(e["p_slow"] * e["steps"], "p·k is only the small-p approximation (and it can exceed 1) — use 1 − (1 − p)^k."),
-             ((1 - e["p_slow"]) ** e["steps"], "that is the chance that every step is fast; the question asks for the complement."),
+    traps = [(e["p_slow"] * e["steps"],
+              "p·k is only the small-p approximation (and it can exceed 1) — use 1 − (1 − p)^k."),
+             ((1 - e["p_slow"]) ** e["steps"],
+              "that is the chance that every step is fast; the question asks for the complement."),
              (e["p_slow"] ** e["steps"], "that is the chance that every step is slow.")]
     return check_number(answer_p, expected, traps=traps, rtol=1e-3)
 
@@ -78,7 +80,7 @@ def chain_p99(answer_s) -> bool:
              (e["steps"] * d.quantile(e["quantile"]),
               "you added ten per-step P99s; the number of slow steps is Binomial(10, p) — find its 99th percentile.")]
     return check_number(answer_s, expected, traps=traps, rtol=1e-3,
-                              hint="task = 10·fast + (slow − fast)·N with N ~ Binomial(10, p); find N's 99th percentile.")
+                        hint="task = 10·fast + (slow − fast)·N with N ~ Binomial(10, p); find N's 99th percentile.")
 
 
 # ---------------------------------------------------------------------------------------------- exercise 3
@@ -131,8 +133,10 @@ def voice_budget_tokens(answer_tokens, chip: str | None = None) -> bool:
         return say(False, why)
     if not x.is_integer():
         return say(False, "tokens come whole — round down (a partial token does not help).")
-    traps = [(math.floor(slo * speed), "that spends the whole 500 ms on tokens — TTS and transport take their 300 ms first."),
-             (math.floor(_voice_fixed_s() * speed), "that is the tokens in the fixed 300 ms; the LLM gets what is left.")]
+    traps = [(math.floor(slo * speed),
+              "that spends the whole 500 ms on tokens — TTS and transport take their 300 ms first."),
+             (math.floor(_voice_fixed_s() * speed),
+              "that is the tokens in the fixed 300 ms; the LLM gets what is left.")]
     for wrong, why in traps:
         if wrong != expected and abs(x - wrong) < 0.5:
             return say(False, why)
@@ -167,8 +171,9 @@ def slo_cost_per_task(answer_gpu_usd, answer_lpu_usd) -> bool:
     if math.isclose(g, exp["gpu_ignoring_slo"], rel_tol=5e-3) and not math.isclose(g, exp["gpu"], rel_tol=5e-3):
         return say(False, "your GPU column is the cheapest per token, but at 30 tok/s a 300-token step takes 10 s — "
                           "it misses the 1 s SLO. Use the cheapest column that meets it.")
-    return _two_parts(("GPU", part(check_number, g, exp["gpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")),
-                      ("LPU", part(check_number, lp, exp["lpu"], rtol=5e-3, hint="tokens per task × $/M tokens ÷ 10⁶.")))
+    hint = "tokens per task × $/M tokens ÷ 10⁶."
+    return _two_parts(("GPU", part(check_number, g, exp["gpu"], rtol=5e-3, hint=hint)),
+                      ("LPU", part(check_number, lp, exp["lpu"], rtol=5e-3, hint=hint)))
 
 
 # ---------------------------------------------------------------------------------------------- exercise 6
@@ -185,4 +190,5 @@ def fanout_p99_function(fn) -> bool:
 
     trials = [((n,), {}, accept_for(n)) for n in (1, 5, 20)]
     return check_callable(fn, trials, hint="for n = 1, 5 or 20 your P99 is off by more than 3 % — the stage waits "
-                                           "for the slowest of n searches: F⁻¹(0.99^(1/n)), or simulate with fan_out=n.")
+                                           "for the slowest of n searches: F⁻¹(0.99^(1/n)), "
+                                           "or simulate with fan_out=n.")

@@ -13,7 +13,10 @@
 """
 from __future__ import annotations
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .. import latency as L
 from .. import limits as _L
@@ -28,11 +31,11 @@ from ..errors import (
 )
 from ..sources import cite
 from ..table import Table
-from ._widgets import check_axes, check_names, check_result, check_title, pre, wire
+from ._widgets import check_ax, check_axes, check_names, check_result, check_title, pre, wire
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
-           "batching_plot", "batching_table", "thresholds_table", "planner", "planner_text", "planner_bar_svg", "PLANNER_PRESETS",
-           "make_planner_widget"]
+           "batching_plot", "batching_table", "thresholds_table", "planner", "planner_text", "planner_bar_svg",
+           "PLANNER_PRESETS", "make_planner_widget"]
 
 _CAT_COLORS = {"queue": "#c44e52", "prefill": "#dd8452", "decode": "#4c72b0", "tool": "#8c8c8c",
                "network": "#55a868", "speech": "#8172b3", "other": "#b0b0b0"}
@@ -43,9 +46,6 @@ _THRESH_STYLE = {"instant": ":", "conversational_gap": "--", "doherty": "-.", "v
 
 
 def _ax(ax, figsize=(8, 3.5)):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
     if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -63,7 +63,7 @@ def _wrap2(name: str) -> str:
 def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscreen_agent_step"), ax=None,
           title: str = "Where the time goes (median of each component)"):
     """One horizontal stacked bar per step (a ``Step`` or a dict label → Step); each segment is a component's
-    median, labelled when wide enough; vertical lines at the named thresholds."""
+    median, labeled when wide enough; vertical lines at the named thresholds."""
     if isinstance(steps, L.Step):
         steps = {steps.name: steps}
     elif isinstance(steps, dict):
@@ -81,9 +81,9 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
     fig, ax = _ax(ax, (9, 1.4 + 0.75 * len(steps)))
     longest = 0.0
     seen = set()
-    for i, (label, step) in enumerate(steps.items()):
+    for i, step in enumerate(steps.values()):
         left = 0.0
-        for name, sec, cat in step.breakdown():
+        for _name, sec, cat in step.breakdown():
             if sec <= 0:
                 continue
             ax.barh(i, sec, left=left, color=_CAT_COLORS.get(cat, "#b0b0b0"), edgecolor="white", linewidth=0.8,
@@ -95,9 +95,9 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
     top = max(longest * 1.15, max(table[n].seconds for n in names) * 1.05 if names else 0)
     px_per_s = fig.get_figwidth() * fig.dpi * 0.7 / max(top, 1e-9)   # the axes take ≈ 70 % of the width
     char_px = 6.5 * 0.6 * fig.dpi / 72                                   # ≈ width of one 6.5 pt character
-    for i, (label, step) in enumerate(steps.items()):
+    for i, step in enumerate(steps.values()):
         left = 0.0
-        for name, sec, cat in step.breakdown():
+        for name, sec, _cat in step.breakdown():
             if sec <= 0:
                 continue
             text = _wrap2(name) if len(name) > 14 else name
@@ -182,7 +182,7 @@ def hardware_tails_plot(data: dict, ax=None):
         if np.any(np.asarray(d["p50_s"], dtype=float) <= 0):
             raise LabsimError(f"data[{k!r}]['p50_s'] must be positive (P99/P50 divides by it)")
     fig, ax = _ax(ax, (6.5, 3.4))
-    for name, d in data.items():
+    for d in data.values():
         ax.plot(d["steps"], d["p99_s"] / d["p50_s"], "o-", label=d["display_name"])
     ax.axhline(1.0, color="k", lw=0.8)
     ax.set_xscale("log")
@@ -220,8 +220,6 @@ def queue_curves(loads=(0.3, 0.5, 0.7, 0.8, 0.9), cvs=(0.0, 0.5, 1.0), service_m
 
 def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
     """Left: mean wait (in service times) vs load — dots simulated, lines Pollaczek–Khinchine. Right: P99 wait."""
-    import matplotlib.pyplot as plt
-
     curves = check_mapping("curves", curves)
     if not curves:
         raise LabsimError("curves must hold at least one service CV -> queue_curves() row")
@@ -242,9 +240,7 @@ def queue_plot(curves: dict, service_mean_s: float = 1.0, axes=None):
         axes[0].plot(d["load"], d["mean_wait_s"] / service_mean_s, "o", color=line.get_color(), ms=4)
         axes[1].plot(d["load"], d["p99_wait_s"] / service_mean_s, "o-", color=line.get_color(), ms=4)
     axes[0].set_title("mean wait: dots simulated, lines P–K", fontsize=9)
-    axes[1].set_title("P99 wait (simulated; colours as left)", fontsize=9)
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
+    axes[1].set_title("P99 wait (simulated; colors as left)", fontsize=9)
     for a in axes:
         a.set_xlabel("load ρ = arrival rate × service time")
         a.set_ylabel("wait / mean service time")
@@ -273,6 +269,9 @@ def batching_table(curves: dict[str, dict], slo_s: float | None = None) -> Table
     for label, c in curves.items():
         check_result(c, ("load", "p50_s", "p99_s", "tokens_per_s_per_user", "throughput_tok_s"),
                      f"curves[{label!r}]", "latency.batching_curve()")
+        if np.size(c["load"]) != np.size(c["p99_s"]):
+            raise LabsimError(f"curves[{label!r}]: 'load' and 'p99_s' must have the same length, got "
+                              f"{np.size(c['load'])} and {np.size(c['p99_s'])}")
     if slo_s is not None:
         slo_s = check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
     head = ["configuration", "lowest load: P50 / P99", "highest load: P50 / P99", "tok/s per user",
@@ -286,7 +285,7 @@ def batching_table(curves: dict[str, dict], slo_s: float | None = None) -> Table
                f"{c['tokens_per_s_per_user'].min():,.0f}–{c['tokens_per_s_per_user'].max():,.0f}",
                f"{c['throughput_tok_s'][-1]:,.0f} tok/s"]
         if slo_s is not None:
-            over = [ld for ld, p99 in zip(c["load"], c["p99_s"]) if p99 > slo_s]
+            over = [ld for ld, p99 in zip(c["load"], c["p99_s"], strict=True) if p99 > slo_s]
             row.append(f"{over[0]:.0%}" if over else "—")
         body.append(row)
     return Table(head, body, align="l" + "r" * (len(head) - 1), wide=(0,))
@@ -327,11 +326,8 @@ def batching_plot(curves: dict[str, dict], ax=None, slo_s: float | None = None):
 #: come from chapter 4 (labsim.tco.REPORT_FIG11, the report's Fig 11); "custom" uses the sliders.
 def _presets() -> dict[str, tuple[float | None, float | None, str]]:
     out: dict[str, tuple[float | None, float | None, str]] = {"custom": (None, None, "sliders")}
-    try:
-        for col, p in L.report_fig11_points().items():
-            out[col] = (p["tokens_per_s_per_user"], p["usd_per_mtok"], p["label"])
-    except Exception:  # chapter 4 not installed: the sliders still work
-        pass
+    for col, p in L.report_fig11_points().items():
+        out[col] = (p["tokens_per_s_per_user"], p["usd_per_mtok"], p["label"])
     return out
 
 
@@ -462,8 +458,6 @@ def make_planner_widget():
 
     The sliders always show what is computed: picking a Fig 11 preset moves the speed and price sliders to that
     column's values, and moving either slider afterwards switches the preset back to "custom"."""
-    import ipywidgets as W
-
     style = {"description_width": "170px"}
     lay = W.Layout(width="470px")
     controls = dict(
