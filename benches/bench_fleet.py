@@ -1,4 +1,4 @@
-"""Benchmarks for labsim.fleet: candidates evaluated per second (explicit grid and the optimiser's search) and the
+"""Benchmarks for labsim.fleet: candidates evaluated per second (explicit grid and the optimizer's search) and the
 chapter-6 widget callback's latency over representative control moves (with the search memo, as a learner gets it,
 and with the memo cleared before every move, the worst case)."""
 from __future__ import annotations
@@ -42,16 +42,16 @@ def run() -> list[dict]:
     fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS)
     n_grid = fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS)["feasible"].size
     t_grid = best_of(lambda: fleet.candidate_table(voice, "nvidia-b300", replicas=GRID_REPLICAS))
-    # the optimiser: every workload of the mixed product over the priced chips (memo cleared: a real search)
-    fleet.optimise(sc, CHIPS, progress=False)
+    # the optimizer: every workload of the mixed product over the priced chips (memo cleared: a real search)
+    fleet.optimize(sc, CHIPS, progress=False)
     fleet.clear_cache(speed_tables=False)
-    n_search = sum(c.candidates_evaluated for c in fleet.optimise(sc, CHIPS, progress=False).choices.values())
+    n_search = sum(c.candidates_evaluated for c in fleet.optimize(sc, CHIPS, progress=False).choices.values())
 
-    def cold_optimise():
+    def cold_optimize():
         fleet.clear_cache(speed_tables=False)
-        fleet.optimise(sc, CHIPS, progress=False)
+        fleet.optimize(sc, CHIPS, progress=False)
 
-    t_search = best_of(cold_optimise)
+    t_search = best_of(cold_optimize)
     ch06.explore()
     warm = _moves(cold=False)
     cold = _moves(cold=True)
@@ -62,14 +62,14 @@ def run() -> list[dict]:
     return [
         {"name": "fleet.candidate_table (grid)", "value": n_grid / t_grid, "unit": "candidates/s",
          "note": f"{n_grid:,} candidates (B300 configs × 1,000 replica counts) for the voice workload; {t_grid * 1e3:.0f} ms"},
-        {"name": "fleet.optimise mixed_product", "value": n_search / t_search, "unit": "candidates/s",
+        {"name": "fleet.optimize mixed_product", "value": n_search / t_search, "unit": "candidates/s",
          "note": f"{n_search:,} candidate evaluations (16-ary search on replicas), 4 workloads × 3 chips, memo "
                  f"cleared; {t_search * 1e3:.0f} ms per fleet"},
         {"name": "ch06 widget move p50 (memo)", "value": float(np.percentile(warm, 50)), "unit": "ms",
          "note": f"explore + explore_html over {n} slider moves; p95 {np.percentile(warm, 95):.1f} ms, max "
                  f"{warm.max():.1f} ms; goal < 100 ms"},
         {"name": "ch06 widget move p50 (no memo)", "value": float(np.percentile(cold, 50)), "unit": "ms",
-         "note": f"same {n} moves, search memo cleared before each (full re-optimisation); p95 "
+         "note": f"same {n} moves, search memo cleared before each (full re-optimization); p95 "
                  f"{np.percentile(cold, 95):.1f} ms, max {cold.max():.1f} ms; goal < 100 ms"},
         {"name": "fleet.evaluate_candidate", "value": t_scalar * 1e6, "unit": "µs/call",
          "note": "one candidate (coding on groq-lpu-v1), cached speed table"},

@@ -1,4 +1,4 @@
-"""labsim.fleet: the optimiser is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad input."""
+"""labsim.fleet: the optimizer is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad input."""
 from __future__ import annotations
 
 import math
@@ -90,7 +90,7 @@ def test_more_traffic_never_lowers_monthly_cost():
 def test_infeasible_workload_reports_which_slo_and_bound():
     wl = fleet.load_scenario("coding_agent").workloads[0]
     tight = fleet.with_slo(wl, "task", 0.2)
-    plan = fleet.optimise([tight], CHIPS, progress=False)
+    plan = fleet.optimize([tight], CHIPS, progress=False)
     assert not plan.feasible
     reason = plan.infeasible["coding"]
     assert "task time" in reason and "missed" in reason
@@ -117,7 +117,7 @@ def test_gpu_cannot_meet_the_coding_slo_but_lpu_can():
 
 
 def test_mixed_product_is_a_hybrid_fleet():
-    plan = fleet.optimise(fleet.load_scenario("mixed_product"), CHIPS, progress=False)
+    plan = fleet.optimize(fleet.load_scenario("mixed_product"), CHIPS, progress=False)
     assert plan.feasible
     kinds = {r["memory_kind"] for r in plan.rows()}
     assert kinds == {"sram", "hbm"}
@@ -140,7 +140,7 @@ def test_erlang_c_known_values_and_mm1():
 
 
 def test_single_slot_wait_matches_latency_mm1_quantile():
-    # one slot, exponential-like service: the optimiser's P99 TTFT − prefill must equal chapter 5's M/M/1 quantile
+    # one slot, exponential-like service: the optimizer's P99 TTFT − prefill must equal chapter 5's M/M/1 quantile
     wl = fleet.Workload("x", "llama-3.1-8b", 1.0, prompt_tokens=100, output_tokens=100, output_tokens_cv=1.0,
                         slos=(fleet.SLO("ttft", 100.0),))
     c = fleet.evaluate_candidate(wl, "nvidia-h100-sxm", batch=1, replicas=1)
@@ -246,8 +246,8 @@ def test_flip_slo_finds_the_crossover():
     lambda: fleet.search(chat(), CHIPS, cost_overrides={"capex_usd": 1}),
     lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", batch=0),
     lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", microbatches=4),
-    lambda: fleet.optimise([], CHIPS),
-    lambda: fleet.optimise([chat(), chat()], CHIPS),
+    lambda: fleet.optimize([], CHIPS),
+    lambda: fleet.optimize([chat(), chat()], CHIPS),
     lambda: fleet.check_fleet([chat()], {"nope": {"chip": "nvidia-h100-sxm", "replicas": 1}}),
     lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm"}}),
     lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm", "replicas": 1, "gpus": 3}}),
@@ -309,7 +309,7 @@ def test_fewest_replicas_equals_a_linear_scan(wl):
     for name in CHIPS:
         c = catalog.chip(name)
         t = fleet._table(wl, c, None, None, None)
-        fleet._FEASIBLE.clear()
+        fleet.optimizer._FEASIBLE.clear()
         idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, "test", rmax)
         reps = np.arange(1, rmax + 1, dtype=float)
         tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
@@ -332,7 +332,7 @@ def test_erlang_floor_only_zeroes_values_below_the_floor():
         assert (~same).sum() > 0             # the shortcut does fire
 
 
-def test_memoised_search_is_keyed_on_everything_that_matters():
+def test_memoized_search_is_keyed_on_everything_that_matters():
     wl = chat(rate=4.0)
     a = fleet.search(wl, CHIPS, **SMALL)
     b = fleet.search(chat(rate=4.0), CHIPS, **SMALL)            # a new, equal workload: same answer
@@ -383,7 +383,7 @@ def test_workload_from_task_takes_the_hardware_free_parts():
     lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
                                      prompt_tokens=10, steps=3),
     lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
-                                     prompt_tokens=10, colour="red"),
+                                     prompt_tokens=10, color="red"),
 ])
 def test_workload_from_task_bad_input(make):
     with pytest.raises(LabsimError):

@@ -86,7 +86,7 @@ def flip_slo_ms(answer_ms) -> bool:
 @lru_cache(maxsize=None)
 def _expected_mix_monthly():
     sc = fleet.load_scenario("mixed_product")
-    plan = fleet.optimise(fleet.scale_rates(sc.workloads, EX_MIX_SCALE), list(EX_CHIPS),
+    plan = fleet.optimize(fleet.scale_rates(sc.workloads, EX_MIX_SCALE), list(EX_CHIPS),
                           cost_overrides=dict(sc.cost_overrides), progress=False)
     return plan.monthly_usd
 
@@ -95,7 +95,7 @@ def _expected_mix_monthly():
 def fleet_monthly_cost(answer_usd_per_month) -> bool:
     """Exercise 3: monthly cost (USD) of the cheapest fleet for the mixed product at twice the traffic."""
     return check_number(answer_usd_per_month, _expected_mix_monthly(), rtol=0.01,
-                        hint="scale every workload's rate with fleet.scale_rates, optimise over EX_CHIPS and read "
+                        hint="scale every workload's rate with fleet.scale_rates, optimize over EX_CHIPS and read "
                              "plan.monthly_usd (US$ per month, not thousands).")
 
 
@@ -117,7 +117,7 @@ def new_mix_workloads() -> list[fleet.Workload]:
 def propose_fleet(proposal) -> bool:
     """Exercise 4 (open-ended): ``proposal = {workload: {"chip", "batch", "replicas", "layout_multiplier",
     "microbatches"}}`` for every workload of :func:`new_mix_workloads`. Verifies every SLO, prints the check and the
-    fleet's cost, and compares it with the optimiser's fleet."""
+    fleet's cost, and compares it with the optimizer's fleet."""
     if unanswered(proposal):
         return not_attempted()
     if not isinstance(proposal, Mapping):
@@ -132,10 +132,10 @@ def propose_fleet(proposal) -> bool:
         bad += [f"{m}: no hardware proposed" for m in chk.missing]
         return say(False, f"{len(bad)} workload(s) not served — {' | '.join(bad)} (print "
                           "fleet.check_fleet(new_mix_workloads(), proposal).report() for every line).")
-    best = fleet.optimise(wls, list(EX_CHIPS), progress=False).monthly_usd
+    best = fleet.optimize(wls, list(EX_CHIPS), progress=False).monthly_usd
     extra = chk.monthly_usd / best - 1 if best > 0 else 0.0
     if extra <= 0.05:
         return say(True, f"Every SLO is met; your fleet's total is ${chk.monthly_usd / 1e3:,.1f} k per month, within "
-                         "5 % of the optimiser's cost.")
-    return say(True, f"Every SLO is met (your total: ${chk.monthly_usd / 1e3:,.1f} k per month). The optimiser "
+                         "5 % of the optimizer's cost.")
+    return say(True, f"Every SLO is met (your total: ${chk.monthly_usd / 1e3:,.1f} k per month). The optimizer "
                      f"found a fleet {extra:.0%} cheaper — can you find it?")
