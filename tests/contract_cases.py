@@ -720,8 +720,10 @@ DICT_PARAMS: dict[str, tuple[str, ...]] = {
 #: types, and the tsp/schedule builder types whose checks live in ``tsp.simulate``; they are not fuzzed directly.
 NOT_FUZZED: dict[str, str] = {
     **{k: "result record, built by a validating function" for k in (
-        "capacity.Plan", "capacity.DecodeResult", "capacity.PrefillResult", "catalog.Chip", "catalog.Model",
-        "fleet.workload.Scenario", "fleet.candidate.Candidate", "fleet.optimizer.Choice", "fleet.optimizer.FleetPlan", "fleet.whatif.FleetCheck",
+        "capacity.Plan", "capacity.DecodeResult", "capacity.PrefillResult",
+        "catalog.chip_entry.Chip", "catalog.model_entry.Model",
+        "fleet.workload.Scenario", "fleet.candidate.Candidate", "fleet.optimizer.Choice", "fleet.optimizer.FleetPlan",
+        "fleet.whatif.FleetCheck",
         "gpu.GPUParams", "latency.Threshold", "latency.Platform", "latency.Tails", "latency.QueueResult",
         "latency.BatchResult", "latency.BudgetPlan", "sources.Source", "tco.TcoResult", "tco.Fig11Check",
         "tco.MonteCarloResult", "tco.TornadoBar", "tsp.sim.Result", "tsp.sim.Trace", "viz.ch00.TourRow",
