@@ -1,12 +1,17 @@
-"""labsim.fleet: the optimizer is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad input."""
+"""labsim.fleet: the optimizer is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad
+input, and its memos never serve a stale result."""
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 
 import numpy as np
 import pytest
 
 from labsim import LabsimError, catalog, fleet, latency
+from labsim.capacity import mesh
+from labsim.capacity.decode import DecodeConfig
 
 SMALL = dict(batches=(1, 4, 16), layout_multipliers=(1, 2), microbatches=(1, 4))
 CHIPS = ["nvidia-h100-sxm", "groq-lpu-v1", "nvidia-b300"]
@@ -309,8 +314,7 @@ def test_fewest_replicas_equals_a_linear_scan(wl):
     for name in CHIPS:
         c = catalog.chip(name)
         t = fleet._table(wl, c, None, None, None)
-        fleet.optimizer._FEASIBLE.clear()
-        idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, "test", rmax)
+        idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, rmax)
         reps = np.arange(1, rmax + 1, dtype=float)
         tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
         ok = fleet._metrics(wl, c, tt, reps[None, :])["ok"] & t["fits"][:, None]
@@ -345,6 +349,91 @@ def test_memoized_search_is_keyed_on_everything_that_matters():
     assert priced.best.monthly_usd > a.best.monthly_usd
     renamed = fleet.search(wl.replace(name="chat2"), CHIPS, **SMALL)
     assert renamed.best.workload == "chat2"
+
+
+def _b300_copy(**changes):
+    c = catalog.chip("nvidia-b300")
+    d = {f: getattr(c, f) for f in ("memory_kind", "memory_bytes", "memory_bandwidth_bytes_per_s", "power_w",
+                                    "price_usd", "chips_per_node", "chips_per_rack", "sync_domain_chips",
+                                    "link_bandwidth_bytes_per_s", "link_latency_s")}
+    d = {k: v for k, v in d.items() if v is not None}
+    return {"name": "memo-gpu", **d, "peak_ops_per_s": dict(c.peak_ops_per_s), **changes}
+
+
+def test_a_chip_re_registered_under_the_same_name_is_never_served_from_a_memo():
+    wl = chat(rate=4.0)
+    try:
+        catalog.add_chip(_b300_copy(), replace=True)
+        first = fleet.search(wl, ["memo-gpu"], **SMALL).best
+        assert first is not None and first.chip == "memo-gpu"
+        catalog.add_chip(_b300_copy(price_usd=3 * catalog.chip("nvidia-b300").price_usd), replace=True)
+        dearer = fleet.search(wl, ["memo-gpu"], **SMALL).best           # no clear_cache in between
+        assert dearer.capex_usd == pytest.approx(3 * first.capex_usd, rel=0.35) and dearer.capex_usd > first.capex_usd
+        slow = catalog.chip("nvidia-b300").memory_bandwidth_bytes_per_s / 8
+        catalog.add_chip(_b300_copy(memory_bandwidth_bytes_per_s=slow), replace=True)
+        slower = fleet.search(wl, ["memo-gpu"], **SMALL).best
+        assert slower.seconds_per_token > first.seconds_per_token       # a fresh speed table, not the cached one
+    finally:
+        catalog._remove_user_entries()
+
+
+def test_an_entry_differing_only_in_its_extras_is_a_new_memo_key():
+    base = _b300_copy()
+    a, b = catalog.load_chip({**base, "extra": {"cores": 1.0}}), catalog.load_chip({**base, "extra": {"cores": 2.0}})
+    assert a != b and hash(a) == hash(b)                # equal hashes, unequal values: lru_cache tells them apart
+    assert a == catalog.load_chip({**base, "extra": {"cores": 1.0}})
+    wafer = catalog.chip("cerebras-cs3")
+    d = {f: getattr(wafer, f) for f in ("memory_kind", "memory_bytes", "memory_bandwidth_bytes_per_s", "packaging")}
+    few = catalog.load_chip({"name": "w", **d, "peak_ops_per_s": dict(wafer.peak_ops_per_s),
+                             "extra": {**wafer.extra, "cores": wafer.cores / 100}})
+    many = catalog.load_chip({"name": "w", **d, "peak_ops_per_s": dict(wafer.peak_ops_per_s),
+                              "extra": {**wafer.extra, "cores": float(wafer.cores)}})
+    assert mesh.cores_per_chip(few) != mesh.cores_per_chip(many)
+    cfg = capacity_config()
+    assert mesh.mesh_constants(few, cfg, 1e9, "fp16").cores != mesh.mesh_constants(many, cfg, 1e9, "fp16").cores
+
+
+def capacity_config():
+    return DecodeConfig()
+
+
+def test_a_model_re_registered_under_the_same_name_is_never_served_from_a_memo():
+    m = catalog.model("llama-3.1-8b")
+    d = {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
+         if f.name not in ("extra", "sources", "notes", "origin", "display_name")}
+    try:
+        catalog.add_model({**d, "name": "memo-llm"}, replace=True)
+        wl = chat(rate=4.0).replace(model="memo-llm")
+        small = fleet.search(wl, CHIPS, **SMALL).best
+        catalog.add_model({**d, "name": "memo-llm", "num_layers": 4 * m.num_layers}, replace=True)
+        big = fleet.search(wl, CHIPS, **SMALL).best
+        assert big.monthly_usd > small.monthly_usd
+    finally:
+        catalog._remove_user_entries()
+
+
+def test_a_search_with_an_empirical_distribution_is_not_memoized():
+    samples = np.full(1000, 0.05)
+    wl = fleet.Workload("tool", "llama-3.1-8b", 2.0, 500, 200, steps=2, tool_s=latency.empirical(samples),
+                        slos=(fleet.SLO("task", 30.0),))
+    before = fleet.search(wl, CHIPS, **SMALL).best.slo_values["task"]
+    wl.tool_s.samples[:] = 5.0                           # the caller changes the array the distribution holds
+    after = fleet.search(wl, CHIPS, **SMALL).best.slo_values["task"]
+    assert after > before + 2 * 4.9
+
+
+def test_an_edited_scenario_file_is_parsed_again_even_with_the_same_size_and_mtime(tmp_path):
+    p = tmp_path / "s.toml"
+    body = ('[[workload]]\nname = "a"\nmodel = "llama-3.1-8b"\narrival_rate_per_s = {rate}\nprompt_tokens = 10\n'
+            'output_tokens = 10\n[workload.sources]\narrival_rate_per_s = "[A]"\nprompt_tokens = "[A]"\n'
+            'output_tokens = "[A]"\n')
+    p.write_text(body.format(rate="1.0"), encoding="utf-8")
+    st = p.stat()
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 1.0
+    p.write_text(body.format(rate="7.0"), encoding="utf-8")             # same size ...
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))                    # ... and the same modification time
+    assert p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 7.0
 
 
 def test_load_scenario_is_cached_until_the_file_changes(tmp_path):

@@ -23,10 +23,10 @@ loaders; the parts live beside it: ``schema`` (bounds, ``{value, source}`` field
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 
+from .. import _memo
 from ..errors import LabsimError, UnknownNameError, check_bool, check_choice
 from .chip_entry import Chip, parse_chip
 from .model_entry import Model, parse_model
@@ -78,12 +78,12 @@ def _load_dir(sub: str, loader) -> dict:
     return out
 
 
-@cache
+@_memo.memo(1, group="catalog")
 def _builtin_chips() -> Mapping[str, Chip]:
     return MappingProxyType(_load_dir("chips", load_chip))
 
 
-@cache
+@_memo.memo(1, group="catalog")
 def _builtin_models() -> Mapping[str, Model]:
     return MappingProxyType(_load_dir("models", load_model))
 

@@ -68,8 +68,10 @@ class Chip(_Frozen):
     link_latency_s: float | None = None
     packaging: str = "die"
     dies_per_package: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
-    sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    # extra numbers and sources take part in ==, so a memo keyed on this entry (labsim._memo, capacity's caches)
+    # sees an entry re-registered with other extras as a new key; unhashable mappings stay out of hash()
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
     notes: str = field(default="", compare=False, repr=False)
     origin: str = field(default="", compare=False, repr=False)
 

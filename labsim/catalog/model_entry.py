@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from .. import _memo
 from .. import limits as _L
 from ..errors import (
     LabsimError,
@@ -111,8 +111,10 @@ class Model(_Frozen):
     qk_rope_head_dim: int = 0
     v_head_dim: int = 0
     num_mtp_layers: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
-    sources: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False, repr=False)
+    # extra numbers and sources take part in ==, so a memo keyed on this entry (labsim._memo, capacity's caches)
+    # sees an entry re-registered with other extras as a new key; unhashable mappings stay out of hash()
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+    sources: Mapping[str, str] = field(default_factory=dict, hash=False, repr=False)
     notes: str = field(default="", compare=False, repr=False)
     origin: str = field(default="", compare=False, repr=False)
 
@@ -338,9 +340,9 @@ class Model(_Frozen):
         return float(out) if np.ndim(out) == 0 else out
 
 
-@lru_cache(maxsize=1024)
+@_memo.memo(1024, group="catalog")
 def _param_breakdown(m: Model) -> Mapping[str, int]:
-    """Cached :meth:`Model.param_breakdown` (models are frozen, so the cache cannot go stale)."""
+    """Memoized :meth:`Model.param_breakdown` (keyed on the frozen Model's values, so it cannot go stale)."""
     return MappingProxyType(m._param_breakdown_uncached())
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 
 from .. import fleet
 from ..errors import LabsimError
@@ -33,7 +32,6 @@ def _wl(scenario, name):
     raise LabsimError(f"scenario {scenario!r} has no workload {name!r}")
 
 
-@lru_cache(maxsize=None)
 def _expected_prices():
     w = _wl(EX_PRICE["scenario"], EX_PRICE["workload"])
     return tuple(fleet.search(w, [c]).best.usd_per_mtok for c in EX_PRICE["chips"])
@@ -67,7 +65,6 @@ def price_two_chips(answer_lpu_usd_per_mtok, answer_gpu_usd_per_mtok) -> bool:
                       "fleet.search(workload, [chip]).best.usd_per_mtok on the chat workload of mixed_product.")
 
 
-@lru_cache(maxsize=None)
 def _expected_flip_ms():
     w = _wl(EX_FLIP["scenario"], EX_FLIP["workload"])
     s = fleet.flip_slo(w, EX_FLIP["metric"], EX_FLIP["lo_s"], EX_FLIP["hi_s"], EX_CHIPS, tol_s=5e-4)
@@ -83,7 +80,6 @@ def flip_slo_ms(answer_ms) -> bool:
                              "(or call fleet.flip_slo); answer in milliseconds.")
 
 
-@lru_cache(maxsize=None)
 def _expected_mix_monthly():
     sc = fleet.load_scenario("mixed_product")
     plan = fleet.optimize(fleet.scale_rates(sc.workloads, EX_MIX_SCALE), list(EX_CHIPS),

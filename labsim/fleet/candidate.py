@@ -148,11 +148,16 @@ def evaluate_candidate(workload: Workload, chip, *, batch: int = 1, replicas: in
     microbatches = check_int("microbatches", microbatches, lo=1, hi=100_000)
     if c.memory_kind == "hbm" and microbatches != 1:
         raise LabsimError(f"microbatches = {microbatches} is out of range for HBM chip {c.name!r}; allowed: 1")
-    costs = _check_costs(cost_overrides)
+    return _evaluate(wl, c, batch, replicas, layout_multiplier, microbatches, _check_costs(cost_overrides), prices_usd)
+
+
+def _evaluate(wl: Workload, c: catalog.Chip, batch: int, replicas: int, layout_multiplier: int, microbatches: int,
+              costs: dict, prices_usd: dict, k=None) -> Candidate:
+    """:func:`evaluate_candidate` on checked inputs (``k``: the workload's constants, if the caller has them)."""
     t = _table(wl, c, (batch,), (layout_multiplier,), (microbatches,))
     price = _price(c, prices_usd, wl)
     r = np.array([replicas])
-    met = _metrics(wl, c, t, r)
+    met = _metrics(wl, c, t, r, k)
     cost = _costs(wl, c, price if price is not None else 0.0, t, r, met["rho"], costs)
     return _make_candidate(wl, c, t, 0, replicas, met, cost, price_known=price is not None)
 

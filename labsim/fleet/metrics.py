@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from statistics import NormalDist
 
 import numpy as np
@@ -57,8 +56,9 @@ class _Consts:
     c_floor: float       # half the smallest 1 − q': an Erlang C below it cannot make any wait quantile positive
 
 
-@lru_cache(maxsize=256)
 def _consts(wl: Workload, memory_kind: str) -> _Consts:
+    """The configuration-free constants of ``wl`` on ``memory_kind`` (a search computes them once per chip kind and
+    passes them to every :func:`_metrics` call)."""
     plat = latency.platform(_av("platform_sram" if memory_kind == "sram" else "platform_hbm"))
     jit = latency.lognormal(1.0, plat.decode_sigma) if plat.decode_sigma > 0 else latency.const(1.0)
     tool_r, net_r = _random(wl.tool_s), _random(wl.network_s)
@@ -83,9 +83,10 @@ def _consts(wl: Workload, memory_kind: str) -> _Consts:
                    tuple(specs), wl.background, c_floor)
 
 
-def _metrics(wl: Workload, chip: catalog.Chip, t: dict, replicas: np.ndarray) -> dict:
-    """All SLO metrics and loads for configuration arrays ``t`` (broadcast with ``replicas``)."""
-    k = _consts(wl, chip.memory_kind)
+def _metrics(wl: Workload, chip: catalog.Chip, t: dict, replicas: np.ndarray, k: _Consts | None = None) -> dict:
+    """All SLO metrics and loads for configuration arrays ``t`` (broadcast with ``replicas``); ``k``: the workload's
+    :func:`_consts` on this chip's memory kind when the caller already has them."""
+    k = _consts(wl, chip.memory_kind) if k is None else k
     r = np.asarray(replicas, dtype=np.float64)
     lam = k.lam
     N = t["slots"] * r                                # servers of the M/G/N queue

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from .. import catalog, latency
+from .. import _memo, catalog, latency
 from ..errors import (
     LabsimError,
     check_bool,
@@ -16,9 +17,9 @@ from ..errors import (
     check_ints,
 )
 from .assumptions import _av
-from .candidate import Candidate, _ms, _racks, _sub, candidate_table, evaluate_candidate
+from .candidate import Candidate, _evaluate, _ms, _racks, _sub, candidate_table
 from .metrics import _check_costs, _check_prices, _consts, _costs, _metrics, _price, _slo_key
-from .speed import _chip_names_or_alias, _chips, _grid, _speed_table, _table
+from .speed import _chip_names_or_alias, _chips, _grid, _table
 from .workload import Scenario, Workload, _check_workload, _workloads
 
 
@@ -71,78 +72,50 @@ def _why_none(wl, chip, t, met_inf, price, fits) -> str:
 
 
 def _dist_key(x):
+    """A distribution as a value: (kind, parameters). None for an empirical one (its samples live in an array the
+    caller may still change), so a search with one is computed and not memoized."""
     d = latency.as_dist(x)
-    return ("dist", d.kind, d.params) if d.samples is None else d   # empirical: by identity
+    return ("dist", d.kind, d.params) if d.samples is None else None
 
 
 def _physics_key(wl: Workload):
-    """What the SLO metrics of ``wl`` depend on (not its name, description or sources)."""
-    return (catalog.model(wl.model), wl.precision, float(wl.arrival_rate_per_s), wl.prompt_tokens, wl.output_tokens,
-            tuple((s.metric, s.seconds, s.quantile, s.tokens) for s in wl.slos), wl.steps, _dist_key(wl.tool_s),
-            _dist_key(wl.network_s), float(wl.output_tokens_cv), wl.context)
-
-
-class _Memo:
-    """A small least-recently-used memo for search results (immutable objects, safe to share)."""
-
-    def __init__(self, size: int):
-        self.size, self.data = size, {}
-
-    def get(self, key):
-        if key in self.data:
-            self.data[key] = self.data.pop(key)          # most recently used goes last
-            return self.data[key]
+    """What the SLO metrics of ``wl`` depend on (not its name, description or sources); None if not a value."""
+    tool, net = _dist_key(wl.tool_s), _dist_key(wl.network_s)
+    if tool is None or net is None:
         return None
-
-    def put(self, key, value):
-        self.data[key] = value
-        while len(self.data) > self.size:
-            self.data.pop(next(iter(self.data)))
-
-    def clear(self):
-        self.data.clear()
+    return (catalog.model(wl.model), wl.precision, float(wl.arrival_rate_per_s), wl.prompt_tokens, wl.output_tokens,
+            tuple((s.metric, s.seconds, s.quantile, s.tokens) for s in wl.slos), wl.steps, tool, net,
+            float(wl.output_tokens_cv), wl.context, wl.background)
 
 
 _SEARCH_POINTS = 15     # replica counts probed per configuration and round (a 16-ary search)
-_FEASIBLE = _Memo(512)   # (physics, chip, grid, max replicas) -> fewest feasible replicas per configuration
-_SEARCHES = _Memo(256)   # every argument of search -> its Choice
 
 
 def clear_cache(speed_tables: bool = True) -> None:
-    """Forget memoized searches (and the chapter-3 speed tables unless ``speed_tables=False``). They are keyed on
-    everything they depend on, so this is only needed to free memory or to time a search from scratch."""
+    """Forget memoized searches and parsed scenario files (and the chapter-3 speed tables unless
+    ``speed_tables=False``). Every memo is keyed on the values it depends on (``labsim._memo``), so this is only
+    needed to free memory or to time a search from scratch."""
     speed_tables = check_bool("speed_tables", speed_tables)
-    _FEASIBLE.clear()
-    _SEARCHES.clear()
-    _consts.cache_clear()
+    _memo.clear("fleet.search", "fleet.scenario")
     if speed_tables:
-        _speed_table.cache_clear()
+        _memo.clear("fleet.speed")
 
 
-def _fewest_replicas(wl: Workload, c: catalog.Chip, t: dict, grid, rmax: int):
+def _fewest_replicas(wl: Workload, c: catalog.Chip, t: dict, rmax: int, k=None):
     """(indices of the configurations that meet every SLO at ``rmax`` replicas, their fewest feasible replicas,
-    the metrics at ``rmax`` for explaining failures, candidates evaluated). Feasibility does not depend on prices
-    or cost inputs, so the result is memoized on the workload's physics: a widget moving the electricity price
-    re-prices, it does not re-search.
+    the metrics at ``rmax`` for explaining failures, candidates evaluated); ``k``: the workload's constants.
 
     A vectorized 16-ary search over all configurations at once (feasibility is monotone in replicas). Invariant:
     ``lo`` infeasible (or 0), ``hi`` feasible. The bracket starts at the stability bound: with r replicas the r·c
     slots must exceed the offered load λ·S, and S ≥ prefill + N·t, so every r ≤ λ·(prefill + N·t)/c is overloaded.
     The first round probes geometrically spaced replica counts above that bound (most configurations need only a
     few more), later rounds split each bracket evenly: ≈ 3–4 rounds instead of a bisection's 15."""
-    try:
-        key = (_physics_key(wl), wl.background, c, grid, rmax)
-        hash(key)
-    except TypeError:        # an unhashable distribution: compute, do not memoize
-        key = None
-    hit = None if key is None else _FEASIBLE.get(key)
-    if hit is not None:
-        return hit
+    k = _consts(wl, c.memory_kind) if k is None else k
     fits = np.asarray(t["fits"], dtype=bool)
-    tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
-    top = _metrics(wl, c, tt, np.array([[float(rmax)]]))
+    tt = {n: (v[:, None] if isinstance(v, np.ndarray) else v) for n, v in t.items()}
+    top = _metrics(wl, c, tt, np.array([[float(rmax)]]), k)
     idx = np.nonzero(top["ok"][:, 0] & fits)[0]
-    ts = {k: (v[idx][:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
+    ts = {n: (v[idx][:, None] if isinstance(v, np.ndarray) else v) for n, v in t.items()}
     s_min = ts["prefill"][:, 0] + wl.output_tokens * ts["tpot"][:, 0]
     lo = np.clip(np.floor(wl.requests_per_s * s_min / ts["slots"][:, 0] * (1 - 1e-9)), 0.0, float(rmax) - 1.0)
     hi = np.full(idx.size, float(rmax))
@@ -155,8 +128,8 @@ def _fewest_replicas(wl: Workload, c: catalog.Chip, t: dict, grid, rmax: int):
         w = (hi[act] - lo[act])[:, None]
         step = w ** (j / K) if first else w * (j + 1) / (K + 1)
         mids = np.minimum(lo[act][:, None] + np.ceil(step), hi[act][:, None])   # sorted, in (lo, hi]
-        okm = _metrics(wl, c, {k: (v[act] if isinstance(v, np.ndarray) else v) for k, v in ts.items()},
-                       mids)["ok"]
+        okm = _metrics(wl, c, {n: (v[act] if isinstance(v, np.ndarray) else v) for n, v in ts.items()},
+                       mids, k)["ok"]
         n_eval += okm.size
         anyok = okm.any(axis=1)
         f = np.where(anyok, np.argmax(okm, axis=1), K)    # first feasible probe (K: none)
@@ -164,10 +137,7 @@ def _fewest_replicas(wl: Workload, c: catalog.Chip, t: dict, grid, rmax: int):
         hi[act] = np.where(anyok, mids[rows, np.minimum(f, K - 1)], hi[act])
         lo[act] = np.where(f > 0, mids[rows, np.maximum(f - 1, 0)], lo[act])
         first = False
-    res = (idx, hi, top, n_eval)
-    if key is not None:
-        _FEASIBLE.put(key, res)
-    return res
+    return idx, hi, top, n_eval
 
 
 def search(workload: Workload, chip_names: Sequence | None = None, *, batches=None, layout_multipliers=None,
@@ -179,8 +149,8 @@ def search(workload: Workload, chip_names: Sequence | None = None, *, batches=No
 
     ``replicas=None`` finds, for every configuration at once, the fewest replicas meeting the SLOs by a vectorized
     16-ary search (every metric falls and cost rises with replicas, so the fewest feasible replicas is that
-    configuration's cheapest); an explicit sequence evaluates the full grid instead. Results are memoized (a
-    repeated search with the same workload physics, chips and inputs returns at once).
+    configuration's cheapest); an explicit sequence evaluates the full grid instead. Results are memoized on the
+    values they depend on (a repeated search with the same workload physics, chips and inputs returns at once).
     """
     wl = _check_workload(workload)
     costs = _check_costs(cost_overrides)
@@ -198,20 +168,29 @@ def search(workload: Workload, chip_names: Sequence | None = None, *, batches=No
     else:
         one = isinstance(replicas, (int, np.integer)) and not isinstance(replicas, bool)
         reps = check_ints("replicas", [replicas] if one else replicas, lo=1, hi=10_000_000, max_len=100_000)
-    try:
-        memo_key = (wl.name, _physics_key(wl), wl.background, float(wl.active_hours_per_day), tuple(chip_objs),
-                    *(None if g is None else tuple(g) for g in (batches, layout_multipliers, microbatches)), reps,
-                    tuple(sorted(costs.items())), None if not prices_usd else tuple(sorted(prices_usd.items())), rmax)
-        hash(memo_key)
-    except TypeError:
-        memo_key = None
-    hit = None if memo_key is None else _SEARCHES.get(memo_key)
-    if hit is not None:
-        return dataclasses.replace(hit, workload=wl)
+    out = _search(wl, tuple(chip_objs), batches, layout_multipliers, microbatches, reps, costs, prices_usd, rmax,
+                  progress)
+    return out if out.workload is wl else dataclasses.replace(out, workload=wl)
+
+
+def _search_key(wl, chip_objs, batches, layout_multipliers, microbatches, reps, costs, prices_usd, rmax, progress):
+    """Everything a search's result depends on, as values (None: not memoizable); ``progress`` only shows a bar."""
+    physics = _physics_key(wl)
+    if physics is None:
+        return None
+    return (wl.name, physics, float(wl.active_hours_per_day), chip_objs,
+            *(None if g is None else tuple(g) for g in (batches, layout_multipliers, microbatches)), reps,
+            tuple(sorted(costs.items())), tuple(sorted(prices_usd.items())), rmax)
+
+
+@_memo.memo(256, group="fleet.search", key=_search_key)
+def _search(wl, chip_objs, batches, layout_multipliers, microbatches, reps, costs, prices_usd, rmax,
+            progress) -> Choice:
+    """:func:`search` on checked inputs."""
     per_chip: dict[str, Candidate | str] = {}
     best: Candidate | None = None
     n_eval = 0
-    from tqdm.auto import tqdm
+    consts = {}
     for c in tqdm(chip_objs, desc=f"fleet: {wl.name}", delay=1.0, disable=not progress, unit="chip"):
         try:
             t = _table(wl, c, batches, layout_multipliers, microbatches)
@@ -220,14 +199,17 @@ def search(workload: Workload, chip_names: Sequence | None = None, *, batches=No
             continue
         price = _price(c, prices_usd, wl)
         fits = np.asarray(t["fits"], dtype=bool)
+        if c.memory_kind not in consts:
+            consts[c.memory_kind] = _consts(wl, c.memory_kind)
+        k = consts[c.memory_kind]
         if reps is not None:
             tab = candidate_table(wl, c, replicas=reps, batches=batches, layout_multipliers=layout_multipliers,
                                   microbatches=microbatches, cost_overrides=costs, prices_usd=prices_usd)
             n_eval += tab["feasible"].size
             if not tab["feasible"].any():
                 r_inf = np.array([[float(max(reps))]])
-                tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
-                per_chip[c.name] = _why_none(wl, c, t, _metrics(wl, c, tt, r_inf), price, fits)
+                tt = {n: (v[:, None] if isinstance(v, np.ndarray) else v) for n, v in t.items()}
+                per_chip[c.name] = _why_none(wl, c, t, _metrics(wl, c, tt, r_inf, k), price, fits)
                 continue
             j = int(np.argmin(np.where(tab["feasible"], tab["monthly_usd"], np.inf)))
             i_cfg, r_best = j // len(reps), int(tab["replicas"][j])
@@ -235,26 +217,22 @@ def search(workload: Workload, chip_names: Sequence | None = None, *, batches=No
             if price is None or c.power_w is None:
                 per_chip[c.name] = _why_none(wl, c, t, None, price, fits)
                 continue
-            idx, hi, top, n = _fewest_replicas(wl, c, t, _grid(batches, layout_multipliers, microbatches, c), rmax)
+            idx, hi, top, n = _fewest_replicas(wl, c, t, rmax, k)
             n_eval += n
             if idx.size == 0:
                 per_chip[c.name] = _why_none(wl, c, t, top, price, fits)
                 continue
             ts = _sub(t, idx)
-            met = _metrics(wl, c, ts, hi)
+            met = _metrics(wl, c, ts, hi, k)
             cost = _costs(wl, c, price, ts, hi, met["rho"], costs)
             j = int(np.argmin(cost["monthly_usd"]))
             i_cfg, r_best = int(idx[j]), int(hi[j])
-        cand = evaluate_candidate(wl, c, batch=int(t["batch"][i_cfg]), replicas=r_best,
-                                  layout_multiplier=int(t["mult"][i_cfg]), microbatches=int(t["micro"][i_cfg]),
-                                  cost_overrides=costs, prices_usd=prices_usd)
+        cand = _evaluate(wl, c, int(t["batch"][i_cfg]), r_best, int(t["mult"][i_cfg]), int(t["micro"][i_cfg]), costs,
+                         prices_usd, k)
         per_chip[c.name] = cand
         if cand.feasible and (best is None or cand.monthly_usd < best.monthly_usd):
             best = cand
-    out = Choice(wl, best, MappingProxyType(per_chip), n_eval)
-    if memo_key is not None:
-        _SEARCHES.put(memo_key, out)
-    return out
+    return Choice(wl, best, MappingProxyType(per_chip), n_eval)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-from .. import latency, tco
+from .. import _memo, latency, tco
 from ..errors import (
     LabsimError,
     check_choice,
@@ -37,18 +36,19 @@ def load_scenario(name_or_path) -> Scenario:
     else:
         path = DATA_DIR / f"{check_choice('name_or_path', name_or_path, scenarios(), what='scenario')}.toml"
     try:
-        st = path.stat()
-    except OSError as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise LabsimError(f"cannot read scenario {str(path)!r}: {exc}") from None
-    return _load_scenario(str(path.resolve()), st.st_mtime_ns, st.st_size)   # re-read when the file changes
+    return _parse_scenario(str(path.resolve()), text)   # keyed on the text: an edited file is parsed again
 
 
-@lru_cache(maxsize=64)
-def _load_scenario(path_str: str, mtime_ns: int, size: int) -> Scenario:
+@_memo.memo(64, group="fleet.scenario")
+def _parse_scenario(path_str: str, text: str) -> Scenario:
+    """The scenario in ``text`` (read from ``path_str``); memoized on both, so an edited file is a new key."""
     path = Path(path_str)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise LabsimError(f"cannot read scenario {str(path)!r}: {exc}") from None
     meta = data.get("meta", {})
     wls = []

@@ -1,11 +1,9 @@
 """Chapter-3 speed tables: seconds per token, prefill, fit and slots for every configuration of a chip."""
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
-from .. import capacity, catalog
+from .. import _memo, capacity, catalog
 from .. import limits as _L
 from ..errors import (
     LabsimError,
@@ -69,12 +67,13 @@ def replica_prefill_seconds(model, chip, prompt_tokens, *, chips=None, precision
 prefill_seconds = replica_prefill_seconds
 
 
-@lru_cache(maxsize=256)
+@_memo.memo(256, group="fleet.speed")
 def _speed_table(m: catalog.Model, chip: catalog.Chip, precision: str, ctx: int, prompt: int,
                  batches: tuple, mults: tuple, micros: tuple):
     """Per configuration (multiplier × batch × microbatches), flattened: chips per replica, seconds per token,
-    prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers. Keyed on the Model
-    and Chip objects, so a chip or model re-registered with ``replace=True`` gets a fresh table.
+    prefill seconds, slots, fits, dominant bound, crosses the cliff. Pure chapter-3 numbers. Memoized on the Model
+    and Chip values (every field compares, extras included), so a chip or model re-registered under the same name
+    with other numbers gets a fresh table.
 
     The multiplier is the layout: on a GPU, chips per replica = multiplier × chapter 3's chips (a wider tensor-
     parallel group); on an LPU, multiplier 1 = chapter 3's packed layout and multiplier k spreads every layer over

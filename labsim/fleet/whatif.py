@@ -21,7 +21,7 @@ from ..errors import (
 )
 from .candidate import Candidate, _pct, evaluate_candidate
 from .metrics import _check_costs, _check_prices, _metrics, _platform
-from .optimizer import clear_cache, search
+from .optimizer import search
 from .queueing import _erlang_c
 from .speed import _chip, _chip_names_or_alias, _chips, _table
 from .workload import METRICS, Scenario, Workload, _check_workload, _workloads, with_slo
@@ -139,8 +139,7 @@ def sram_variant(base: str = "groq-lpu-v1", memory_factor: float = 4.0, *, name:
     except LabsimError as exc:
         raise LabsimError(f"memory_factor = {f:g}, price_factor = {pf:g}, power_factor = {wf:g} on {c.name!r}: "
                           f"{exc}") from None
-    clear_cache()
-    return chip
+    return chip     # no memo to clear: speed tables and searches are keyed on the Chip's values
 
 
 def verify_task_tail(workload: Workload, candidate: Candidate, *, n: int = 100_000, seed: int = 0) -> dict:
