@@ -73,7 +73,7 @@ def test_tightening_an_slo_never_lowers_cost():
     for s in (0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.12, 0.1, 0.05):
         ch = fleet.search(voice(s), CHIPS)
         costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
-    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:], strict=False)), costs
 
 
 def test_tightening_tpot_never_lowers_cost():
@@ -81,7 +81,7 @@ def test_tightening_tpot_never_lowers_cost():
     for s in (0.1, 0.05, 0.03, 0.02, 0.01, 0.005):
         ch = fleet.search(chat(rate=10, tpot=s), CHIPS, **SMALL)
         costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
-    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:], strict=False)), costs
 
 
 def test_more_traffic_never_lowers_monthly_cost():
@@ -160,7 +160,7 @@ def test_single_slot_wait_matches_latency_mm1_quantile():
 def test_poisson_ppf_matches_direct_sum():
     mu = np.array([0.01, 0.5, 3.0, 40.0])
     got = fleet._poisson_ppf(mu, 0.99, 2.326)
-    for m, k in zip(mu, got):
+    for m, k in zip(mu, got, strict=True):
         cdf = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k) + 1))
         below = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k)))
         assert cdf >= 0.99 and (k == 0 or below < 0.99)

@@ -24,8 +24,8 @@ from ..errors import LabsimError, check_choice, check_mapping, check_number
 from ..table import Table
 from ._widgets import check_result, check_title
 
-__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot", "slo_sweep_plot",
-           "explore", "explore_text", "explore_html", "make_fleet_widget"]
+__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot",
+           "slo_sweep_plot", "explore", "explore_text", "explore_html", "make_fleet_widget"]
 
 KIND_COLORS = {"sram": "#dd8452", "hbm": "#4c72b0", None: "#bbbbbb"}
 KIND_LABELS = {"sram": "SRAM chip (LPU, 'reflex')", "hbm": "HBM GPU ('cortex')"}
@@ -125,7 +125,7 @@ def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
             b = plans[n].choices[w].best if w in plans[n].choices else None
             vals.append(0.0 if b is None else b.monthly_usd / 1e3)
             hatches.append("//" if b is not None and b.memory_kind == "sram" else "")
-        for i, (v, h) in enumerate(zip(vals, hatches)):
+        for i, (v, h) in enumerate(zip(vals, hatches, strict=True)):
             ax.bar(i, v, bottom=bottoms[i], color=cmap[j % len(cmap)], hatch=h, edgecolor="k", linewidth=0.4,
                    label=w if i == 0 else None)
         bottoms += np.asarray(vals)
