@@ -12,6 +12,7 @@ import pytest
 from labsim import LabsimError, catalog, fleet, latency
 from labsim.capacity import mesh
 from labsim.capacity.decode import DecodeConfig
+from labsim.viz import ch06
 
 SMALL = dict(batches=(1, 4, 16), layout_multipliers=(1, 2), microbatches=(1, 4))
 CHIPS = ["nvidia-h100-sxm", "groq-lpu-v1", "nvidia-b300"]
@@ -488,3 +489,25 @@ def test_fastest_is_the_ceiling_the_explanation_quotes():
     assert "even with unlimited replicas" in fleet.search(coding, CHIPS).per_chip["nvidia-b300"]
     with pytest.raises(LabsimError):
         fleet.fastest(coding, "no-such-chip")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 18's names: the new ones, and the old ones kept as aliases
+def test_new_names_and_their_old_aliases_give_the_same_answers():
+    wl = chat(rate=4.0)
+    assert fleet.optimise is fleet.optimize and fleet.prefill_seconds is fleet.replica_prefill_seconds
+    new = fleet.search(wl, chip_names=CHIPS, **SMALL).best
+    old = fleet.search(wl, chips=CHIPS, **SMALL).best
+    assert new.monthly_usd == old.monthly_usd and new.chip == old.chip
+    assert fleet.optimize([wl], chips=CHIPS, progress=False, **SMALL).monthly_usd == \
+        fleet.optimize([wl], chip_names=CHIPS, progress=False, **SMALL).monthly_usd
+    v = voice(0.5)
+    assert fleet.flip_slo(v, "first_tokens", 0.05, 0.5, chips=CHIPS, tol_s=0.05) == \
+        fleet.flip_slo(v, "first_tokens", 0.05, 0.5, chip_names=CHIPS, tol_s=0.05)
+    assert ch06.explore(chips=CHIPS)["monthly_usd"] == ch06.explore(chip_names=CHIPS)["monthly_usd"]
+    for call in (lambda: fleet.search(wl, CHIPS, chips=CHIPS), lambda: fleet.optimize([wl], CHIPS, chips=CHIPS),
+                 lambda: ch06.explore(chip_names=CHIPS[:1], chips=CHIPS)):
+        with pytest.raises(LabsimError, match="chip_names or its old name chips"):
+            call()
+    with pytest.raises(LabsimError, match="chip_names must be None"):
+        fleet.search(wl, 42)

@@ -16,13 +16,19 @@ import html
 import math
 from collections.abc import Mapping
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from .. import fleet
 from .. import limits as _L
-from ..errors import LabsimError, check_choice, check_mapping, check_number
+from ..errors import LabsimError, check_array, check_choice, check_mapping, check_number
 from ..table import Table
-from ._widgets import check_result, check_title
+from ._widgets import check_ax, check_result, check_title
 
 __all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot",
            "slo_sweep_plot", "explore", "explore_text", "explore_html", "make_fleet_widget"]
@@ -37,9 +43,6 @@ MIX_WORKLOADS = ("voice", "coding", "chat", "batch")
 
 
 def _ax(ax, figsize=(8, 3.5)):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
     if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -51,8 +54,6 @@ def _hardware(r: dict) -> str:
 
 
 def _kind_legend(ax, **kw):
-    from matplotlib.patches import Patch
-
     return ax.legend(handles=[Patch(color=KIND_COLORS[k], label=v) for k, v in KIND_LABELS.items()], **kw)
 
 
@@ -79,7 +80,6 @@ def plan_table(plan: fleet.FleetPlan) -> Table:
 def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
     """Horizontal bars: monthly cost of each workload's chosen hardware (orange = SRAM/LPU, blue = HBM/GPU), on a
     log axis in thousand USD; the label at each bar names the hardware and its $/M output tokens."""
-    from matplotlib.ticker import FuncFormatter
 
     if not isinstance(plan, fleet.FleetPlan):
         raise LabsimError(f"plan must be the FleetPlan fleet.optimize() returns, got {type(plan).__name__}")
@@ -145,10 +145,7 @@ def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
 def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chip_names=WIDGET_CHIPS, ax=None, *, chips=None):
     """Cheapest monthly cost of ``workload`` as its ``metric`` SLO varies; dots colored by the chosen memory kind,
     × at the bottom where no chip meets the SLO. ``chip_names``: the chips searched (``chips=`` is its old name)."""
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter
 
-    from ..errors import check_array
     if not isinstance(workload, fleet.Workload):
         raise LabsimError(f"workload must be a fleet.Workload, got {type(workload).__name__}")
     check_choice("metric", metric, fleet.METRICS, what="SLO metric")
@@ -311,8 +308,6 @@ def explore_html(d: dict) -> str:
 def make_fleet_widget():
     """Sliders for the mix (traffic per workload), the SLOs and electricity → the optimized fleet as an HTML
     table with cost bars. Needs ipywidgets."""
-    import ipywidgets as W
-    from IPython.display import display
 
     sl = dict(continuous_update=False, style={"description_width": "170px"}, layout=W.Layout(width="430px"))
     rate = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="all traffic ×", **sl)
