@@ -178,7 +178,7 @@ def test_union_bound_is_above_the_simulated_tail():
 # scenarios, proposals, variants
 def test_bundled_scenarios_load_with_sources():
     names = fleet.scenarios()
-    for n in ("voice_agent", "coding_agent", "batch_summarisation", "mixed_product"):
+    for n in ("voice_agent", "coding_agent", "batch_summarization", "mixed_product"):
         assert n in names
     for n in names:
         sc = fleet.load_scenario(n)
@@ -511,3 +511,5 @@ def test_new_names_and_their_old_aliases_give_the_same_answers():
             call()
     with pytest.raises(LabsimError, match="chip_names must be None"):
         fleet.search(wl, 42)
+    old = fleet.load_scenario("batch_summarisation")          # the scenario's old (British) name still loads
+    assert old is fleet.load_scenario("batch_summarization") and "batch_summarisation" not in fleet.scenarios()

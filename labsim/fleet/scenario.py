@@ -21,6 +21,10 @@ _WL_NUMERIC = ("arrival_rate_per_s", "prompt_tokens", "output_tokens", "steps", 
                "output_tokens_cv", "context_tokens", "active_hours_per_day")
 
 
+#: old scenario names (British spelling), still accepted by :func:`load_scenario`
+SCENARIO_ALIASES = {"batch_summarisation": "batch_summarization"}
+
+
 def scenarios() -> list[str]:
     """Names of the bundled scenario files (``labsim/data/fleet/*.toml``)."""
     return sorted(p.stem for p in DATA_DIR.glob("*.toml"))
@@ -28,12 +32,15 @@ def scenarios() -> list[str]:
 
 def load_scenario(name_or_path) -> Scenario:
     """Load a scenario TOML (a bundled name or a path). Every number needs a source (``[A]`` for assumptions):
-    ``sources.<field>`` per workload and ``source`` per SLO; a missing source raises LabsimError."""
+    ``sources.<field>`` per workload and ``source`` per SLO; a missing source raises LabsimError. An old bundled
+    name (:data:`SCENARIO_ALIASES`, e.g. ``"batch_summarisation"``) loads the renamed file."""
     if isinstance(name_or_path, (str, Path)) and str(name_or_path).endswith(".toml"):
         if isinstance(name_or_path, str):
             check_text("name_or_path", name_or_path, allow_empty=False, max_chars=4096)
         path = Path(name_or_path)
     else:
+        if isinstance(name_or_path, str):
+            name_or_path = SCENARIO_ALIASES.get(name_or_path, name_or_path)
         path = DATA_DIR / f"{check_choice('name_or_path', name_or_path, scenarios(), what='scenario')}.toml"
     try:
         text = path.read_text(encoding="utf-8")
