@@ -175,7 +175,7 @@ def _demo_result():
 
 def _plan_fleet():
     from labsim import fleet
-    return fleet.optimise([_wl()], [C], progress=False, **{**_GRID, "batches": [1]})
+    return fleet.optimize([_wl()], [C], progress=False, **{**_GRID, "batches": [1]})
 
 
 def _dist_use(d):
