@@ -18,6 +18,13 @@ and keeps, per workload, the cheapest candidate that meets every SLO. The search
 replicas that meet the SLOs for all configurations at once. Every non-catalog number is a named [A] assumption in
 :data:`ASSUMPTIONS`. Equations and limits: ``docs/design/fleet.md``.
 
+One job per module: ``assumptions`` (the named defaults), ``workload`` (SLO, Workload, Scenario), ``scenario``
+(bundled files), ``queueing`` (numba Erlang C / Poisson kernels), ``speed`` (chapter-3 speed tables), ``metrics``
+(SLO metrics and cost, vectorized), ``candidate`` (one candidate, grids), ``optimizer`` (search, optimize, the
+fleet), ``whatif`` (a learner's proposal, the flip SLO, next-generation chips, a Monte Carlo check). Memos:
+``labsim._memo``, keyed on values only. Old names kept as aliases: ``optimise``, ``prefill_seconds``, and the
+``chips=`` keyword for a sequence of chip names (now ``chip_names``).
+
     >>> from labsim import fleet
     >>> plan = fleet.optimize(fleet.load_scenario("mixed_product"))
     >>> print(plan.summary())                                   # doctest: +SKIP
