@@ -175,7 +175,7 @@ def _demo_result():
 
 def _plan_fleet():
     from labsim import fleet
-    return fleet.optimise([_wl()], [C], progress=False, **{**_GRID, "batches": [1]})
+    return fleet.optimize([_wl()], [C], progress=False, **{**_GRID, "batches": [1]})
 
 
 def _dist_use(d):
@@ -384,26 +384,26 @@ def valid_table() -> dict[str, Callable]:
         "errors.check_mapping": lambda: call("x", {"a": 1}),
         "errors.ensure_finite": lambda: call("x", {"y": 1.0}, {"z": 2.0}),
         # fleet
-        "fleet.assumptions_table": lambda: call(),
-        "fleet.SLO": lambda: call("ttft", 0.5),
-        "fleet.Workload": lambda: call("chat", M, 1.0, 256, 128, slos=(fleet.SLO("ttft", 1.0),)),
-        "fleet.scenarios": lambda: call(),
-        "fleet.load_scenario": lambda: call("mixed_product"),
-        "fleet.evaluate_candidate": lambda: call(_wl(), C, batch=1, replicas=2),
-        "fleet.candidate_table": lambda: call(_wl(), C, replicas=[1, 2], **_GRID),
-        "fleet.search": lambda: call(_wl(), [C], **_GRID),
-        "fleet.optimise": lambda: call([_wl()], [C], progress=False, **_GRID),
-        "fleet.check_fleet": lambda: call([_wl()], {"chat": {"chip": C, "batch": 1, "replicas": 2}}),
-        "fleet.flip_slo": lambda: call(_wl(), "ttft", 0.05, 2.0, [C, G], tol_s=0.1, **_GRID),
-        "fleet.sram_variant": lambda: call(memory_factor=2.0, name="fuzz-sram"),
-        "fleet.with_slo": lambda: call(_wl(), "ttft", 0.5),
-        "fleet.scale_rates": lambda: call([_wl()], 2.0),
-        "fleet.prefill_seconds": lambda: call(M, C, 512),
-        "fleet.verify_task_tail": lambda: call(_wl(), fleet.evaluate_candidate(_wl(), C, replicas=2), n=1000),
-        "fleet.workload_from_task": lambda: call("w", M, 1.0, latency.task(latency.agent_step(
+        "fleet.assumptions.assumptions_table": lambda: call(),
+        "fleet.workload.SLO": lambda: call("ttft", 0.5),
+        "fleet.workload.Workload": lambda: call("chat", M, 1.0, 256, 128, slos=(fleet.SLO("ttft", 1.0),)),
+        "fleet.scenario.scenarios": lambda: call(),
+        "fleet.scenario.load_scenario": lambda: call("mixed_product"),
+        "fleet.candidate.evaluate_candidate": lambda: call(_wl(), C, batch=1, replicas=2),
+        "fleet.candidate.candidate_table": lambda: call(_wl(), C, replicas=[1, 2], **_GRID),
+        "fleet.optimizer.search": lambda: call(_wl(), [C], **_GRID),
+        "fleet.optimizer.optimize": lambda: call([_wl()], [C], progress=False, **_GRID),
+        "fleet.whatif.check_fleet": lambda: call([_wl()], {"chat": {"chip": C, "batch": 1, "replicas": 2}}),
+        "fleet.whatif.flip_slo": lambda: call(_wl(), "ttft", 0.05, 2.0, [C, G], tol_s=0.1, **_GRID),
+        "fleet.whatif.sram_variant": lambda: call(memory_factor=2.0, name="fuzz-sram"),
+        "fleet.workload.with_slo": lambda: call(_wl(), "ttft", 0.5),
+        "fleet.workload.scale_rates": lambda: call([_wl()], 2.0),
+        "fleet.speed.replica_prefill_seconds": lambda: call(M, C, 512),
+        "fleet.whatif.verify_task_tail": lambda: call(_wl(), fleet.evaluate_candidate(_wl(), C, replicas=2), n=1000),
+        "fleet.workload.workload_from_task": lambda: call("w", M, 1.0, latency.task(latency.agent_step(
             100, 500.0, prompt_tokens=256, prefill_tokens_per_s=1e4), 2)),
-        "fleet.fastest": lambda: call(_wl(), C),
-        "fleet.clear_cache": lambda: call(speed_tables=False),
+        "fleet.candidate.fastest": lambda: call(_wl(), C),
+        "fleet.optimizer.clear_cache": lambda: call(speed_tables=False),
         # gpu (owned by the lead)
         "gpu.Kernel": lambda: call("k", 1e9, 1e6),
         "gpu.gpu_params": lambda: call(),
@@ -677,13 +677,13 @@ USE: dict[str, Callable] = {
     "latency.steps.agent_step": _sample, "latency.steps.platform_step": _sample, "latency.steps.voice_turn": _sample,
     "latency.bridges.chip_step": _sample,
     "latency.steps.Stage": lambda s: latency.Task((s,)).sample(200, 0),
-    "fleet.SLO": lambda s: _wl(slos=(s,)),
-    "fleet.Workload": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.workload_from_task": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.with_slo": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
-    "fleet.scale_rates": lambda ws: [fleet.evaluate_candidate(w, C, replicas=2)
+    "fleet.workload.SLO": lambda s: _wl(slos=(s,)),
+    "fleet.workload.Workload": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.workload.workload_from_task": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.workload.with_slo": lambda w: fleet.evaluate_candidate(w, C, replicas=2),
+    "fleet.workload.scale_rates": lambda ws: [fleet.evaluate_candidate(w, C, replicas=2)
                                      for w in ws],
-    "fleet.sram_variant": lambda c: (c, capacity.plan(M, c)),
+    "fleet.whatif.sram_variant": lambda c: (c, capacity.plan(M, c)),
     "gpu.Kernel": lambda k: gpu.isolated_latency_s([k]),
     "gpu.gpu_params": lambda p: gpu.isolated_latency_s(_kernels(), gpu=p),
     "multichip.RealScaleParams": lambda p: multichip.allreduce_time_s(
@@ -714,15 +714,17 @@ USE: dict[str, Callable] = {
 DICT_PARAMS: dict[str, tuple[str, ...]] = {
     "catalog.add_chip": ("path_or_dict",), "catalog.load_chip": ("path_or_dict",),
     "catalog.add_model": ("path_or_dict",), "catalog.load_model": ("path_or_dict",),
-    "tco.sensitivity.default_ranges": (), "fleet.check_fleet": (),
+    "tco.sensitivity.default_ranges": (), "fleet.whatif.check_fleet": (),
 }
 
 #: Public classes that are results or records (built by labsim functions that validate their inputs), exception
 #: types, and the tsp/schedule builder types whose checks live in ``tsp.simulate``; they are not fuzzed directly.
 NOT_FUZZED: dict[str, str] = {
     **{k: "result record, built by a validating function" for k in (
-        "capacity.Plan", "capacity.DecodeResult", "capacity.PrefillResult", "catalog.Chip", "catalog.Model",
-        "fleet.Scenario", "fleet.Candidate", "fleet.Choice", "fleet.FleetPlan", "fleet.FleetCheck",
+        "capacity.Plan", "capacity.DecodeResult", "capacity.PrefillResult",
+        "catalog.chip_entry.Chip", "catalog.model_entry.Model",
+        "fleet.workload.Scenario", "fleet.candidate.Candidate", "fleet.optimizer.Choice", "fleet.optimizer.FleetPlan",
+        "fleet.whatif.FleetCheck",
         "gpu.GPUParams", "latency.presets.Threshold", "latency.presets.Platform", "latency.summary.Tails",
         "latency.queueing.QueueResult", "latency.queueing.BatchResult", "latency.budget.BudgetPlan", "sources.Source",
         "tco.model.TcoResult", "tco.fig11.Fig11Check", "tco.montecarlo.MonteCarloResult",
@@ -746,7 +748,7 @@ def is_slow(key: str) -> bool:
                                                     "planner_text", "planner_bar_svg", "tour", "tour_table",
                                                     "timing_check", "derived_vs_published", "derived_text",
                                                     "reservation_matrix") \
-        or key in ("warmup", "fleet.flip_slo", "viz.ch05.hardware_tails", "viz.ch05.queue_curves",
+        or key in ("warmup", "fleet.whatif.flip_slo", "viz.ch05.hardware_tails", "viz.ch05.queue_curves",
                    "viz.ch01.timing_frame", "systolic.simulate", "validation.infer_gpu_allreduce_latency",
                    "validation.compare", "validation.summary") \
         or key.split(".")[0] in ("mesh", "numerics", "silicon", "systolic")

@@ -20,11 +20,11 @@ def _flip_ms():
 
 def _mix_monthly():
     sc = fleet.load_scenario("mixed_product")
-    return fleet.optimise(fleet.scale_rates(sc.workloads, 2.0), list(ch06.EX_CHIPS), progress=False).monthly_usd
+    return fleet.optimize(fleet.scale_rates(sc.workloads, 2.0), list(ch06.EX_CHIPS), progress=False).monthly_usd
 
 
 def _proposal():
-    plan = fleet.optimise(ch06.new_mix_workloads(), list(ch06.EX_CHIPS), progress=False)
+    plan = fleet.optimize(ch06.new_mix_workloads(), list(ch06.EX_CHIPS), progress=False)
     return {k: {"chip": c.best.chip, "batch": c.best.batch, "replicas": c.best.replicas,
                 "layout_multiplier": c.best.layout_multiplier, "microbatches": c.best.microbatches}
             for k, c in plan.choices.items()}

@@ -139,7 +139,7 @@ def test_tornado_range_must_be_a_pair():
 
 def test_optimise_none():
     with pytest.raises(LabsimError, match="workloads must be"):
-        fleet.optimise(None)
+        fleet.optimize(None)
 
 
 def test_add_chip_from_a_file_that_is_not_utf8(tmp_path):
@@ -220,7 +220,7 @@ def test_decode_time_kernel_launch_1e308():
 
 def test_fleet_plan_without_feasible_workloads_has_no_blended_price():
     w = fleet.Workload("w", M, 1.0, 256, 128, slos=(fleet.SLO("ttft", 1e-6),))
-    plan = fleet.optimise([w], [C], progress=False, batches=[1], layout_multipliers=[1], microbatches=[1])
+    plan = fleet.optimize([w], [C], progress=False, batches=[1], layout_multipliers=[1], microbatches=[1])
     assert not plan.feasible and plan.usd_per_mtok is None
     assert "nan" not in plan.summary().lower()
 

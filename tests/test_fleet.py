@@ -1,12 +1,18 @@
-"""labsim.fleet: the optimiser is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad input."""
+"""labsim.fleet: the optimizer is exact on small grids, monotone in the SLO, explains infeasibility, rejects bad
+input, and its memos never serve a stale result."""
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 
 import numpy as np
 import pytest
 
 from labsim import LabsimError, catalog, fleet, latency
+from labsim.capacity import mesh
+from labsim.capacity.decode import DecodeConfig
+from labsim.viz import ch06
 
 SMALL = dict(batches=(1, 4, 16), layout_multipliers=(1, 2), microbatches=(1, 4))
 CHIPS = ["nvidia-h100-sxm", "groq-lpu-v1", "nvidia-b300"]
@@ -68,7 +74,7 @@ def test_tightening_an_slo_never_lowers_cost():
     for s in (0.6, 0.5, 0.4, 0.3, 0.25, 0.2, 0.15, 0.12, 0.1, 0.05):
         ch = fleet.search(voice(s), CHIPS)
         costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
-    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:], strict=False)), costs
 
 
 def test_tightening_tpot_never_lowers_cost():
@@ -76,7 +82,7 @@ def test_tightening_tpot_never_lowers_cost():
     for s in (0.1, 0.05, 0.03, 0.02, 0.01, 0.005):
         ch = fleet.search(chat(rate=10, tpot=s), CHIPS, **SMALL)
         costs.append(math.inf if ch.best is None else ch.best.monthly_usd)
-    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:])), costs
+    assert all(b >= a * (1 - 1e-9) for a, b in zip(costs, costs[1:], strict=False)), costs
 
 
 def test_more_traffic_never_lowers_monthly_cost():
@@ -90,7 +96,7 @@ def test_more_traffic_never_lowers_monthly_cost():
 def test_infeasible_workload_reports_which_slo_and_bound():
     wl = fleet.load_scenario("coding_agent").workloads[0]
     tight = fleet.with_slo(wl, "task", 0.2)
-    plan = fleet.optimise([tight], CHIPS, progress=False)
+    plan = fleet.optimize([tight], CHIPS, progress=False)
     assert not plan.feasible
     reason = plan.infeasible["coding"]
     assert "task time" in reason and "missed" in reason
@@ -117,7 +123,7 @@ def test_gpu_cannot_meet_the_coding_slo_but_lpu_can():
 
 
 def test_mixed_product_is_a_hybrid_fleet():
-    plan = fleet.optimise(fleet.load_scenario("mixed_product"), CHIPS, progress=False)
+    plan = fleet.optimize(fleet.load_scenario("mixed_product"), CHIPS, progress=False)
     assert plan.feasible
     kinds = {r["memory_kind"] for r in plan.rows()}
     assert kinds == {"sram", "hbm"}
@@ -140,7 +146,7 @@ def test_erlang_c_known_values_and_mm1():
 
 
 def test_single_slot_wait_matches_latency_mm1_quantile():
-    # one slot, exponential-like service: the optimiser's P99 TTFT − prefill must equal chapter 5's M/M/1 quantile
+    # one slot, exponential-like service: the optimizer's P99 TTFT − prefill must equal chapter 5's M/M/1 quantile
     wl = fleet.Workload("x", "llama-3.1-8b", 1.0, prompt_tokens=100, output_tokens=100, output_tokens_cv=1.0,
                         slos=(fleet.SLO("ttft", 100.0),))
     c = fleet.evaluate_candidate(wl, "nvidia-h100-sxm", batch=1, replicas=1)
@@ -155,7 +161,7 @@ def test_single_slot_wait_matches_latency_mm1_quantile():
 def test_poisson_ppf_matches_direct_sum():
     mu = np.array([0.01, 0.5, 3.0, 40.0])
     got = fleet._poisson_ppf(mu, 0.99, 2.326)
-    for m, k in zip(mu, got):
+    for m, k in zip(mu, got, strict=True):
         cdf = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k) + 1))
         below = sum(math.exp(-m) * m ** j / math.factorial(j) for j in range(int(k)))
         assert cdf >= 0.99 and (k == 0 or below < 0.99)
@@ -172,7 +178,7 @@ def test_union_bound_is_above_the_simulated_tail():
 # scenarios, proposals, variants
 def test_bundled_scenarios_load_with_sources():
     names = fleet.scenarios()
-    for n in ("voice_agent", "coding_agent", "batch_summarisation", "mixed_product"):
+    for n in ("voice_agent", "coding_agent", "batch_summarization", "mixed_product"):
         assert n in names
     for n in names:
         sc = fleet.load_scenario(n)
@@ -246,8 +252,8 @@ def test_flip_slo_finds_the_crossover():
     lambda: fleet.search(chat(), CHIPS, cost_overrides={"capex_usd": 1}),
     lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", batch=0),
     lambda: fleet.evaluate_candidate(chat(), "nvidia-h100-sxm", microbatches=4),
-    lambda: fleet.optimise([], CHIPS),
-    lambda: fleet.optimise([chat(), chat()], CHIPS),
+    lambda: fleet.optimize([], CHIPS),
+    lambda: fleet.optimize([chat(), chat()], CHIPS),
     lambda: fleet.check_fleet([chat()], {"nope": {"chip": "nvidia-h100-sxm", "replicas": 1}}),
     lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm"}}),
     lambda: fleet.check_fleet([chat()], {"chat": {"chip": "nvidia-h100-sxm", "replicas": 1, "gpus": 3}}),
@@ -309,8 +315,7 @@ def test_fewest_replicas_equals_a_linear_scan(wl):
     for name in CHIPS:
         c = catalog.chip(name)
         t = fleet._table(wl, c, None, None, None)
-        fleet._FEASIBLE.clear()
-        idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, "test", rmax)
+        idx, hi, _, _ = fleet._fewest_replicas(wl, c, t, rmax)
         reps = np.arange(1, rmax + 1, dtype=float)
         tt = {k: (v[:, None] if isinstance(v, np.ndarray) else v) for k, v in t.items()}
         ok = fleet._metrics(wl, c, tt, reps[None, :])["ok"] & t["fits"][:, None]
@@ -332,7 +337,7 @@ def test_erlang_floor_only_zeroes_values_below_the_floor():
         assert (~same).sum() > 0             # the shortcut does fire
 
 
-def test_memoised_search_is_keyed_on_everything_that_matters():
+def test_memoized_search_is_keyed_on_everything_that_matters():
     wl = chat(rate=4.0)
     a = fleet.search(wl, CHIPS, **SMALL)
     b = fleet.search(chat(rate=4.0), CHIPS, **SMALL)            # a new, equal workload: same answer
@@ -345,6 +350,91 @@ def test_memoised_search_is_keyed_on_everything_that_matters():
     assert priced.best.monthly_usd > a.best.monthly_usd
     renamed = fleet.search(wl.replace(name="chat2"), CHIPS, **SMALL)
     assert renamed.best.workload == "chat2"
+
+
+def _b300_copy(**changes):
+    c = catalog.chip("nvidia-b300")
+    d = {f: getattr(c, f) for f in ("memory_kind", "memory_bytes", "memory_bandwidth_bytes_per_s", "power_w",
+                                    "price_usd", "chips_per_node", "chips_per_rack", "sync_domain_chips",
+                                    "link_bandwidth_bytes_per_s", "link_latency_s")}
+    d = {k: v for k, v in d.items() if v is not None}
+    return {"name": "memo-gpu", **d, "peak_ops_per_s": dict(c.peak_ops_per_s), **changes}
+
+
+def test_a_chip_re_registered_under_the_same_name_is_never_served_from_a_memo():
+    wl = chat(rate=4.0)
+    try:
+        catalog.add_chip(_b300_copy(), replace=True)
+        first = fleet.search(wl, ["memo-gpu"], **SMALL).best
+        assert first is not None and first.chip == "memo-gpu"
+        catalog.add_chip(_b300_copy(price_usd=3 * catalog.chip("nvidia-b300").price_usd), replace=True)
+        dearer = fleet.search(wl, ["memo-gpu"], **SMALL).best           # no clear_cache in between
+        assert dearer.capex_usd == pytest.approx(3 * first.capex_usd, rel=0.35) and dearer.capex_usd > first.capex_usd
+        slow = catalog.chip("nvidia-b300").memory_bandwidth_bytes_per_s / 8
+        catalog.add_chip(_b300_copy(memory_bandwidth_bytes_per_s=slow), replace=True)
+        slower = fleet.search(wl, ["memo-gpu"], **SMALL).best
+        assert slower.seconds_per_token > first.seconds_per_token       # a fresh speed table, not the cached one
+    finally:
+        catalog._remove_user_entries()
+
+
+def test_an_entry_differing_only_in_its_extras_is_a_new_memo_key():
+    base = _b300_copy()
+    a, b = catalog.load_chip({**base, "extra": {"cores": 1.0}}), catalog.load_chip({**base, "extra": {"cores": 2.0}})
+    assert a != b and hash(a) == hash(b)                # equal hashes, unequal values: lru_cache tells them apart
+    assert a == catalog.load_chip({**base, "extra": {"cores": 1.0}})
+    wafer = catalog.chip("cerebras-cs3")
+    d = {f: getattr(wafer, f) for f in ("memory_kind", "memory_bytes", "memory_bandwidth_bytes_per_s", "packaging")}
+    few = catalog.load_chip({"name": "w", **d, "peak_ops_per_s": dict(wafer.peak_ops_per_s),
+                             "extra": {**wafer.extra, "cores": wafer.cores / 100}})
+    many = catalog.load_chip({"name": "w", **d, "peak_ops_per_s": dict(wafer.peak_ops_per_s),
+                              "extra": {**wafer.extra, "cores": float(wafer.cores)}})
+    assert mesh.cores_per_chip(few) != mesh.cores_per_chip(many)
+    cfg = capacity_config()
+    assert mesh.mesh_constants(few, cfg, 1e9, "fp16").cores != mesh.mesh_constants(many, cfg, 1e9, "fp16").cores
+
+
+def capacity_config():
+    return DecodeConfig()
+
+
+def test_a_model_re_registered_under_the_same_name_is_never_served_from_a_memo():
+    m = catalog.model("llama-3.1-8b")
+    d = {f.name: getattr(m, f.name) for f in dataclasses.fields(m)
+         if f.name not in ("extra", "sources", "notes", "origin", "display_name")}
+    try:
+        catalog.add_model({**d, "name": "memo-llm"}, replace=True)
+        wl = chat(rate=4.0).replace(model="memo-llm")
+        small = fleet.search(wl, CHIPS, **SMALL).best
+        catalog.add_model({**d, "name": "memo-llm", "num_layers": 4 * m.num_layers}, replace=True)
+        big = fleet.search(wl, CHIPS, **SMALL).best
+        assert big.monthly_usd > small.monthly_usd
+    finally:
+        catalog._remove_user_entries()
+
+
+def test_a_search_with_an_empirical_distribution_is_not_memoized():
+    samples = np.full(1000, 0.05)
+    wl = fleet.Workload("tool", "llama-3.1-8b", 2.0, 500, 200, steps=2, tool_s=latency.empirical(samples),
+                        slos=(fleet.SLO("task", 30.0),))
+    before = fleet.search(wl, CHIPS, **SMALL).best.slo_values["task"]
+    wl.tool_s.samples[:] = 5.0                           # the caller changes the array the distribution holds
+    after = fleet.search(wl, CHIPS, **SMALL).best.slo_values["task"]
+    assert after > before + 2 * 4.9
+
+
+def test_an_edited_scenario_file_is_parsed_again_even_with_the_same_size_and_mtime(tmp_path):
+    p = tmp_path / "s.toml"
+    body = ('[[workload]]\nname = "a"\nmodel = "llama-3.1-8b"\narrival_rate_per_s = {rate}\nprompt_tokens = 10\n'
+            'output_tokens = 10\n[workload.sources]\narrival_rate_per_s = "[A]"\nprompt_tokens = "[A]"\n'
+            'output_tokens = "[A]"\n')
+    p.write_text(body.format(rate="1.0"), encoding="utf-8")
+    st = p.stat()
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 1.0
+    p.write_text(body.format(rate="7.0"), encoding="utf-8")             # same size ...
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))                    # ... and the same modification time
+    assert p.stat().st_size == st.st_size and p.stat().st_mtime_ns == st.st_mtime_ns
+    assert fleet.load_scenario(p).workloads[0].arrival_rate_per_s == 7.0
 
 
 def test_load_scenario_is_cached_until_the_file_changes(tmp_path):
@@ -383,7 +473,7 @@ def test_workload_from_task_takes_the_hardware_free_parts():
     lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
                                      prompt_tokens=10, steps=3),
     lambda: fleet.workload_from_task("x", "llama-3.1-8b", 1.0, latency.agent_step(100, 50, ttft_s=0.2),
-                                     prompt_tokens=10, colour="red"),
+                                     prompt_tokens=10, color="red"),
 ])
 def test_workload_from_task_bad_input(make):
     with pytest.raises(LabsimError):
@@ -399,3 +489,27 @@ def test_fastest_is_the_ceiling_the_explanation_quotes():
     assert "even with unlimited replicas" in fleet.search(coding, CHIPS).per_chip["nvidia-b300"]
     with pytest.raises(LabsimError):
         fleet.fastest(coding, "no-such-chip")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# issue 18's names: the new ones, and the old ones kept as aliases
+def test_new_names_and_their_old_aliases_give_the_same_answers():
+    wl = chat(rate=4.0)
+    assert fleet.optimise is fleet.optimize and fleet.prefill_seconds is fleet.replica_prefill_seconds
+    new = fleet.search(wl, chip_names=CHIPS, **SMALL).best
+    old = fleet.search(wl, chips=CHIPS, **SMALL).best
+    assert new.monthly_usd == old.monthly_usd and new.chip == old.chip
+    assert fleet.optimize([wl], chips=CHIPS, progress=False, **SMALL).monthly_usd == \
+        fleet.optimize([wl], chip_names=CHIPS, progress=False, **SMALL).monthly_usd
+    v = voice(0.5)
+    assert fleet.flip_slo(v, "first_tokens", 0.05, 0.5, chips=CHIPS, tol_s=0.05) == \
+        fleet.flip_slo(v, "first_tokens", 0.05, 0.5, chip_names=CHIPS, tol_s=0.05)
+    assert ch06.explore(chips=CHIPS)["monthly_usd"] == ch06.explore(chip_names=CHIPS)["monthly_usd"]
+    for call in (lambda: fleet.search(wl, CHIPS, chips=CHIPS), lambda: fleet.optimize([wl], CHIPS, chips=CHIPS),
+                 lambda: ch06.explore(chip_names=CHIPS[:1], chips=CHIPS)):
+        with pytest.raises(LabsimError, match="chip_names or its old name chips"):
+            call()
+    with pytest.raises(LabsimError, match="chip_names must be None"):
+        fleet.search(wl, 42)
+    old = fleet.load_scenario("batch_summarisation")          # the scenario's old (British) name still loads
+    assert old is fleet.load_scenario("batch_summarization") and "batch_summarisation" not in fleet.scenarios()

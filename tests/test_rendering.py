@@ -109,7 +109,7 @@ def test_chapter_tables():
     assert "2,520,000" in inp and "Huatai Research 2026, Fig 11, row 'Upfront system capex'" in inp
     th = ch05.thresholds_table()
     assert "Nielsen 1993" in th and "[A]  [A]" not in th
-    plan = fleet.optimise(fleet.load_scenario("batch_summarisation"), list(ch06.WIDGET_CHIPS))
+    plan = fleet.optimize(fleet.load_scenario("batch_summarization"), list(ch06.WIDGET_CHIPS))
     pt = ch06.plan_table(plan)
     assert "batch" in pt and "USD" in pt.title and "$" not in pt._repr_html_()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from labsim import LabsimError, fleet  # noqa: E402
-from labsim.viz import ch06  # noqa: E402
+from labsim import LabsimError, fleet
+from labsim.viz import ch06
 
 
 def test_explore_returns_the_fleet():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 
 from .. import fleet
 from ..errors import LabsimError
@@ -33,7 +32,6 @@ def _wl(scenario, name):
     raise LabsimError(f"scenario {scenario!r} has no workload {name!r}")
 
 
-@lru_cache(maxsize=None)
 def _expected_prices():
     w = _wl(EX_PRICE["scenario"], EX_PRICE["workload"])
     return tuple(fleet.search(w, [c]).best.usd_per_mtok for c in EX_PRICE["chips"])
@@ -67,7 +65,6 @@ def price_two_chips(answer_lpu_usd_per_mtok, answer_gpu_usd_per_mtok) -> bool:
                       "fleet.search(workload, [chip]).best.usd_per_mtok on the chat workload of mixed_product.")
 
 
-@lru_cache(maxsize=None)
 def _expected_flip_ms():
     w = _wl(EX_FLIP["scenario"], EX_FLIP["workload"])
     s = fleet.flip_slo(w, EX_FLIP["metric"], EX_FLIP["lo_s"], EX_FLIP["hi_s"], EX_CHIPS, tol_s=5e-4)
@@ -83,10 +80,9 @@ def flip_slo_ms(answer_ms) -> bool:
                              "(or call fleet.flip_slo); answer in milliseconds.")
 
 
-@lru_cache(maxsize=None)
 def _expected_mix_monthly():
     sc = fleet.load_scenario("mixed_product")
-    plan = fleet.optimise(fleet.scale_rates(sc.workloads, EX_MIX_SCALE), list(EX_CHIPS),
+    plan = fleet.optimize(fleet.scale_rates(sc.workloads, EX_MIX_SCALE), list(EX_CHIPS),
                           cost_overrides=dict(sc.cost_overrides), progress=False)
     return plan.monthly_usd
 
@@ -95,7 +91,7 @@ def _expected_mix_monthly():
 def fleet_monthly_cost(answer_usd_per_month) -> bool:
     """Exercise 3: monthly cost (USD) of the cheapest fleet for the mixed product at twice the traffic."""
     return check_number(answer_usd_per_month, _expected_mix_monthly(), rtol=0.01,
-                        hint="scale every workload's rate with fleet.scale_rates, optimise over EX_CHIPS and read "
+                        hint="scale every workload's rate with fleet.scale_rates, optimize over EX_CHIPS and read "
                              "plan.monthly_usd (US$ per month, not thousands).")
 
 
@@ -117,7 +113,7 @@ def new_mix_workloads() -> list[fleet.Workload]:
 def propose_fleet(proposal) -> bool:
     """Exercise 4 (open-ended): ``proposal = {workload: {"chip", "batch", "replicas", "layout_multiplier",
     "microbatches"}}`` for every workload of :func:`new_mix_workloads`. Verifies every SLO, prints the check and the
-    fleet's cost, and compares it with the optimiser's fleet."""
+    fleet's cost, and compares it with the optimizer's fleet."""
     if unanswered(proposal):
         return not_attempted()
     if not isinstance(proposal, Mapping):
@@ -132,10 +128,10 @@ def propose_fleet(proposal) -> bool:
         bad += [f"{m}: no hardware proposed" for m in chk.missing]
         return say(False, f"{len(bad)} workload(s) not served — {' | '.join(bad)} (print "
                           "fleet.check_fleet(new_mix_workloads(), proposal).report() for every line).")
-    best = fleet.optimise(wls, list(EX_CHIPS), progress=False).monthly_usd
+    best = fleet.optimize(wls, list(EX_CHIPS), progress=False).monthly_usd
     extra = chk.monthly_usd / best - 1 if best > 0 else 0.0
     if extra <= 0.05:
         return say(True, f"Every SLO is met; your fleet's total is ${chk.monthly_usd / 1e3:,.1f} k per month, within "
-                         "5 % of the optimiser's cost.")
-    return say(True, f"Every SLO is met (your total: ${chk.monthly_usd / 1e3:,.1f} k per month). The optimiser "
+                         "5 % of the optimizer's cost.")
+    return say(True, f"Every SLO is met (your total: ${chk.monthly_usd / 1e3:,.1f} k per month). The optimizer "
                      f"found a fleet {extra:.0%} cheaper — can you find it?")

@@ -1,14 +1,14 @@
 """Chapter 6 plots and widget: the hybrid fleet.
 
 * ``plan_table`` — a fleet plan as a table (one row per workload, the fleet's totals as its title).
-* ``fleet_chart`` — monthly cost per workload, coloured by memory kind (SRAM "reflex" vs HBM "cortex"), labelled with
+* ``fleet_chart`` — monthly cost per workload, colored by memory kind (SRAM "reflex" vs HBM "cortex"), labeled with
   the chosen hardware and its $/M tokens.
 * ``sensitivity_plot`` — the fleet's monthly cost per workload under several what-ifs, side by side.
-* ``slo_sweep_plot`` — cheapest monthly cost of one workload as its SLO tightens, coloured by the chip chosen.
-* ``explore`` — the widget's callback: mix (traffic per workload) and SLOs → the optimised fleet as a dict (plain
+* ``slo_sweep_plot`` — cheapest monthly cost of one workload as its SLO tightens, colored by the chip chosen.
+* ``explore`` — the widget's callback: mix (traffic per workload) and SLOs → the optimized fleet as a dict (plain
   function, tested; ``labsim.fleet`` does the work). ``explore_text`` / ``explore_html`` render it;
   ``make_fleet_widget()`` wraps it in ipywidgets. The widget draws its bars as HTML, not matplotlib, so a slider
-  move costs the optimiser's few milliseconds and no figure rendering.
+  move costs the optimizer's few milliseconds and no figure rendering.
 """
 from __future__ import annotations
 
@@ -16,16 +16,22 @@ import html
 import math
 from collections.abc import Mapping
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
 
 from .. import fleet
 from .. import limits as _L
-from ..errors import LabsimError, check_choice, check_mapping, check_number
+from ..errors import LabsimError, check_array, check_choice, check_mapping, check_number
 from ..table import Table
-from ._widgets import check_result, check_title
+from ._widgets import check_ax, check_result, check_title
 
-__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot", "slo_sweep_plot",
-           "explore", "explore_text", "explore_html", "make_fleet_widget"]
+__all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot",
+           "slo_sweep_plot", "explore", "explore_text", "explore_html", "make_fleet_widget"]
 
 KIND_COLORS = {"sram": "#dd8452", "hbm": "#4c72b0", None: "#bbbbbb"}
 KIND_LABELS = {"sram": "SRAM chip (LPU, 'reflex')", "hbm": "HBM GPU ('cortex')"}
@@ -37,9 +43,6 @@ MIX_WORKLOADS = ("voice", "coding", "chat", "batch")
 
 
 def _ax(ax, figsize=(8, 3.5)):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
     if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -51,17 +54,15 @@ def _hardware(r: dict) -> str:
 
 
 def _kind_legend(ax, **kw):
-    from matplotlib.patches import Patch
-
     return ax.legend(handles=[Patch(color=KIND_COLORS[k], label=v) for k, v in KIND_LABELS.items()], **kw)
 
 
 def plan_table(plan: fleet.FleetPlan) -> Table:
     """The plan's workloads as a table — hardware, chips, racks, capex, monthly cost, USD per million output tokens,
-    slots busy and each SLO (modelled P99 / target) — titled with the fleet's totals. Aligned text when printed, an
+    slots busy and each SLO (modeled P99 / target) — titled with the fleet's totals. Aligned text when printed, an
     HTML table in a notebook (``plan.summary()`` is the same in one line per workload)."""
     if not isinstance(plan, fleet.FleetPlan):
-        raise LabsimError(f"plan must be the FleetPlan fleet.optimise() returns, got {type(plan).__name__}")
+        raise LabsimError(f"plan must be the FleetPlan fleet.optimize() returns, got {type(plan).__name__}")
     body = []
     for r in plan.rows():
         if not r["feasible"]:
@@ -79,10 +80,9 @@ def plan_table(plan: fleet.FleetPlan) -> Table:
 def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
     """Horizontal bars: monthly cost of each workload's chosen hardware (orange = SRAM/LPU, blue = HBM/GPU), on a
     log axis in thousand USD; the label at each bar names the hardware and its $/M output tokens."""
-    from matplotlib.ticker import FuncFormatter
 
     if not isinstance(plan, fleet.FleetPlan):
-        raise LabsimError(f"plan must be the FleetPlan fleet.optimise() returns, got {type(plan).__name__}")
+        raise LabsimError(f"plan must be the FleetPlan fleet.optimize() returns, got {type(plan).__name__}")
     check_title(title)
     rows = plan.rows()
     fig, ax = _ax(ax, (9, 1.3 + 0.55 * len(rows)))
@@ -125,7 +125,7 @@ def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
             b = plans[n].choices[w].best if w in plans[n].choices else None
             vals.append(0.0 if b is None else b.monthly_usd / 1e3)
             hatches.append("//" if b is not None and b.memory_kind == "sram" else "")
-        for i, (v, h) in enumerate(zip(vals, hatches)):
+        for i, (v, h) in enumerate(zip(vals, hatches, strict=True)):
             ax.bar(i, v, bottom=bottoms[i], color=cmap[j % len(cmap)], hatch=h, edgecolor="k", linewidth=0.4,
                    label=w if i == 0 else None)
         bottoms += np.asarray(vals)
@@ -142,27 +142,24 @@ def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
     return fig
 
 
-def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_CHIPS, ax=None):
-    """Cheapest monthly cost of ``workload`` as its ``metric`` SLO varies; dots coloured by the chosen memory kind,
-    × at the bottom where no chip meets the SLO."""
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter
+def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chip_names=WIDGET_CHIPS, ax=None, *, chips=None):
+    """Cheapest monthly cost of ``workload`` as its ``metric`` SLO varies; dots colored by the chosen memory kind,
+    × at the bottom where no chip meets the SLO. ``chip_names``: the chips searched (``chips=`` is its old name)."""
 
-    from ..errors import check_array
     if not isinstance(workload, fleet.Workload):
         raise LabsimError(f"workload must be a fleet.Workload, got {type(workload).__name__}")
     check_choice("metric", metric, fleet.METRICS, what="SLO metric")
     xs = check_array("slos_s", slos_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s").ravel()
     if not 1 <= xs.size <= 200:
         raise LabsimError(f"slos_s must hold 1 to 200 SLOs, got {xs.size}")
-    chips = fleet._chips(chips)
+    chip_objs = fleet._chips(fleet._chip_names_or_alias(chip_names, chips, WIDGET_CHIPS))
     fig, ax = _ax(ax, (8, 3.5))
     what = None
     costs_k = []
     for s in xs:
         wl = fleet.with_slo(workload, metric, float(s))
         what = what or next(x for x in wl.slos if x.metric == metric)
-        b = fleet.search(wl, chips).best
+        b = fleet.search(wl, chip_objs).best
         if b is None:
             ax.scatter([s * 1e3], [0.03], marker="x", color="firebrick", transform=ax.get_xaxis_transform(),
                        clip_on=False)
@@ -197,11 +194,12 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chips=WIDGET_C
 
 def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms: float = 1500.0,
             chat_ttft_ms: float = 450.0, electricity_usd_per_kwh: float = 0.087,
-            scenario: str = "mixed_product", chips=WIDGET_CHIPS, mix=None) -> dict:
-    """Widget callback: re-optimise ``scenario`` with every arrival rate × ``rate_scale`` and, per workload,
+            scenario: str = "mixed_product", chip_names=WIDGET_CHIPS, mix=None, *, chips=None) -> dict:
+    """Widget callback: re-optimize ``scenario`` with every arrival rate × ``rate_scale`` and, per workload,
     × ``mix[name]`` (0 leaves the workload out), the voice / coding / chat SLOs (ms) and the electricity price.
     Returns {"rows", "monthly_usd", "capex_usd", "usd_per_mtok", "chips_by_type", "racks_by_type", "infeasible",
-    "plan"}. SLOs of workloads the scenario lacks are ignored. Searches are memoised by ``labsim.fleet``."""
+    "plan"}. SLOs of workloads the scenario lacks are ignored. ``chip_names``: the chips searched (``chips=`` is its
+    old name). Searches are memoized by ``labsim.fleet``."""
     f = check_number("rate_scale", rate_scale, lo=0.0, lo_open=True, hi=1e6)
     v = check_number("voice_slo_ms", voice_slo_ms, lo=1e-3, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
     c = check_number("coding_slo_ms", coding_slo_ms, lo=1e-3, hi=_L.MAX_LATENCY_S * 1e3, unit="ms") / 1e3
@@ -211,7 +209,7 @@ def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms:
                      unit="USD/kWh")
     if not isinstance(scenario, str):
         raise LabsimError(f"scenario must be a bundled scenario name, got {scenario!r}")
-    chips = fleet._chips(chips)
+    chip_objs = fleet._chips(fleet._chip_names_or_alias(chip_names, chips, WIDGET_CHIPS))
     sc = fleet.load_scenario(scenario)
     names = [w.name for w in sc.workloads]
     if mix is not None and not isinstance(mix, Mapping):
@@ -241,7 +239,7 @@ def explore(rate_scale: float = 1.0, voice_slo_ms: float = 500.0, coding_slo_ms:
         raise LabsimError("mix leaves no workload (every share is 0); give at least one workload a share > 0")
     costs = dict(sc.cost_overrides)
     costs["electricity_usd_per_kwh"] = e
-    plan = fleet.optimise(wls, list(chips), cost_overrides=costs, progress=False)
+    plan = fleet.optimize(wls, chip_objs, cost_overrides=costs, progress=False)
     return {"rows": plan.rows(), "monthly_usd": plan.monthly_usd, "capex_usd": plan.capex_usd,
             "usd_per_mtok": plan.usd_per_mtok, "chips_by_type": plan.chips_by_type,
             "racks_by_type": plan.racks_by_type, "infeasible": plan.infeasible, "plan": plan}
@@ -279,7 +277,7 @@ def explore_text(d: dict) -> str:
 
 
 def explore_html(d: dict) -> str:
-    """:func:`explore`'s result as an HTML table with one cost bar per workload (log length, coloured by memory
+    """:func:`explore`'s result as an HTML table with one cost bar per workload (log length, colored by memory
     kind, as in :func:`fleet_chart`) — what the widget shows; no figure to render."""
     check_result(d, _EXPLORE_KEYS, "d")
     costs = [r["monthly_usd"] for r in d["rows"] if r["feasible"]] or [1.0]
@@ -308,10 +306,8 @@ def explore_html(d: dict) -> str:
 
 
 def make_fleet_widget():
-    """Sliders for the mix (traffic per workload), the SLOs and electricity → the optimised fleet as an HTML
+    """Sliders for the mix (traffic per workload), the SLOs and electricity → the optimized fleet as an HTML
     table with cost bars. Needs ipywidgets."""
-    import ipywidgets as W
-    from IPython.display import display
 
     sl = dict(continuous_update=False, style={"description_width": "170px"}, layout=W.Layout(width="430px"))
     rate = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.5, step=0.05, description="all traffic ×", **sl)
