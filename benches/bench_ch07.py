@@ -22,10 +22,10 @@ if str(ROOT) not in sys.path:
 from labsim import mesh, numerics, silicon, systolic  # noqa: E402
 
 try:
-    from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+    from _timing import best_of
 except ImportError:  # pragma: no cover - run from elsewhere
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _timing import best_of  # noqa: E402
+    from _timing import best_of
 
 
 # ------------------------------------------------------------------------------------------ one kernel each

@@ -6,11 +6,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from _timing import best_of
 
 from labsim import fleet
 from labsim.viz import ch06
-
-from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
 
 CHIPS = list(ch06.WIDGET_CHIPS)
 GRID_REPLICAS = np.arange(1, 1001)
@@ -61,7 +60,8 @@ def run() -> list[dict]:
     n = len(MOVES)
     return [
         {"name": "fleet.candidate_table (grid)", "value": n_grid / t_grid, "unit": "candidates/s",
-         "note": f"{n_grid:,} candidates (B300 configs × 1,000 replica counts) for the voice workload; {t_grid * 1e3:.0f} ms"},
+         "note": f"{n_grid:,} candidates (B300 configs × 1,000 replica counts) for the voice workload; "
+                 f"{t_grid * 1e3:.0f} ms"},
         {"name": "fleet.optimise mixed_product", "value": n_search / t_search, "unit": "candidates/s",
          "note": f"{n_search:,} candidate evaluations (16-ary search on replicas), 4 workloads × 3 chips, memo "
                  f"cleared; {t_search * 1e3:.0f} ms per fleet"},

@@ -30,7 +30,6 @@ HERE = Path(__file__).resolve().parent
 COURSE = HERE.parent
 sys.path.insert(0, str(COURSE / "tools"))
 import make_exercises  # noqa: E402
-
 from nbgrader.converters import GenerateAssignment  # noqa: E402
 from nbgrader.preprocessors import ClearSolutions  # noqa: E402
 

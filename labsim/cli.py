@@ -36,7 +36,7 @@ class UsageError(LabsimError):
 class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line (``labsim plan: error: …``) — ``--help`` still shows the usage."""
 
-    def error(self, message: str):  # noqa: D401 — argparse API
+    def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
@@ -81,7 +81,7 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequenc
     right = right or [False] * len(headers)
 
     def fmt(r):
-        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right)).rstrip()
+        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right, strict=False)).rstrip()
 
     lines = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
     lines += [fmt(r) for r in cells[1:]]
@@ -166,9 +166,11 @@ def _cmd_chips(args) -> int:
     for c in chips:
         peak = {p: v for p, v in c.peak_ops_per_s.items()}
         best = max(peak.items(), key=lambda kv: kv[1]) if peak else None
+        peak = "n/a" if best is None else f"{_g(best[1] / 1e12)} ({best[0]})"
         rows.append((c.name, c.vendor, c.memory_kind, _si_bytes(c.memory_bytes),
-                     _g(c.memory_bandwidth_bytes_per_s / 1e12), "n/a" if best is None else f"{_g(best[1] / 1e12)} ({best[0]})",
-                     "n/a" if c.power_w is None else _g(c.power_w), "n/a" if c.price_usd is None else f"{c.price_usd:,.0f}"))
+                     _g(c.memory_bandwidth_bytes_per_s / 1e12), peak,
+                     "n/a" if c.power_w is None else _g(c.power_w),
+                     "n/a" if c.price_usd is None else f"{c.price_usd:,.0f}"))
     print(_table(rows, ("chip", "vendor", "memory", "capacity", "bandwidth TB/s", "peak Tops/s (fmt)", "power W",
                         "price USD"), right=(False, False, False, True, True, True, True, True)))
     print("\nSources per field: labsim.catalog.chip(NAME).sources; 'n/a' = not published.")
@@ -500,7 +502,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # `labsim chips | head`
         try:
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 — silence the flush at exit
+            sys.stdout = open("/dev/null", "w")
         except OSError:
             pass
         return EXIT_OK

@@ -32,8 +32,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
 from .errors import LabsimError, check_choice, check_fraction, check_int, check_number, check_positive
+from .stats import percentiles
 
 __all__ = [
     "Kernel", "GPUParams", "gpu_params", "GPUS", "decoder_layer_kernels", "mlp_kernels", "model_decoder_layer_kernels",
@@ -293,10 +293,12 @@ def _norm_ppf(p):
     plow = 0.02425
     if p < plow:
         q = math.sqrt(-2.0 * math.log(p))
-        return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+        return ((((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5)
+                / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0))
     if p > 1.0 - plow:
         q = math.sqrt(-2.0 * math.log(1.0 - p))
-        return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+        return (-(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5)
+                / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0))
     q = p - 0.5
     r = q * q
     return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q / \
@@ -403,7 +405,7 @@ def kernel_table(kernels, *, gpu: str | GPUParams = "h100_sxm") -> list[dict]:
     p = gpu if isinstance(gpu, GPUParams) else gpu_params(gpu)
     t_comp, t_mem, _, _, _ = _per_kernel(ks, p, p.request_cv)
     return [{"name": k.name, "flops": k.flops, "bytes": k.bytes, "compute_s": float(c), "memory_s": float(m),
-             "bound": "compute" if c > m else "memory"} for k, c, m in zip(ks, t_comp, t_mem)]
+             "bound": "compute" if c > m else "memory"} for k, c, m in zip(ks, t_comp, t_mem, strict=False)]
 
 
 

@@ -39,7 +39,7 @@ from .errors import (
     check_number,
     check_text,
 )
-from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
+from .stats import percentiles
 
 __all__ = [
     "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",

@@ -28,6 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "hub")]
 import classroom  # noqa: E402
+
 import hub as hubtool  # noqa: E402
 
 ARTIFACTS = ROOT / "test-artifacts" / "classroom"
@@ -173,4 +174,5 @@ def as_user(user: str, argv: list[str], home: Path | str | None, env: dict | Non
         clean["HOME"] = str(home)
     clean.update(env or {})
     return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "/usr/bin/env", "-i",
-                           *(f"{k}={v}" for k, v in clean.items()), *argv], capture_output=True, text=True, **kw)
+                           *(f"{k}={v}" for k, v in clean.items()), *argv], capture_output=True, text=True,
+                          **kw, check=False)

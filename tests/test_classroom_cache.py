@@ -106,7 +106,8 @@ def test_cache_attack_with_two_uids(class_install, tmp_path):  # noqa: F811
     os.chmod(drop, 0o1777)
     marker = drop / "pwned"
     marker.unlink(missing_ok=True)
-    payload = f"import os, pickle\nclass P:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
+    payload = (f"import os, pickle\nclass P:\n    def __reduce__(self):\n"
+               f"        return (os.system, ('touch {marker}',))\n")
     planted = drop / "shared-cache"
     r = as_user(ATTACKER, ["/usr/bin/python3", "-c", payload + f"""
 import pathlib, pickle

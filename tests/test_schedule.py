@@ -1,7 +1,7 @@
 """labsim.schedule: scheduled programs simulate without faults, match NumPy, and take exactly the predicted cycles."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, HealthCheck
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labsim import LabsimError

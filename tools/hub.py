@@ -108,7 +108,7 @@ def sync_course(src: Path, dest: Path, with_solutions: bool) -> int:
             if not d.exists() or d.stat().st_size != s.stat().st_size or d.read_bytes() != s.read_bytes():
                 shutil.copy2(s, d)
                 changed += 1
-    for dirpath, dirnames, filenames in os.walk(dest, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(dest, topdown=False):
         for f in filenames:
             p = Path(dirpath) / f
             if p not in wanted and "__pycache__" not in p.parts and "node_modules" not in p.parts \
@@ -215,7 +215,7 @@ class Hub:
         return json.loads(raw) if raw else None
 
     @classmethod
-    def load(cls, hub_dir: Path) -> "Hub":
+    def load(cls, hub_dir: Path) -> Hub:
         """The hub that ``start`` recorded in ``<dir>/state/hub.json`` (address and port)."""
         try:
             rec = json.loads((hub_dir / "state" / "hub.json").read_text())
@@ -272,7 +272,7 @@ def nbgrader(hub_dir: Path, args: list[str], install_dir: Path | None = None, **
     """Run the class install's ``nbgrader ARGS`` in the lecturer's course folder (``<dir>/grader``)."""
     venv_bin = (install_dir or hub_dir) / "venv" / "bin"
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    return subprocess.run([str(venv_bin / "nbgrader"), *args], cwd=hub_dir / "grader", env=env, **kw)
+    return subprocess.run([str(venv_bin / "nbgrader"), *args], cwd=hub_dir / "grader", env=env, **kw, check=False)
 
 
 def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
@@ -284,7 +284,7 @@ def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
     _secret_file(hub.state / "proxy-token")
     _secret_file(hub.state / "api-token")
     exe = hub.installed / "venv" / "bin" / "jupyterhub"
-    logf = open(hub.state / "jupyterhub.log", "ab")  # noqa: SIM115 — handed to the child
+    logf = open(hub.state / "jupyterhub.log", "ab")
     proc = subprocess.Popen([str(exe), "-f", str(hub.installed / "course" / "hub" / "jupyterhub_config.py")],
                             cwd=hub.state, env=env, stdout=logf, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)

@@ -4,6 +4,13 @@ Every checker returns ``True``/``False`` and prints ✓, a hint, or "not attempt
 expected value. Use them from a notebook as ``from labsim.check import ch03`` then ``ch03.weight_bytes(answer)``.
 """
 from ._core import (  # noqa: F401
-    NOT_ATTEMPTED, check_bool, check_callable, check_choice, check_number, diagnose_ratio, not_attempted,
-    say, unanswered,
+    NOT_ATTEMPTED,
+    check_bool,
+    check_callable,
+    check_choice,
+    check_number,
+    diagnose_ratio,
+    not_attempted,
+    say,
+    unanswered,
 )

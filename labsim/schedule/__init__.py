@@ -19,11 +19,16 @@ the simulated VXM, so softmax and RMSNorm are stand-ins with the real dependency
 from __future__ import annotations
 
 from .analytic import analytic_cycles, analytic_decoder_cycles, tile_count
+from .builders import (
+    decoder_layer_dims,
+    decoder_layer_graph,
+    example_graph,
+    mlp_graph,
+    random_graph,
+    stream_conflict_example,
+)
+from .graph import MAX_NODES, VECTOR_OPS, Graph, Node, Tensor, asap_start_cycles, critical_path, evaluate, node_latency
 from .layer_model import decoder_layer_cycles, layer_latencies
-from .builders import (decoder_layer_dims, decoder_layer_graph, example_graph, mlp_graph, random_graph,
-                       stream_conflict_example)
-from .graph import (MAX_NODES, VECTOR_OPS, Graph, Node, Tensor, asap_start_cycles, critical_path, evaluate,
-                    node_latency)
 from .scheduler import Schedule, list_schedule, naive_schedule, schedule, simulate_schedule
 
 __all__ = [
@@ -33,8 +38,7 @@ __all__ = [
     "stream_conflict_example", "analytic_decoder_cycles", "MAX_NODES", "decoder_layer_cycles", "layer_latencies",
 ]
 
-from .layer import (LayerBuild, LayerShape, build_layer, default_weight_streams, layer_reference,  # noqa: E402
-                    layer_shape)
+from .layer import LayerBuild, LayerShape, build_layer, default_weight_streams, layer_reference, layer_shape
 
 __all__ += ["LayerShape", "LayerBuild", "layer_shape", "build_layer", "layer_reference", "default_weight_streams"]
 

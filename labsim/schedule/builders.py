@@ -135,13 +135,16 @@ def decoder_layer_graph(model: str = "llama-3.1-8b", geometry: Geometry | None =
     for h in range(nh):
         Wo_chunks[:, h * vl: h * vl + hd] = Wo[:, h * hd: (h + 1) * hd]
     a = g.linear(heads_out, Wo_chunks, name="o_proj")                     # int32
-    h1 = [g.requant(g.add(ai, xi, f"resid1[{i}]"), 0.5, f"resid1.q[{i}]") for i, (ai, xi) in
-          enumerate(zip([g.requant(ai, _scale_for(nh * hd), f"o_proj.q[{i}]") for i, ai in enumerate(a)], x))]
+    aq = [g.requant(ai, _scale_for(nh * hd), f"o_proj.q[{i}]") for i, ai in enumerate(a)]
+    h1 = [g.requant(g.add(ai, xi, f"resid1[{i}]"), 0.5, f"resid1.q[{i}]")
+          for i, (ai, xi) in enumerate(zip(aq, x, strict=True))]
     gate = g.linear(h1, w(F, H), scale=_scale_for(H), relu=True, name="gate_proj")     # SiLU ≈ ReLU
     up = g.linear(h1, w(F, H), scale=_scale_for(H), name="up_proj")
-    act = [g.requant(g.mul(gi, ui, f"gate*up[{i}]"), 1 / 64, f"act.q[{i}]") for i, (gi, ui) in enumerate(zip(gate, up))]
+    act = [g.requant(g.mul(gi, ui, f"gate*up[{i}]"), 1 / 64, f"act.q[{i}]")
+           for i, (gi, ui) in enumerate(zip(gate, up, strict=True))]
     down = g.linear(act, w(H, F), scale=_scale_for(F), name="down_proj")
-    out = [g.requant(g.add(di, hi, f"resid2[{i}]"), 0.5, f"out.q[{i}]") for i, (di, hi) in enumerate(zip(down, h1))]
+    out = [g.requant(g.add(di, hi, f"resid2[{i}]"), 0.5, f"out.q[{i}]")
+           for i, (di, hi) in enumerate(zip(down, h1, strict=True))]
     for i, o in enumerate(out):
         g.store(o, f"out[{i}]")
     return g

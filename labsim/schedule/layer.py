@@ -424,7 +424,7 @@ class LayerBuild:
 
     def _softmax(self, ss, m, ps):
         P = self.P
-        for s, p in zip(ss, ps):
+        for s, p in zip(ss, ps, strict=False):
             a = Value(f"{p.name}.add", "int32")
             P.vxm_op("add", [s, m], a, P.side())
             r = Value(f"{p.name}.relu", "int32")

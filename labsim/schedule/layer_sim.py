@@ -74,7 +74,7 @@ def verify_sources(build: LayerBuild, result) -> int:
     if load_rows.size:
         issue = np.array([i.cycle for i in build.P.ins], dtype=np.int64)
         exp_rows, exp_src = [], []
-        for r, li, c in zip(load_rows.tolist(), idx[load_rows].tolist(), tr.cycle[load_rows].tolist()):
+        for r, li, c in zip(load_rows.tolist(), idx[load_rows].tolist(), tr.cycle[load_rows].tolist(), strict=False):
             j = c - int(issue[li])
             o = int(tr.load_offset[r])
             for k, parts in build.P.load_want[li].items():

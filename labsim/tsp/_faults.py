@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import TimingFault
-from ._kernel import (C_CYC, C_DONE, C_ODIR, C_OSTR, C_SL, E_BANK, E_COLLIDE, E_EMPTY, E_MXM, E_SLOTS, E_TYPE,
-                      E_UNINIT)
+from ._kernel import C_CYC, C_DONE, C_ODIR, C_OSTR, C_SL, E_BANK, E_COLLIDE, E_EMPTY, E_MXM, E_SLOTS, E_TYPE, E_UNINIT
 from .geometry import Geometry
 
 __all__ = ["fault_from"]

@@ -10,11 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .. import catalog
-from ..sources import cite
 import numpy as np
 
+from .. import catalog
 from ..errors import LabsimError, check_choice, check_int, check_number
+from ..sources import cite
 from .isa import DELAY_FIELD, OPCODES
 
 __all__ = [
@@ -118,25 +118,25 @@ class Geometry:
 
     # --- profiles -----------------------------------------------------------------------------------------
     @classmethod
-    def faithful(cls, **overrides) -> "Geometry":
+    def faithful(cls, **overrides) -> Geometry:
         """Published geometry ([isca20] §II); override any field by keyword."""
         return cls._make(dict(name="faithful"), overrides)
 
     @classmethod
-    def mini(cls, **overrides) -> "Geometry":
+    def mini(cls, **overrides) -> Geometry:
         """Same structure, smaller: 4 superlanes, 8 MEM per side, 8 streams, 256 words per bank."""
         base = dict(name="mini", superlanes=4, streams_per_direction=8, mem_slices_per_hemisphere=8,
                     mem_words_per_bank=256)
         return cls._make(base, overrides)
 
     @classmethod
-    def _make(cls, base: dict, overrides: dict) -> "Geometry":
+    def _make(cls, base: dict, overrides: dict) -> Geometry:
         names = {f.name for f in dataclasses.fields(cls)}
         for k in overrides:
             check_choice("field", k, names, what="Geometry field")
         return cls(**{**base, **overrides})
 
-    def replace(self, **overrides) -> "Geometry":
+    def replace(self, **overrides) -> Geometry:
         """A copy with some fields changed (validated)."""
         names = {f.name for f in dataclasses.fields(self)}
         for k in overrides:
@@ -189,7 +189,7 @@ class Geometry:
 
     def slices_of_type(self, kind: str) -> tuple[str, ...]:
         check_choice("kind", kind, SLICE_TYPES, what="slice type")
-        return tuple(n for n, t in zip(self.slice_names, self.slice_types) if t == kind)
+        return tuple(n for n, t in zip(self.slice_names, self.slice_types, strict=False) if t == kind)
 
     def hop_cycles(self, src, dst) -> int:
         """Cycles for a stream value to travel from slice ``src`` to slice ``dst`` (either direction)."""

@@ -31,5 +31,6 @@ class HtmlTable:
     def __repr__(self) -> str:
         if self.text:
             return self.text
-        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows)]
-        return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths)) for r in [self.header] + self.rows)
+        widths = [max(len(str(x)) for x in col) for col in zip(self.header, *self.rows, strict=False)]
+        return "\n".join("  ".join(str(x).ljust(w) for x, w in zip(r, widths, strict=False))
+                         for r in [self.header] + self.rows)

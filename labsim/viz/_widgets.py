@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 
-
 #: the code font of JupyterLab's theme, with a monospace fallback: Voilà's page styles do not give ``<pre>`` inside a
 #: widget a fixed-width font, and the text tables need one to line up.
 MONO = "font-family:var(--jp-code-font-family, monospace), monospace;font-size:12px;line-height:1.35"

@@ -30,9 +30,21 @@ from PIL import Image
 from .. import catalog
 from ..errors import LabsimError, TimingFault, check_choice, check_int
 from ..sources import cite
-from ..tsp import (Geometry, Result, Trace, demo_program, macs_per_cycle, parameter_table, peak_fp16_flops_per_s,
-                   peak_int8_ops_per_s, reference_demo, simulate, sram_bytes_per_cycle, stream_bytes_per_cycle,
-                   total_sram_bytes)
+from ..tsp import (
+    Geometry,
+    Result,
+    Trace,
+    demo_program,
+    macs_per_cycle,
+    parameter_table,
+    peak_fp16_flops_per_s,
+    peak_int8_ops_per_s,
+    reference_demo,
+    simulate,
+    sram_bytes_per_cycle,
+    stream_bytes_per_cycle,
+    total_sram_bytes,
+)
 from ._tables import HtmlTable
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
@@ -250,8 +262,8 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
     instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
-    from ._widgets import check_title
     from ..errors import check_bool
+    from ._widgets import check_title
     check_title(title)
     check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))

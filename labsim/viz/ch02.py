@@ -24,7 +24,7 @@ from PIL import Image
 
 from .. import gpu, multichip
 from .. import schedule as _schedule
-from ..errors import LabsimError, check_array, check_bool, check_int, check_mapping, check_number
+from ..errors import LabsimError, check_array, check_bool, check_int, check_number
 from ..schedule import Schedule
 from ._tables import HtmlTable
 from ._widgets import check_bins, check_dpi, check_figsize, check_result, check_title, pre, wire
@@ -321,7 +321,7 @@ class ExploreView:
         labels = ("GPU decoder-layer latency (µs)", "TSP pipeline end-to-end latency (µs)")
         titles = ("GPU, Llama 3.1 8B layer (scheduled at run time)", "TSP pipeline (scheduled by the compiler)")
         colors = ("#DD8452", "#4C72B0")
-        for ax, xl, title, c in zip(self.axes, labels, titles, colors):
+        for ax, xl, title, c in zip(self.axes, labels, titles, colors, strict=False):
             ax.set_yscale("log")
             ax.set_ylim(_YMIN, 1.5)
             ax.tick_params(labelsize=9)
@@ -436,9 +436,9 @@ def make_reservation_widget(sched: Schedule | None = None):
 
 def make_ch02_widget(tsp_layer_s: float = 1e-6):
     """Controls: co-tenant contention, kernel launch overhead, chips in the TSP pipeline (each stage
-    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's 576). Each move calls :func:`explore` (GPU runs cached), writes
-    :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
-    area to clear and refill."""
+    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's
+    576). Each move calls :func:`explore` (GPU runs cached), writes :func:`explore_text` into a text line and
+    redraws :class:`ExploreView` — wired with ``observe``, no output area to clear and refill."""
 
     check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     view = ExploreView()

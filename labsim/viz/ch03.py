@@ -20,7 +20,8 @@ from ..precision import PRECISIONS
 from ..table import Table
 from ._widgets import check_names, check_result, pre, wire
 
-__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot", "roofline_plot",
+__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot",
+           "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
 
 ROOFLINE_CHIPS = ("groq-lpu-v1", "nvidia-h100-sxm", "nvidia-b300", "google-tpu-v7", "cerebras-cs3")

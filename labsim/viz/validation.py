@@ -35,7 +35,7 @@ class HtmlTable:
     def __str__(self) -> str:
         cols = [self.header] + self.rows
         widths = [min(60, max(len(str(r[i])) for r in cols)) for i in range(len(self.header))]
-        lines = ["  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)) for r in cols]
+        lines = ["  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths, strict=False)) for r in cols]
         return (self.caption + "\n" if self.caption else "") + "\n".join(lines)
 
     __repr__ = __str__
