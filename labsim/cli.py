@@ -15,13 +15,18 @@ no source publishes a value). Guide: docs/cli.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import LabsimError
+import numpy as np
+
+from . import __version__, capacity, catalog, latency, limits, tco
+from .errors import LabsimError, check_choice, check_int, check_number
+from .precision import PRECISIONS
 
 __all__ = ["main", "build_parser"]
 
@@ -48,11 +53,6 @@ def _one_line(msg: str) -> str:
 
 def _jsonable(x: Any) -> Any:
     """Plain JSON (no NaN/inf: they become null); NumPy scalars/arrays, mappings and dataclasses unwrapped."""
-    import dataclasses
-    from collections.abc import Mapping
-
-    import numpy as np
-
     if isinstance(x, (str, bool)) or x is None:
         return x
     if isinstance(x, (int, np.integer)):
@@ -132,8 +132,6 @@ def _check_flags(args, rules: dict) -> None:
     """Validate flags before any model sees them, so that an error names the flag (``--context``), not the
     library's parameter (``context_tokens``). ``rules``: attribute -> (kind, lo, hi) with kind "int", "num",
     or ("choice", names, what)."""
-    from .errors import check_choice, check_int, check_number
-
     for attr, rule in rules.items():
         value = getattr(args, attr, None)
         if value is None:
@@ -150,8 +148,6 @@ def _check_flags(args, rules: dict) -> None:
 # -------------------------------------------------------------------------------------------------------- commands
 
 def _cmd_chips(args) -> int:
-    from . import catalog
-
     chips = [catalog.chip(n) for n in catalog.chips()]
     if args.json:
         _print_json([{
@@ -178,8 +174,6 @@ def _cmd_chips(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from . import catalog
-
     models = [catalog.model(n) for n in catalog.models()]
     if args.json:
         _print_json([{
@@ -203,9 +197,6 @@ def _cmd_models(args) -> int:
 
 
 def _cmd_plan(args) -> int:
-    from . import capacity, limits
-    from .precision import PRECISIONS
-
     _check_flags(args, {"precision": ("choice", PRECISIONS, "precision"),
                         "expert_precision": ("choice", PRECISIONS, "precision"),
                         "kv_precision": ("choice", PRECISIONS, "precision"),
@@ -291,8 +282,6 @@ _TCO_ROWS: tuple[tuple[str, str, float, str], ...] = (
 
 
 def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
-    from .errors import check_choice
-
     changes: dict[str, Any] = {}
     for pair in pairs or ():
         if "=" not in pair:
@@ -300,7 +289,6 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
         name, _, text = pair.partition("=")
         name, text = name.strip(), text.strip()
         check_choice("--set", name, fields, what="input")
-        from . import tco as _tco
         current = fields[name]
         if isinstance(current, bool):
             low = text.lower()
@@ -311,8 +299,7 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
             changes[name] = text
         else:
             value = _num(f"--set {name}", text)
-            rule = _tco.FIELDS.get(name, {})
-            from .errors import check_number
+            rule = tco.FIELDS.get(name, {})
             check_number(f"--set {name}", value, lo=rule.get("lo"), hi=rule.get("hi"), unit=rule.get("unit", ""))
             if rule.get("integer") and not value.is_integer():
                 raise UsageError(f"--set {name} must be a whole number, got {text!r}")
@@ -321,11 +308,6 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cmd_tco(args) -> int:
-    import dataclasses
-
-    from . import tco
-    from .errors import check_choice
-
     preset = check_choice("--preset", args.preset, tco.COLUMNS, what="preset")
     base = tco.REPORT_FIG11[preset]
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)
@@ -353,9 +335,6 @@ def _cmd_tco(args) -> int:
 
 
 def _cmd_budget(args) -> int:
-    from . import latency, limits
-    from .errors import check_choice, check_number
-
     _check_flags(args, {"speed": ("num", 1e-6, limits.MAX_TOKENS_PER_S), "ttft": ("num", 0.0, limits.MAX_LATENCY_S),
                         "tool": ("num", 0.0, limits.MAX_LATENCY_S), "network": ("num", 0.0, limits.MAX_LATENCY_S),
                         "steps": ("int", 1, 10_000), "fan_out": ("int", 1, 10_000), "quantile": ("num", 0.0, 1.0),
@@ -376,7 +355,6 @@ def _cmd_budget(args) -> int:
         speed = args.speed
         speed_label = "given"
     elif args.model and args.chip:
-        from .precision import PRECISIONS
         _check_flags(args, {"precision": ("choice", PRECISIONS, "precision")})
         speed = latency.decode_speed(args.model, args.chip, precision=args.precision)
         speed_label = f"{args.model} on {args.chip} ({args.precision}), labsim.capacity.decode_time"
@@ -401,8 +379,6 @@ def _cmd_budget(args) -> int:
         kw["usd_per_mtok"] = args.usd_per_mtok
         usd_label = f"{args.usd_per_mtok:g} USD/Mtok (given)"
     elif args.tco_preset:
-        from . import tco
-
         col = check_choice("--tco-preset", args.tco_preset, tco.COLUMNS, what="preset")
         kw["usd_per_mtok"] = latency.usd_per_mtok(tco.REPORT_FIG11[col])
         usd_label = f"{kw['usd_per_mtok']:.3f} USD/Mtok (labsim tco --preset {col})"
@@ -432,8 +408,6 @@ def _cmd_budget(args) -> int:
 # -------------------------------------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     ap = _Parser(prog="labsim", description="LPU Lab models from the command line (guide: docs/cli.md).")
     ap.add_argument("--version", action="version", version=f"labsim {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

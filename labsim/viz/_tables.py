@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 
-from ..errors import LabsimError
+from ..errors import LabsimError, check_text
 
 __all__ = ["HtmlTable"]
 
@@ -16,7 +16,6 @@ class HtmlTable:
         if not isinstance(header, (list, tuple)) or not isinstance(rows, (list, tuple)) or \
                 not all(isinstance(r, (list, tuple)) and len(r) == len(header) for r in rows):
             raise LabsimError("HtmlTable needs a header list and rows of the same length as the header")
-        from ..errors import check_text
         check_text("text", text, max_chars=100_000)
         check_text("caption", caption, max_chars=10_000)
         self.header, self.rows, self.text, self.caption = list(header), [list(r) for r in rows], text, caption

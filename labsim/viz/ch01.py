@@ -28,7 +28,7 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from .. import catalog
-from ..errors import LabsimError, TimingFault, check_choice, check_int
+from ..errors import LabsimError, TimingFault, check_bool, check_choice, check_int
 from ..sources import cite
 from ..tsp import (
     Geometry,
@@ -46,6 +46,7 @@ from ..tsp import (
     total_sram_bytes,
 )
 from ._tables import HtmlTable
+from ._widgets import check_title
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
            "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
@@ -79,7 +80,6 @@ def _geometry(g) -> Geometry:
 def floorplan(geometry=None, ax=None, title: str | None = None):
     """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
 
-    from ._widgets import check_title
     check_title(title)
 
     g = _geometry(geometry)
@@ -122,7 +122,6 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     Not to scale; the point is the structure (many independent cores, caches, warps scheduled at run time)."""
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
-    from ._widgets import check_title
     check_title(title)
     fig, ax = _ax(ax, (5, 3.4))
     cols = int(np.ceil(np.sqrt(n_sms * 2)))
@@ -262,8 +261,6 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
     instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
-    from ..errors import check_bool
-    from ._widgets import check_title
     check_title(title)
     check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))

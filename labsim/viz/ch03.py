@@ -12,13 +12,19 @@
 """
 from __future__ import annotations
 
+import math
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 from .. import capacity, catalog
-from ..errors import LabsimError, check_int
+from ..errors import LabsimError, check_array, check_choice, check_int, check_ints, check_mapping
 from ..precision import PRECISIONS
 from ..table import Table
-from ._widgets import check_names, check_result, pre, wire
+from ._widgets import check_ax, check_names, check_result, pre, wire
 
 __all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot",
            "roofline_plot",
@@ -33,9 +39,6 @@ _BOUND_COLORS = {"memory bandwidth": "#4c72b0", "compute": "#c44e52", "interconn
 
 
 def _fig(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
     if check_ax(ax) is None:
         fig, ax = plt.subplots(figsize=figsize)
     return ax.figure, ax
@@ -43,7 +46,6 @@ def _fig(ax, figsize):
 
 def _name(param: str, value, valid, what: str) -> str:
     """One catalog name, the error naming the parameter."""
-    from ..errors import check_choice
     return check_choice(param, value, valid, what=what)
 
 
@@ -56,10 +58,6 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
                      lpu: str = "groq-lpu-v1", context_tokens: int = 4096):
     """Left: the model inside one GPU's HBM (one bar, to scale). Right: the same bytes as a grid of LPU chips,
     one square per chip, 24 chips (3 nodes) per row so that every 3 rows are one 72-chip rack."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
     _name("model", model, catalog.models(), "model")
     _name("gpu", gpu, catalog.chips(), "chip")
     _name("lpu", lpu, catalog.chips(), "chip")
@@ -120,7 +118,6 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
 
 def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
     """Stacked bars of each plan's memory breakdown (``Plan.breakdown``); the chip count is printed on top."""
-    from ..errors import check_choice, check_mapping
     plans = check_mapping("plans", plans)
     if not plans or not all(isinstance(p, capacity.Plan) for p in plans.values()):
         raise LabsimError(f"plans must map a label to a capacity.Plan (at least one), got {plans!r}")
@@ -156,8 +153,6 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
     Memory steps are orange, steps that only round up (whole racks, the whole domain) are grey and hatched; the
     bracket marks the chips that no memory need in the model explains.
     """
-    from matplotlib.patches import Patch
-
     target_chips = check_int("target_chips", target_chips, lo=1, hi=10**9)
     if rows is not None:
         if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)) or not rows:
@@ -224,8 +219,6 @@ def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=
                 precision: str = "int8", context_tokens: int = 4096, batch: int = 1, ax=None):
     """Grouped bars of tokens/s per user (log scale); bar colour = dominant bound, hatch = chip; each bar is
     labelled (vertically) with tokens/s, the dominant bound and the chip count."""
-    from matplotlib.patches import Patch
-
     models = check_names("models", models, catalog.models(), "model")
     chips = check_names("chips", chips, catalog.chips(), "chip")
     _name("precision", precision, PRECISIONS, "precision")
@@ -267,7 +260,6 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     batch that would need more memory); ● marks where the compute bound takes over from memory
     (``capacity.compute_bound_batch``), × where memory is full.
     """
-    from ..errors import check_ints
     _name("model", model, catalog.models(), "model")
     _name("chip", chip, catalog.chips(), "chip")
     contexts = check_ints("contexts", contexts, lo=0, hi=10_000_000, max_len=20)
@@ -325,9 +317,6 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
     A chip without a published peak (Cerebras CS-3 in the catalog) is drawn as its bandwidth slope only
     (``capacity.roofline(..., peak_ops_per_s=math.inf)``).
     """
-    import math
-
-    from ..errors import check_array
     chips = check_names("chips", chips, catalog.chips(), "chip")
     _name("precision", precision, PRECISIONS, "precision")
     if model is not None:
@@ -429,8 +418,6 @@ def explore_text(r: dict) -> str:
 
 def make_capacity_widget():
     """ipywidgets front end for :func:`explore` (model, precision, context, batch, chip)."""
-    import ipywidgets as W
-
     controls = {
         "model": W.Dropdown(options=catalog.models(), value="llama-3.3-70b", description="model"),
         "precision": W.Dropdown(options=["int8", "fp8", "fp16", "bf16", "int4", "mxfp4"], value="int8",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import html
 import math
 
+import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+
 from .. import capacity, validation
 from ..sources import cite
 
@@ -43,9 +46,6 @@ class HtmlTable:
 
 def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bool = True):
     """Log-log scatter of predicted vs published tokens/s with the 1:1 line and a ±``band`` band."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
     rows = validation.compare() if rows is None else rows
     if ax is None:
         _, ax = plt.subplots(figsize=(8.5, 7))
