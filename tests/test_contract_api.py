@@ -110,16 +110,6 @@ KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
         'capacity.roofline.roofline_points(batch=2.5): accepted 2.5 where a whole number is expected',
     ('capacity.roofline.roofline_points', 'precision'):
         'capacity.roofline.roofline_points(precision=nan): raw KeyError: nan',
-    ('gpu.Kernel', 'name'):
-        'gpu.Kernel(name=nan): non-finite result: result[0].name = nan',
-    ('gpu.decoder_layer_kernels', 'bytes_per_element'):
-        "gpu.decoder_layer_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': byt...",
-    ('gpu.isolated_latency_s', 'cuda_graph'):
-        'gpu.isolated_latency_s(cuda_graph=np.array([])): raw ValueError: The truth value of an empty array is ...',
-    ('gpu.kernels_from_graph', 'bytes_per_element'):
-        "gpu.kernels_from_graph(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes ...",
-    ('gpu.mlp_kernels', 'bytes_per_element'):
-        "gpu.mlp_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be...",
     ('sources.check_citation', 'text'):
         "sources.check_citation(text=nan): LabsimError does not name 'text': fuzz: source must be a non-empty c...",
     ('sources.cite', 'text'):
