@@ -24,7 +24,7 @@ from .. import capacity, catalog
 from ..errors import LabsimError, check_array, check_choice, check_int, check_ints, check_mapping
 from ..precision import PRECISIONS
 from ..table import Table
-from ._widgets import check_ax, check_names, check_result, pre, wire
+from ._widgets import check_names, check_result, figure_and_ax, pre, wire
 
 __all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot",
            "roofline_plot",
@@ -36,12 +36,6 @@ _PART_COLORS = {"weights": "#4c72b0", "kv_cache": "#dd8452", "activations": "#55
                 "unused": "#e5e5e5"}
 _BOUND_COLORS = {"memory bandwidth": "#4c72b0", "compute": "#c44e52", "interconnect": "#8172b3",
                  "fixed latency": "#937860"}
-
-
-def _fig(ax, figsize):
-    if check_ax(ax) is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def _name(param: str, value, valid, what: str) -> str:
@@ -57,7 +51,8 @@ def _count(n: int, c: catalog.Chip) -> str:
 def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu: str = "nvidia-b300",
                      lpu: str = "groq-lpu-v1", context_tokens: int = 4096):
     """Left: the model inside one GPU's HBM (one bar, to scale). Right: the same bytes as a grid of LPU chips,
-    one square per chip, 24 chips (3 nodes) per row so that every 3 rows are one 72-chip rack."""
+    one square per chip, 3 nodes per row so that every 3 rows are one rack (groq-lpu-v1: 24 chips a row, 72 a rack,
+    from its chip file); a chip whose file gives no node or rack size is drawn as a plain grid."""
     _name("model", model, catalog.models(), "model")
     _name("gpu", gpu, catalog.chips(), "chip")
     _name("lpu", lpu, catalog.chips(), "chip")
@@ -79,9 +74,11 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
     a1.legend(fontsize=7, loc="upper center", ncol=1)
     a1.set_title(f"{pg.total_bytes / 1e9:.0f} GB fit in {_count(pg.chips, g)}", fontsize=9)
     n = pl.chips
-    per_rack = lchip.chips_per_rack or 72
-    per_node = lchip.chips_per_node or 8
-    cols = 3 * per_node if n <= 1500 and per_rack % (3 * per_node) == 0 else int(np.ceil(np.sqrt(n * 2)))
+    # rows of 3 nodes, 3 rows a rack — when the chip file gives its node and rack sizes (groq-lpu-v1: 8 and 72,
+    # [isca22]) and a rack is a whole number of such rows; otherwise a plain grid without rack boundaries
+    per_rack, per_node = lchip.chips_per_rack, lchip.chips_per_node
+    by_rack = bool(per_rack and per_node and n <= 1500 and per_rack % (3 * per_node) == 0)
+    cols = 3 * per_node if by_rack else int(np.ceil(np.sqrt(n * 2)))
     rows = int(np.ceil(n / cols))
     n_w = min(n, int(np.ceil(pl.weight_bytes / pl.usable_bytes_per_chip)))   # chips filled by weights
     grid = np.zeros(rows * cols, dtype=int)             # 0 = no chip, 1 = weights, 2 = KV cache + activations
@@ -94,7 +91,7 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
         a2.set_yticks(np.arange(-0.5, rows, 1), minor=True)
         a2.grid(which="minor", color="white", linewidth=0.8)
         a2.tick_params(which="minor", length=0)
-        if cols == 3 * per_node:
+        if by_rack:
             rows_per_rack = per_rack // cols
             for r in range(rows_per_rack, rows, rows_per_rack):
                 a2.axhline(r - 0.5, color="k", lw=1.2)
@@ -104,7 +101,7 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
         sp.set_visible(False)
     handles = [Patch(color=_PART_COLORS["weights"], label=f"weights ({n_w} chips)"),
                Patch(color=_PART_COLORS["kv_cache"], label=f"KV cache + activations ({n - n_w} chips)")]
-    if cols == 3 * per_node:
+    if by_rack:
         handles.append(plt.Line2D([], [], color="k", lw=1.2, label=f"rack boundary ({per_rack} chips)"))
     a2.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, frameon=False)
     a2.set_title(f"the same model needs {_count(n, lchip)} × {lchip.memory_bytes / 1e6:.0f} MB "
@@ -122,7 +119,7 @@ def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
     if not plans or not all(isinstance(p, capacity.Plan) for p in plans.values()):
         raise LabsimError(f"plans must map a label to a capacity.Plan (at least one), got {plans!r}")
     check_choice("unit", unit, ("GB", "MB"), what="unit")
-    fig, ax = _fig(ax, (8, 4.2))
+    fig, ax = figure_and_ax(ax, (8, 4.2))
     scale = {"GB": 1e9, "MB": 1e6}[unit]
     labels = list(plans)
     top = 0.0
@@ -161,7 +158,7 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
             check_result(r, ("added",), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576(target_chips=target_chips) if rows is None else rows
     steps = [r for r in rows if not np.isnan(r["added"])]
-    fig, ax = _fig(ax, (10, 4.6))
+    fig, ax = figure_and_ax(ax, (10, 4.6))
     prev = 0.0
     last_memory = 0.0
     colors = {"naive": "#4c72b0", "capacity": "#dd8452", "rounding": "#bdbdbd"}
@@ -224,7 +221,7 @@ def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=
     _name("precision", precision, PRECISIONS, "precision")
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
     batch = check_int("batch", batch, lo=1, hi=1_000_000)
-    fig, ax = _fig(ax, (10, 5))
+    fig, ax = figure_and_ax(ax, (10, 5))
     width = 0.8 / len(chips)
     top = 0.0
     for j, ch in enumerate(chips):
@@ -266,7 +263,7 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     _name("precision", precision, PRECISIONS, "precision")
     chips = check_int("chips", chips, lo=1, hi=1_000_000)
     max_batch = check_int("max_batch", max_batch, lo=2, hi=65536)
-    fig, ax = _fig(ax, (9, 4.6))
+    fig, ax = figure_and_ax(ax, (9, 4.6))
     b = np.arange(1, max_batch + 1, dtype=np.float64)
     for ctx in contexts:
         s = capacity.decode_sweep(model, chip, chips=chips, batch=b, context_tokens=ctx, precision=precision)
@@ -325,7 +322,7 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
         check_array("intensity", intensity, lo=1e-6, hi=1e12, unit="FLOP/B").ravel()
     if x.size == 0:
         raise LabsimError("intensity must hold at least one FLOP/byte value")
-    fig, ax = _fig(ax, (9, 5))
+    fig, ax = figure_and_ax(ax, (9, 5))
     top = max((max(catalog.chip(ch).peak_ops_per_s.values()) for ch in chips if catalog.chip(ch).peak_ops_per_s),
               default=None)
     for k, ch in enumerate(chips):
