@@ -26,6 +26,7 @@ from .. import gpu, multichip
 from .. import schedule as _schedule
 from ..errors import LabsimError, check_array, check_bool, check_int, check_number
 from ..schedule import Schedule
+from ..tsp import Geometry
 from ._tables import HtmlTable
 from ._widgets import check_bins, check_dpi, check_figsize, check_result, check_title, pre, wire
 
@@ -495,4 +496,4 @@ def layer_table(weight_streams_per_plane: int | None = None) -> HtmlTable:
                       "analytic (cycles)", "analytic / simulated", "weights installed (B/cycle)",
                       "planes busy"], out,
                      caption=f"Llama 3.1 8B decoder layer, one chip's share, {weight_streams_per_plane} weight streams "
-                             f"per MXM plane (faithful geometry, 900 MHz)")
+                             f"per MXM plane (faithful geometry, {Geometry.faithful().clock_hz / 1e6:.0f} MHz)")
