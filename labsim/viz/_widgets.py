@@ -10,6 +10,7 @@ import html
 from collections.abc import Mapping
 
 import ipywidgets as W
+import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from ..errors import LabsimError, check_choice, check_int, check_number, check_text
@@ -49,6 +50,14 @@ def check_ax(ax, name: str = "ax"):
     if ax is not None and not isinstance(ax, Axes):
         raise LabsimError(f"{name} must be None or a matplotlib Axes, got {ax!r}")
     return ax
+
+
+def figure_and_ax(ax, figsize=(8, 4)):
+    """``(figure, ax)`` for a chapter plot: the given Axes and its figure, or a new figure of ``figsize`` when
+    ``ax`` is None (checked with :func:`check_ax`). The one copy of the helper every ``viz`` module uses."""
+    if check_ax(ax) is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
 
 
 def check_axes(axes, n: int, name: str = "axes"):

@@ -46,7 +46,7 @@ from ..tsp import (
     total_sram_bytes,
 )
 from ._tables import HtmlTable
-from ._widgets import check_title
+from ._widgets import check_title, figure_and_ax
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
            "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
@@ -56,14 +56,6 @@ __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_tabl
 SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#e5ae38", "MEM": "#4c72b0", "VXM": "#55a868"}
 _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5ae38", "C2C": "#7f7f7f",
               "NOP": "#bbbbbb"}
-
-
-def _ax(ax, figsize=(8, 4)):
-    if ax is not None and not isinstance(ax, plt.Axes):
-        raise LabsimError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def _geometry(g) -> Geometry:
@@ -83,7 +75,7 @@ def floorplan(geometry=None, ax=None, title: str | None = None):
     check_title(title)
 
     g = _geometry(geometry)
-    fig, ax = _ax(ax, (9, 3.4))
+    fig, ax = figure_and_ax(ax, (9, 3.4))
     kinds = list(SLICE_COLORS)
     codes = np.array([[kinds.index(k) for k in g.slice_types]] * g.superlanes)
     ax.imshow(codes, cmap=ListedColormap([SLICE_COLORS[k] for k in kinds]), vmin=-0.5, vmax=len(kinds) - 0.5,
@@ -123,7 +115,7 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
     check_title(title)
-    fig, ax = _ax(ax, (5, 3.4))
+    fig, ax = figure_and_ax(ax, (5, 3.4))
     cols = int(np.ceil(np.sqrt(n_sms * 2)))
     rows = int(np.ceil(n_sms / cols))
     half = rows // 2
@@ -264,7 +256,7 @@ def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True)
     check_title(title)
     check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))
-    fig, ax = _ax(ax, (10, 5))
+    fig, ax = figure_and_ax(ax, (10, 5))
     top = max([c1 for *_, c1, _ in sch["segs"]] + [done for _, _, done, _, _ in sch["ins"]] + [0]) + 1
     _spacetime_frame(ax, sch["names"], sch["n_slices"], top,
                      title or "space–time: dot = issue, dotted = functional delay, slanted line = a value moving "
@@ -279,7 +271,7 @@ def stagger(result, row: int | None = None, ax=None):
     runs superlane 0's schedule k × stagger cycles later (ISCA 2020 §II-C)."""
 
     tr = _trace_of(result)
-    fig, ax = _ax(ax, (9, 3.4))
+    fig, ax = figure_and_ax(ax, (9, 3.4))
     rows = list(range(len(tr.cycle))) if row is None else [check_int("row", row, lo=0, hi=len(tr.cycle) - 1)]
     ops = tr.op_names()
     labels = tr.labels or ("",) * len(ops)
