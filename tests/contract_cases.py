@@ -658,7 +658,7 @@ def valid_table() -> dict[str, Callable]:
         "workspace.course_root": lambda: call(),
         "workspace.learner_dir": lambda: call(),
         "workspace.available_chapters": lambda: call(),
-        "workspace.copy_exercises": lambda: call("fuzz-copy", chapters=[0]),
+        "workspace.copy_exercises": lambda: call("fuzz-copy", chapters=[1]),
     }
 
 

@@ -363,40 +363,10 @@ KNOWN_CH07: dict[tuple[str, str], str] = {
 
 #: Owned by the "tsp" helper (tsp/*, schedule.py) and the "hub" helper (workspace.py); reported to them.
 KNOWN_HELPER_OWNED: dict[tuple[str, str], str] = {
-    ('schedule.analytic.analytic_decoder_cycles', 'context_tokens'):
-        "schedule.analytic.analytic_decoder_cycles(context_tokens=None): LabsimError does not name 'context_tok...",
-    ('schedule.analytic.analytic_decoder_cycles', 'full_size'):
-        "schedule.analytic.analytic_decoder_cycles(full_size=nan): LabsimError does not name 'full_size': head_...",
-    ('schedule.analytic.analytic_decoder_cycles', 'geometry'):
-        "schedule.analytic.analytic_decoder_cycles(geometry=None): LabsimError does not name 'geometry': head_d...",
-    ('schedule.analytic.analytic_decoder_cycles', 'model'):
-        "schedule.analytic.analytic_decoder_cycles(model=None): LabsimError does not name 'model': head_dim = 1...",
-    ('schedule.builders.stream_conflict_example', 'stream_b'):
-        "schedule.builders.stream_conflict_example(stream_b=nan): LabsimError does not name 'stream_b': instruc...",
-    ('schedule.graph.node_latency', 'nid'):
-        "schedule.graph.node_latency(nid=nan): LabsimError does not name 'nid': node must be an integer, got na...",
-    ('schedule.layer.layer_shape', 'context_tokens'):
-        "schedule.layer.layer_shape(context_tokens=nan): LabsimError does not name 'context_tokens': context mu...",
-    ('schedule.layer_model.decoder_layer_cycles', 'group_tiles'):
-        'schedule.layer_model.decoder_layer_cycles(group_tiles=True): accepted True where a number is expected',
     ('schedule.layer_sim.simulate_layer', 'shape_or_build'):
         "schedule.layer_sim.simulate_layer(shape_or_build=nan): LabsimError does not name 'shape_or_build': sim...",
     ('schedule.layer_sim.simulate_layer', 'verify'):
         'schedule.layer_sim.simulate_layer(verify=np.array([])): raw ValueError: The truth value of an empty ar...',
-    ('schedule.reference.reference_layer', 'weight_streams_per_plane'):
-        'schedule.reference.reference_layer(weight_streams_per_plane=np.array([])): raw ValueError: The truth v...',
-    ('tsp.demos.reference_journey', 's_out'):
-        "tsp.demos.reference_journey(s_out=nan): LabsimError does not name 's_out': scale must be finite, got nan",
-    ('tsp.geometry.Geometry', 'notes'):
-        'tsp.geometry.Geometry(notes=nan): non-finite result: result[0].notes = nan',
-    ('tsp.isa.as_stream', 'value'):
-        "tsp.isa.as_stream(value=nan): LabsimError does not name 'value': stream must be a stream like 'E0' or ...",
-    ('tsp.sim.simulate', 'memory'):
-        "tsp.sim.simulate(memory=None): LabsimError does not name 'memory': cycle 4, slice MEM_W1: #1 MEM_READ ...",
-    ('workspace.copy_exercises', 'dest'):
-        "workspace.copy_exercises(dest='8'): LabsimError does not name 'dest': chapters: there is no exercise n...",
-    ('workspace.copy_exercises', 'source'):
-        "workspace.copy_exercises(source=None): LabsimError does not name 'source': chapters: there is no exerc...",
 }
 KNOWN = {**KNOWN_LEAD_OWNED, **KNOWN_CH07, **KNOWN_HELPER_OWNED}
 

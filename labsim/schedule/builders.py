@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError, check_int
-from ..tsp import Geometry, Program
+from ..tsp import Geometry, Program, as_stream
 from .graph import Graph
 
 __all__ = ["mlp_graph", "decoder_layer_dims", "decoder_layer_graph", "example_graph", "stream_conflict_example",
@@ -172,7 +172,14 @@ def stream_conflict_example(stream_b: str = "E0", geometry: Geometry | None = No
     per bank, same cycle) put vectors a and b on eastward streams towards the VXM, which adds them. With
     ``stream_b="E0"`` both results are written into the same stream slot on the same cycle — the simulator
     raises a stream write collision. Returns ``(program, expected_sum)``."""
+    s = as_stream(stream_b, "stream_b")
+    stream_b = f"{s[0]}{s[1]}"
     g = Geometry.mini() if geometry is None else geometry
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
+    if s[1] >= g.streams_per_direction:
+        raise LabsimError(f"stream_b = {stream_b!r} is out of range; {g.name} has streams 0–"
+                          f"{g.streams_per_direction - 1} per direction")
     p = Program(g, name="stream conflict")
     a = (np.arange(g.vector_len) % 50).astype(np.int8)
     b = ((np.arange(g.vector_len) % 7) * 3).astype(np.int8)

@@ -324,6 +324,9 @@ def node_latency(graph: Graph, nid: int) -> int:
     """Cycles node ``nid`` adds on a path: its functional delay + one stream hop (load: MEM read 4,
     weights: install 20, matvec: pass 24, VXM ops 4, store: write 1, C2C 20 — `mini`/`faithful` defaults)."""
     _check_graph(graph)
+    if not graph.nodes:
+        raise LabsimError("graph is empty: it has no node nid")
+    nid = check_int("nid", nid, lo=0, hi=len(graph.nodes) - 1)
     return _node_latency(graph.geometry, graph._node(nid))
 
 

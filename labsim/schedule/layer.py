@@ -90,6 +90,8 @@ class LayerShape:
 
 def layer_shape(model: str = "llama-3.1-8b", *, tp: int = 1, context_tokens: int = 1024) -> LayerShape:
     """The :class:`LayerShape` of a catalog model (dense attention and FFN; MoE/MLA models: build one by hand)."""
+    context_tokens = check_int("context_tokens", context_tokens, lo=1, hi=1_048_576)
+    tp = check_int("tp", tp, lo=1, hi=4096)
     m = catalog.model(model)
     for f in ("hidden_size", "num_heads", "num_kv_heads", "intermediate_size"):
         if not getattr(m, f, None):

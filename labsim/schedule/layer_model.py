@@ -97,7 +97,7 @@ def decoder_layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, contex
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) and \
             (geometry is None or isinstance(geometry, Geometry)) and \
             (weight_streams_per_plane is None or isinstance(weight_streams_per_plane, (int, np.integer))) and \
-            isinstance(group_tiles, (int, np.integer)):
+            isinstance(group_tiles, (int, np.integer)) and not isinstance(group_tiles, bool):
         # scalar integers: a pure function of hashable inputs, memoised (a capacity sweep calls it per model)
         return dict(_cached(tuple(int(a) for a in args), geometry, weight_streams_per_plane, int(group_tiles)))
     return _layer_cycles(*args, geometry=geometry, weight_streams_per_plane=weight_streams_per_plane,

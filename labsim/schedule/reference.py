@@ -51,6 +51,8 @@ def reference_layer(tp: int = 1, context: int = 1024, weight_streams_per_plane: 
     rows = reference_layers()
     if weight_streams_per_plane is None:
         weight_streams_per_plane = _load().get("default_weight_streams_per_plane")
+    else:
+        weight_streams_per_plane = check_int("weight_streams_per_plane", weight_streams_per_plane, lo=1, hi=4096)
     for r in rows:
         if (r["tp"], r["context"], r["weight_streams_per_plane"]) == (tp, context, weight_streams_per_plane):
             return r

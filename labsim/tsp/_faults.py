@@ -85,7 +85,8 @@ def fault_from(err, enc: dict, g: Geometry) -> TimingFault:
         r = recs[int(rec[ka])]
         addr = r.address + int(rep[ka])
         msg = head + (f"{desc(ka)} reads bank {r.bank} address {addr}, which holds nothing yet "
-                      f"(no preload, no earlier committed write).")
+                      f"(no preload, no earlier committed write): preload it, or give its value in "
+                      f"simulate(..., memory={{(slice, bank, address): vector}}).")
     elif code == E_TYPE:
         what = _TYPE_WHAT.get(extra, "has operands of the wrong type")
         msg = head + f"type mismatch: {desc(ka)} {what}; operand produced by {desc(kb)}."

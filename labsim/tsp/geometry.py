@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import catalog
-from ..errors import LabsimError, check_choice, check_int, check_number
+from ..errors import LabsimError, check_choice, check_int, check_number, check_text
 from ..sources import cite
 from .isa import DELAY_FIELD, OPCODES
 
@@ -103,6 +103,7 @@ class Geometry:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or len(self.name) > 64:
             raise LabsimError(f"name must be a string of at most 64 characters, got {self.name!r}")
+        check_text("notes", self.notes, max_chars=10_000)
         if self.clock_hz is None:
             object.__setattr__(self, "clock_hz", _catalog_clock_hz())
         object.__setattr__(self, "clock_hz", check_number("clock_hz", self.clock_hz, lo=1e3, hi=1e12, unit="Hz"))
