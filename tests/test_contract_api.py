@@ -363,10 +363,6 @@ KNOWN_CH07: dict[tuple[str, str], str] = {
 
 #: Owned by the "tsp" helper (tsp/*, schedule.py) and the "hub" helper (workspace.py); reported to them.
 KNOWN_HELPER_OWNED: dict[tuple[str, str], str] = {
-    ('schedule.layer_sim.simulate_layer', 'shape_or_build'):
-        "schedule.layer_sim.simulate_layer(shape_or_build=nan): LabsimError does not name 'shape_or_build': sim...",
-    ('schedule.layer_sim.simulate_layer', 'verify'):
-        'schedule.layer_sim.simulate_layer(verify=np.array([])): raw ValueError: The truth value of an empty ar...',
 }
 KNOWN = {**KNOWN_LEAD_OWNED, **KNOWN_CH07, **KNOWN_HELPER_OWNED}
 

@@ -104,7 +104,7 @@ def test_other_models_stay_within_the_tolerance():
         assert abs(a - r["cycles"]) / r["cycles"] < TOLERANCE, (name, a, r["cycles"])
 
 
-def test_model_is_vectorised():
+def test_model_is_vectorized():
     ctx = np.array([1024, 2048, 8192])
     tp = np.array([[1], [2], [8]])
     out = S.decoder_layer_cycles(4096, 32, 8, 128, 14336, ctx, tp)

@@ -52,7 +52,7 @@ def entry(tp: int, ctx: int, streams: int) -> dict:
             raise
         return {**base, "fits": False, "note": str(exc)}
     keep = ("cycles", "us", "install_bytes_per_cycle", "install_bytes_per_cycle_real", "plane_busy_fraction",
-            "exposed_cycles", "weight_stream_utilisation", "all_stream_utilisation", "streamed_bytes", "instructions",
+            "exposed_cycles", "weight_stream_utilization", "all_stream_utilization", "streamed_bytes", "instructions",
             "issue_rows", "operands_checked")
     return {**base, "fits": True, **{k: r[k] for k in keep}}
 
