@@ -5,7 +5,7 @@ Modules (one job each):
   tsp        cycle-level Tensor Streaming Processor (ch. 1)   schedule   static list scheduler (ch. 2)
   gpu        dynamic GPU latency model (ch. 2)                multichip  RealScale hops and the cliff (ch. 2)
   capacity   chips needed, decode time, roofline (ch. 3)      tco        cost per token (ch. 4)
-  latency    agentic latency budgets, tails, queues (ch. 5)   fleet      hybrid fleet optimiser (ch. 6)
+  latency    agentic latency budgets, tails, queues (ch. 5)   fleet      hybrid fleet optimizer (ch. 6)
   systolic   weight-stationary systolic array, TPU v1 (ch. 7) mesh       dynamic 2-D mesh NoC vs static (ch. 7)
   numerics   FP8/CFP8/BF16, accumulators, attention (ch. 7)   silicon    SRAM density, yield, next LPU (ch. 7)
   check      exercise checkers                                workspace  copy exercises for a learner

@@ -221,7 +221,7 @@ def _cmd_plan(args) -> int:
             if "--allow-overflow" not in msg and "out of range" in msg:
                 msg += " (or add --allow-overflow to time this many chips anyway)"
             raise UsageError(msg) from None
-        d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modelled
+        d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modeled
     if args.json:
         out = _jsonable(p)
         out["breakdown_bytes"] = _jsonable(p.breakdown)
@@ -257,7 +257,7 @@ def _cmd_plan(args) -> int:
         rows += [(f"  {k[:-2] if k.endswith('_s') else k}", _g(v * 1e3), "ms") for k, v in d.parts.items() if v > 0]
     print(_kv_table(rows))
     if decode_error:
-        print(f"\nnote: decode time not modelled: {decode_error}")
+        print(f"\nnote: decode time not modeled: {decode_error}")
     elif d.notes:
         print(f"\nnote: {d.notes}")
     print("Assumptions ([A] = unpublished, overridable): labsim.capacity.assumptions_table(); design: "

@@ -801,7 +801,7 @@ def _feasible_mask(obj) -> np.ndarray | None:
 
 
 def _inf_allowed(obj, field: str) -> bool:
-    """Documented infinities (docs/contract.md): an overloaded fleet candidate's SLO values and utilisation
+    """Documented infinities (docs/contract.md): an overloaded fleet candidate's SLO values and utilization
     ("unbounded", always with feasible=False and a reason)."""
     from labsim import fleet
     return isinstance(obj, fleet.Candidate) and not obj.feasible and field in ("slo_values", "utilization")
@@ -846,7 +846,7 @@ def nonfinite(obj, path: str = "result", depth: int = 0, seen=None) -> list[str]
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
             if f.name in ("inputs", "geometry", "graph", "program", "trace", "memory", "workload", "samples"):
-                continue   # inputs were checked on the way in; big arrays are summarised elsewhere
+                continue   # inputs were checked on the way in; big arrays are summarized elsewhere
             if _inf_allowed(obj, f.name):
                 continue
             out += nonfinite(getattr(obj, f.name), f"{path}.{f.name}", depth + 1, seen)
@@ -1001,7 +1001,7 @@ def mutations(fn, args: tuple, kwargs: dict):
 
 
 def cleanup() -> None:
-    """Undo what a fuzzed call may have registered (user chips/models, memoised searches)."""
+    """Undo what a fuzzed call may have registered (user chips/models, memoized searches)."""
     from labsim import catalog, fleet
     catalog._remove_user_entries()
     fleet.clear_cache(speed_tables=False)

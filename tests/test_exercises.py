@@ -128,7 +128,7 @@ def test_outputs_stripped(nb):
             assert not cell.get("outputs"), f"{nb.name} cell {i}: outputs stored (run `make strip`)"
         else:
             assert cell["metadata"].get("keep_output") is True, f"{nb.name} cell {i}: tag without keep_output"
-    # byte for byte what the normaliser writes (nbstripout + nbformat's layout), so a save is a no-op diff
+    # byte for byte what the normalizer writes (nbstripout + nbformat's layout), so a save is a no-op diff
     assert strip_outputs.dumps(strip_outputs.strip(data)) == nb.read_text(), f"{nb.name}: run `make strip`"
 
 

@@ -356,7 +356,7 @@ class Browser:
 
 def signup(hub: Hub, name: str, password: str) -> tuple[str, str]:
     """Sign ``name`` up on the hub's NativeAuthenticator page, as a learner would; returns (outcome, message) with
-    outcome "ok" (may log in now), "pending" (the lecturer must authorise) or "error"."""
+    outcome "ok" (may log in now), "pending" (the lecturer must authorize) or "error"."""
     status, _, page = Browser(hub.url).post_form("/hub/signup", {"username": name, "signup_password": password,
                                                                  "signup_password_confirmation": password})
     m = re.search(r'<div class="alert (alert-\w+)[^"]*"[^>]*>(.*?)</div>', page, re.S)
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"LPU Lab class hub running (pid {pid}), reachable from {where}:\n"
                   f"  {hub.url}/hub/login            lecturer: {args.admin}, password in {pw}\n"
                   f"  {hub.url}/hub/signup           learners create their account here"
-                  f"{'' if args.open_signup or args.roster else ' (you authorise them at /hub/authorize)'}\n"
+                  f"{'' if args.open_signup or args.roster else ' (you authorize them at /hub/authorize)'}\n"
                   f"  log: {hub.state / 'jupyterhub.log'}    stop: make hub-stop")
         elif args.cmd == "assignments":
             made = assignments(hub.dir)

@@ -7,7 +7,7 @@ should be. Expected values are always computed from ``labsim`` and the catalog, 
 
 Whatever a learner passes — ``10**400``, ``np.array(['a'])``, a string, a dict, a function that raises — a
 checker prints one line and returns False; it never shows a traceback. ``as_number`` turns an answer into a
-float or says why it is not one; ``checker`` (a decorator on every public checker) is the last line of defence:
+float or says why it is not one; ``checker`` (a decorator on every public checker) is the last line of defense:
 it folds the output into one line and turns an unexpected exception into a ✗ line.
 """
 from __future__ import annotations

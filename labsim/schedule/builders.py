@@ -21,7 +21,7 @@ MAX_RANDOM_OPS, MAX_RANDOM_INPUTS = 500, 100
 
 
 def _scale_for(k: int) -> float:
-    """A power-of-two requantisation scale that keeps int8 × int8 sums over k terms inside int8 [A]."""
+    """A power-of-two requantization scale that keeps int8 × int8 sums over k terms inside int8 [A]."""
     return 2.0 ** -math.ceil(math.log2(math.sqrt(k) * 12.0))
 
 

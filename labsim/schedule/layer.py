@@ -26,7 +26,7 @@ from ._layer_sched import Job, Placer, Tile, Value, _requant, _wrap32
 __all__ = ["LayerShape", "layer_shape", "build_layer", "layer_reference", "default_weight_streams", "LayerBuild",
            "streamed_rows"]
 
-#: requantisation scales of the stand-in operations (powers of two; any fixed values would do — the reference
+#: requantization scales of the stand-in operations (powers of two; any fixed values would do — the reference
 #: uses the same ones). [A]: a real layer's scales come from calibration.
 SCALES = {"norm_r": 2.0**-13, "norm_y": 2.0**-6, "q": 2.0**-9, "kv": 2.0**-9, "p": 2.0**-12, "a": 2.0**-10,
           "o": 2.0**-10, "g": 2.0**-9, "u": 2.0**-9, "act": 2.0**-6, "d": 2.0**-11}

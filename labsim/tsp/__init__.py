@@ -36,7 +36,7 @@ __all__ = [
 
 def _warmup() -> None:
     """Compile (or load from the on-disk cache) the simulator kernel: a tiny run with values and one without
-    (the two are separate specialisations) compiles it all."""
+    (the two are separate specializations) compiles it all."""
     g = Geometry.mini()
     p, mem, *_ = demo_program(g)
     simulate(p, g, memory=mem)

@@ -193,7 +193,7 @@ def _encode(g: Geometry, ins: list, pre: dict, blocks: list) -> dict:
     tab[recv, C_AUX] += const_base
     pre_base = const_base + len(consts)
     n_pre = len(pre) + sum(b[3] for b in blocks if b[4] is not None)
-    ph_base = pre_base + n_pre                     # one "initialised, value not carried" row per dtype
+    ph_base = pre_base + n_pre                     # one "initialized, value not carried" row per dtype
     n_pool = ph_base + _N_DT
     pool_dt = np.zeros(n_pool, dtype=np.int64)
     mem_val = np.zeros(2 * g.mem_slices_per_hemisphere * banks * words, dtype=np.int64)

@@ -45,7 +45,7 @@ def fault_from(err, enc: dict, g: Geometry) -> TimingFault:
     head = f"cycle {t}, slice {slice_name}" + (f", stream {stream}" if stream else "") + ": "
     if code == E_EMPTY:
         msg = head + f"{desc(ka)} reads stream {stream}, but that slot holds nothing on cycle {t}."
-        # the nearest producer on that stream, upstream of the reader (vectorised: programs can be large)
+        # the nearest producer on that stream, upstream of the reader (vectorized: programs can be large)
         cand = np.flatnonzero((tab[:, C_ODIR] == d) & (tab[:, C_OSTR] == s))
         p = tab[cand, C_SL].astype(np.int64)
         up = (p <= sl) if d == 0 else (p >= sl)

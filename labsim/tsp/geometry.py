@@ -23,7 +23,7 @@ __all__ = [
     "ASSUMED_FIELDS",
 ]
 
-#: Functional slice types, in a fixed order (used for colours and integer codes).
+#: Functional slice types, in a fixed order (used for colors and integer codes).
 SLICE_TYPES = ("C2C", "MXM", "SXM", "MEM", "VXM")
 
 #: upper bounds of the integer fields (everything else: 1,000,000); keeps every derived size finite and small
@@ -91,7 +91,7 @@ class Geometry:
     mxm_pass_cycles: int = 24
     #: [A] SXM shift/permute functional delay.
     sxm_cycles: int = 2
-    #: Serialise one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles [D]. C2C send/receive delay.
+    #: Serialize one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles [D]. C2C send/receive delay.
     c2c_serialize_cycles: int = 20
     #: Measured link latency ≈ 216 cycles ([isca22] HAC data). Used by chapter 2, not by sim.
     c2c_link_latency_cycles: int = 216

@@ -483,7 +483,7 @@ _ID_WORDS = {"stream", "bank", "address", "cycle", "slice", "link", "repeat"}
 
 
 def validate_instruction(g: Geometry, ins: Instruction, index: int) -> Instruction:
-    """Check an instruction against a geometry; returns a normalised copy. Raises LabsimError naming it."""
+    """Check an instruction against a geometry; returns a normalized copy. Raises LabsimError naming it."""
     if not isinstance(ins, Instruction):
         raise LabsimError(f"instruction #{index} must be a labsim.tsp.Instruction, got {type(ins).__name__}")
     where = f"instruction #{index} ({str(ins.op)[:40]} @ {str(ins.slice)[:40]}, cycle {str(ins.cycle)[:40]})"

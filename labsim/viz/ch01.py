@@ -1,6 +1,6 @@
 """Chapter 1 plots and widget: the TSP as an assembly line.
 
-* ``floorplan`` — the slices west→east coloured by type, superlanes stacked south→north (labsim.tsp.Geometry).
+* ``floorplan`` — the slices west→east colored by type, superlanes stacked south→north (labsim.tsp.Geometry).
 * ``gpu_sm_grid`` — a GPU drawn as a grid of SMs around a shared L2, with HBM stacks off-die (schematic).
 * ``floorplan_vs_gpu`` — both side by side.
 * ``spacetime`` — slice × cycle diagram of a run: each stream value's world-line and each instruction's issue.
@@ -52,7 +52,7 @@ __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_tabl
            "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
            "TimingView", "make_timing_widget"]
 
-#: slice-type colours: SXM gold so that the two SXM columns stand out between the MXM (red) and MEM (blue) ones
+#: slice-type colors: SXM gold so that the two SXM columns stand out between the MXM (red) and MEM (blue) ones
 SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#e5ae38", "MEM": "#4c72b0", "VXM": "#55a868"}
 _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5ae38", "C2C": "#7f7f7f",
               "NOP": "#bbbbbb"}
@@ -70,7 +70,7 @@ def _geometry(g) -> Geometry:
 
 
 def floorplan(geometry=None, ax=None, title: str | None = None):
-    """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
+    """Slices (columns, west→east) × superlanes (rows, south→north), colored by slice type."""
 
     check_title(title)
 
@@ -136,7 +136,7 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("green square = one SM: its own warp schedulers, registers, L1;\n"
-                  "grey = HBM stacks off the die (not to scale)", fontsize=8)
+                  "gray = HBM stacks off the die (not to scale)", fontsize=8)
     ax.set_title(title or f"GPU (schematic): {n_sms} SMs + caches + HBM", fontsize=10, pad=16)
     return fig, ax
 
@@ -252,7 +252,7 @@ def _spacetime_frame(ax, names, n_slices: int, top: int, title: str):
 def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True):
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
-    instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
+    instruction is a dot at (its slice, its issue cycle), colored by unit, labeled with its output stream."""
     check_title(title)
     check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))

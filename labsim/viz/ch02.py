@@ -34,7 +34,7 @@ __all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table"
            "explore", "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
-#: op family → (code, colour) for the reservation table
+#: op family → (code, color) for the reservation table
 OP_COLORS = {"MEM_READ": (1, "#4C72B0"), "MEM_WRITE": (2, "#8DA0CB"), "VXM": (3, "#55A868"),
              "MXM_INSTALL": (4, "#F0B27A"), "MXM_MATVEC": (5, "#C44E52"), "C2C": (6, "#8172B2")}
 
@@ -186,8 +186,8 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     axes[0].set_xlabel(xlabel)
     axes[0].set_ylabel("fraction of runs per bin (log)")
     axes[0].legend(fontsize=8)
-    axes[1].axhline(0.99, color="grey", lw=0.6, ls="--")
-    axes[1].text(edges[0], 0.99, " P99", color="grey", fontsize=7, ha="left", va="bottom")
+    axes[1].axhline(0.99, color="gray", lw=0.6, ls="--")
+    axes[1].text(edges[0], 0.99, " P99", color="gray", fontsize=7, ha="left", va="bottom")
     axes[1].set_xlabel(xlabel)
     axes[1].set_ylabel("fraction of runs ≤ x")
     axes[1].legend(fontsize=8, loc="lower right")
@@ -214,7 +214,7 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     top = max(int(np.max(c["n_chips"])) for c in curves.values())
     ax.axvline(d, color="k", ls="--", lw=0.8)
     for k in range(2, top // d + 1):
-        ax.axvline(k * d, color="grey", ls=":", lw=0.6)
+        ax.axvline(k * d, color="gray", ls=":", lw=0.6)
     tr = blended_transform_factory(ax.transData, ax.transAxes)
     ax.text(d * 0.93, 0.55, f"{d}-chip synchronous domain", rotation=90, ha="right", va="center", fontsize=7,
             transform=tr)

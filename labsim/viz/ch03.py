@@ -4,7 +4,7 @@
 * ``breakdown_bars`` — stacked memory breakdown (weights, KV cache, activations, reserved, unused) per plan.
 * ``reconcile_waterfall`` — from the naive ≈304 chips to the report's 576 (``capacity.reconcile_576``);
   ``reconcile_table`` — the same steps as a table.
-* ``decode_bars`` — tokens/s per user for several models × chips, each bar labelled with its dominant bound.
+* ``decode_bars`` — tokens/s per user for several models × chips, each bar labeled with its dominant bound.
 * ``batch_plot`` — total throughput vs batch, with the batch where compute takes over from memory.
 * ``roofline_plot`` — attainable ops/s vs arithmetic intensity for several chips, with decode/prefill points.
 * ``explore`` — the widget callback: (model, precision, context, batch, chip) → dict of plan + decode numbers
@@ -147,7 +147,7 @@ def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
 def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: int = 576):
     """Waterfall of ``capacity.reconcile_576`` rows: each assumption adds chips; the dashed line is the claim.
 
-    Memory steps are orange, steps that only round up (whole racks, the whole domain) are grey and hatched; the
+    Memory steps are orange, steps that only round up (whole racks, the whole domain) are gray and hatched; the
     bracket marks the chips that no memory need in the model explains.
     """
     target_chips = check_int("target_chips", target_chips, lo=1, hi=10**9)
@@ -214,8 +214,8 @@ def reconcile_table(rows: list[dict] | None = None) -> Table:
 
 def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=DECODE_CHIPS,
                 precision: str = "int8", context_tokens: int = 4096, batch: int = 1, ax=None):
-    """Grouped bars of tokens/s per user (log scale); bar colour = dominant bound, hatch = chip; each bar is
-    labelled (vertically) with tokens/s, the dominant bound and the chip count."""
+    """Grouped bars of tokens/s per user (log scale); bar color = dominant bound, hatch = chip; each bar is
+    labeled (vertically) with tokens/s, the dominant bound and the chip count."""
     models = check_names("models", models, catalog.models(), "model")
     chips = check_names("chips", chips, catalog.chips(), "chip")
     _name("precision", precision, PRECISIONS, "precision")
@@ -294,7 +294,7 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     ax.set_xlabel("batch (sequences decoded together)")
     ax.set_ylabel("total throughput (tokens/s)")
     ax.set_xlim(1, max_batch * 12)
-    ax.plot([], [], ls=":", color="grey", label="KV caches no longer fit in memory")
+    ax.plot([], [], ls=":", color="gray", label="KV caches no longer fit in memory")
     ax.legend(fontsize=8, loc="upper left")
     c = catalog.chip(chip)
     ax.set_title(f"{model}, {precision.upper()}, on {chips} × {c.display_name}: batching pays until compute "
@@ -350,7 +350,7 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
     ax.set_ylabel("attainable ops/s (dense peak at the listed precision)")
     first = ax.legend(fontsize=7, loc="lower right")
     if model is not None:
-        mk = [ax.plot([], [], m, color="grey", mec="k", mew=0.5, label=lab)[0]
+        mk = [ax.plot([], [], m, color="gray", mec="k", mew=0.5, label=lab)[0]
               for m, lab in (("o", "decode, batch 1"), ("s", "decode, batch 64"), ("^", "prefill, 2,048 tokens"))]
         ax.add_artist(first)
         ax.legend(handles=mk, fontsize=7, loc="upper left", title=model, title_fontsize=7)

@@ -1,6 +1,6 @@
 """How good is the decode model? Chapter 3's predicted-vs-published scatter and tables (``labsim.validation``).
 
-* ``validation_scatter`` — log-log predicted vs published tokens/s, the 1:1 line and the ±35 % band; colour =
+* ``validation_scatter`` — log-log predicted vs published tokens/s, the 1:1 line and the ±35 % band; color =
   LPU/GPU × dense/MoE; hollow = speculative decoding; square = calibration point.
 * ``validation_table`` — the rows as an HTML table (worst first), with the mechanism that explains each wide band.
 * ``moe_schedule_table`` — the published MoE speeds against the three static-schedule strategies.
