@@ -29,9 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "hub")]
-import classroom  # noqa: E402
+import classroom  # noqa: E402 — after the sys.path line above
 
-import hub as hubtool  # noqa: E402
+import hub as hubtool  # noqa: E402 — after the sys.path line above
 
 INSTALL = ROOT / "test-artifacts" / "classroom" / "install"
 CHAPTER = "03_sram_capacity_tax.ipynb"

@@ -346,7 +346,7 @@ def machine() -> dict:
     for mod in ("numba", "numpy", "llvmlite", "jupyterlab", "ipywidgets", "matplotlib"):
         try:
             versions[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 — a report line, not a check: any failure reads n/a
             versions[mod] = "n/a"
     return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
             "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from classroom import USERNAME_PATTERN, ClassroomSpawner  # noqa: E402
+from classroom import USERNAME_PATTERN, ClassroomSpawner  # noqa: E402 — after the sys.path line above
 
 COURSE = HERE.parent
 env = os.environ.get

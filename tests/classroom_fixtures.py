@@ -27,9 +27,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "hub")]
-import classroom  # noqa: E402
+import classroom  # noqa: E402 — after the sys.path line above
 
-import hub as hubtool  # noqa: E402
+import hub as hubtool  # noqa: E402 — after the sys.path line above
 
 ARTIFACTS = ROOT / "test-artifacts" / "classroom"
 INSTALL = ARTIFACTS / "install"

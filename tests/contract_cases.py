@@ -869,7 +869,7 @@ def nonfinite(obj, path: str = "result", depth: int = 0, seen=None) -> list[str]
                 out += nonfinite(fn(), f"{path}.{meth}()", depth + 1, seen)
             except LabsimError:
                 pass
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 — a result method that crashes is a violation too
                 out.append(f"{path}.{meth}() raised {type(exc).__name__}: {exc}")
     return out
 

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from classroom_fixtures import ROOT, class_install, hubtool, running_hub  # noqa: F401
+from classroom_fixtures import ROOT, class_install, hubtool, running_hub  # noqa: F401 — pytest fixtures
 
 pytestmark = [pytest.mark.classroom, pytest.mark.browser]
 
@@ -83,7 +83,7 @@ def _cell_with(page, text: str):
     return page.locator(f"{PANEL} .jp-Cell").filter(has=page.locator(".jp-InputArea", has_text=text)).first
 
 
-def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  # noqa: F811
+def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  # noqa: F811 — the fixture imported above
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_hub(class_install, "web", open_signup=True) as h:
         names = [h.learner_name("ann"), h.learner_name("bob")]

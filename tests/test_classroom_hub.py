@@ -18,7 +18,7 @@ pytestmark = pytest.mark.classroom
 
 
 @pytest.fixture(scope="module")
-def hub(class_install):  # noqa: F811
+def hub(class_install):  # noqa: F811 — the fixture imported above
     with running_hub(class_install, "hub", open_signup=True, mem="1G", cpu=1.0) as h:
         yield h
 
@@ -165,7 +165,7 @@ def test_learners_cannot_read_each_other(hub):
     assert r.returncode != 0
 
 
-def test_room_switch_and_idle_culler(class_install):  # noqa: F811
+def test_room_switch_and_idle_culler(class_install):  # noqa: F811 — the fixture imported above
     """``make hub HUB_IP=0.0.0.0``: the public proxy listens on every interface while the hub API stays on
     loopback; and the idle culler stops a server nobody uses (here after 8 s instead of an hour)."""
     with running_hub(class_install, "room", ip="0.0.0.0", open_signup=True, idle_s=8, cull_every_s=3) as h:

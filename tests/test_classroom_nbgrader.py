@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from classroom_fixtures import ARTIFACTS, ROOT, as_user, class_install, classroom, hubtool  # noqa: F401
+from classroom_fixtures import ARTIFACTS, ROOT, as_user, class_install, classroom, hubtool  # noqa: F401 — pytest fixtures
 
 pytestmark = pytest.mark.classroom
 
@@ -25,7 +25,7 @@ def _src(cell) -> str:
 
 
 @pytest.fixture(scope="module")
-def course(class_install):  # noqa: F811
+def course(class_install):  # noqa: F811 — the fixture imported above
     """A fresh lecturer's course (grader/) and exchange in the class install; two learners with homes."""
     for sub in ("grader", "exchange"):
         shutil.rmtree(class_install / sub, ignore_errors=True)

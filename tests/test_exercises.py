@@ -11,8 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import make_exercises  # noqa: E402
-import strip_outputs  # noqa: E402
+import make_exercises  # noqa: E402 — after the sys.path line above
+import strip_outputs  # noqa: E402 — after the sys.path line above
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ALL_NOTEBOOKS = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (ROOT / d).glob("*.ipynb"))

@@ -133,7 +133,7 @@ def close_to_others(top: Path) -> None:
 def nbgrader_learner_config(hub_dir: Path) -> str:
     return (f"# written by tools/hub.py: the learners' nbgrader settings (one machine, a local exchange)\n"
             f"import os\n"
-            f"c = get_config()  # noqa: F821\n"
+            f"c = get_config()  # noqa: F821 — JupyterHub defines it when it loads this file\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
             f"c.Exchange.root = {str(hub_dir / 'exchange')!r}\n"
             f"c.Exchange.assignment_dir = os.path.expanduser('~/learner')  # fetched assignments: ~/learner/chNN\n")

@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import strip_outputs  # noqa: E402
+import strip_outputs  # noqa: E402 — after the sys.path line above
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB_MD = "*Write your answer here.*"
