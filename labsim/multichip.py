@@ -52,9 +52,6 @@ __all__ = [
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
-#: Largest published system ([isca22] abstract: up to 10,440 TSPs).
-ISCA22_MAX_CHIPS = 10_440
-
 #: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
 #: published system, and small enough that counting boundaries and sampling stay fast (no runaway calls).
 MAX_PIPELINE_CHIPS = 1_000_000
@@ -71,6 +68,9 @@ def _load() -> dict:
 
 
 _RAW = _load()
+
+#: Largest published system ([isca22] abstract: up to 10,440 TSPs) — realscale.toml's ``sync_domain_chips``.
+ISCA22_MAX_CHIPS = int(_RAW["topology"]["sync_domain_chips"])
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,8 @@ def pipeline_16(answer_latency_us, answer_one_domain, per_stage_s) -> bool:
 
 #: Exercise 6: a 1,000-chip pipeline, 1 µs per stage, TCP Ethernet between networks, in the report's view that a
 #: scheduled network ends at 576 chips.
-EX_CLIFF = {"n_chips": 1000, "per_stage_s": 1e-6, "ethernet": "tcp", "sync_domain_chips": 576}
+EX_CLIFF = {"n_chips": 1000, "per_stage_s": 1e-6, "ethernet": "tcp",
+            "sync_domain_chips": multichip.RealScaleParams().report_sync_domain_chips}   # the report's 576
 
 
 @checker
