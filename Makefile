@@ -39,9 +39,10 @@ lab: install
 	    --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) \
 	    --ServerApp.jpserver_extensions="{'notebook_shim': False}"
 
-# Unit + property tests, then every notebook under nbval (lax: only cells tagged NBVAL_CHECK_OUTPUT are
-# compared), in parallel; --dist loadscope keeps each notebook's cells on one kernel.
+# Lint first (ruff, configured in pyproject.toml), then unit + property tests and every notebook under nbval (lax:
+# only cells tagged NBVAL_CHECK_OUTPUT are compared), in parallel; --dist loadscope keeps a notebook on one kernel.
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope tests notebooks solutions exercises \
 	    --nbval-lax --nbval-sanitize-with tests/nbval_sanitize.cfg -q
 

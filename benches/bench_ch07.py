@@ -19,13 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from labsim import mesh, numerics, silicon, systolic  # noqa: E402
+from labsim import mesh, numerics, silicon, systolic  # noqa: E402 — after the sys.path line above
 
 try:
-    from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+    from _timing import best_of
 except ImportError:  # pragma: no cover - run from elsewhere
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _timing import best_of  # noqa: E402
+    from _timing import best_of
 
 
 # ------------------------------------------------------------------------------------------ one kernel each
@@ -173,10 +173,6 @@ def run() -> list[dict]:
     t = best_of(lambda: ch07.next_lpu_explore("5nm", 0.2, 4.0, True, "llama-3.3-70b"), 5)
     rows.append({"name": "viz.ch07.next_lpu_explore callback", "value": t * 1e3, "unit": "ms",
                  "note": "silicon + capacity.plan + decode_time + tco, twice (design and LPU v1); goal < 100 ms"})
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:  # pragma: no cover
-        return rows
     w = ch07.make_next_lpu_widget()
     times = []
     for key, value in (("k", 5.0), ("node", "7nm"), ("rates_scale", False), ("defect_density_per_cm2", 0.5),

@@ -29,8 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tools"), str(ROOT / "hub")]
-import classroom  # noqa: E402
-import hub as hubtool  # noqa: E402
+import classroom  # noqa: E402 — after the sys.path line above
+
+import hub as hubtool  # noqa: E402 — after the sys.path line above
 
 INSTALL = ROOT / "test-artifacts" / "classroom" / "install"
 CHAPTER = "03_sram_capacity_tax.ipynb"
@@ -81,7 +82,8 @@ async def _api(client, method, url, token, body=None):
     from tornado.httpclient import HTTPRequest
 
     req = HTTPRequest(url, method=method, headers={"Authorization": f"token {token}"},
-                      body=None if body is None else json.dumps(body), request_timeout=600, allow_nonstandard_methods=True)
+                      body=None if body is None else json.dumps(body), request_timeout=600,
+                      allow_nonstandard_methods=True)
     resp = await client.fetch(req)
     return json.loads(resp.body) if resp.body else None
 
@@ -297,7 +299,7 @@ def write_capacity(stages: list[dict], rows: list[dict], path: Path = ROOT / "be
     mem = next((r for r in rows if r["name"].startswith("classroom: memory per learner")), None)
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     lines = ["# Class hub capacity (benches/bench_classroom.py, part of `make bench`)", "",
-             f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, "
+             f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores, "
              f"{total:.0f} GiB ({platform.machine()}); load average at the end {os.getloadavg()[0]:.1f} (other jobs "
              "on the machine count). Every learner starts a server and runs chapter 3 top to bottom at the same "
              "moment (1 CPU core and 2 GB per learner allowed).", "", capacity_table(stages), ""]

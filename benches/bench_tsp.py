@@ -23,9 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from labsim import schedule  # noqa: E402
-from labsim.tsp import Geometry, Program, simulate  # noqa: E402
-from labsim.tsp import _encode, _kernel  # noqa: E402
+from labsim import schedule  # noqa: E402 — after the sys.path line above
+from labsim.tsp import Geometry, Program, _encode, _kernel, simulate  # noqa: E402 — after the sys.path line above
 
 #: measured before issue 18's changes (commit 7f65ae0) on the 2-core dev machine that also produced the "after"
 #: rows of the first REPORT of this branch; printed next to the live figures (timings on a shared machine vary)

@@ -39,9 +39,10 @@ PY = sys.executable
 # Each snippet runs as ``python -c CODE OUT_JSON [ARGS]`` and writes a list of rows (or a dict) to OUT_JSON.
 
 _BENCH_CHILD = r"""
-import importlib.util, json, math, sys
+import importlib.util, json, math, pathlib, sys
 out, path = sys.argv[1], sys.argv[2]
-sys.path[:0] = [str(__import__('pathlib').Path(path).resolve().parents[1]), str(__import__('pathlib').Path(path).resolve().parent)]
+here = pathlib.Path(path).resolve()
+sys.path[:0] = [str(here.parents[1]), str(here.parent)]
 spec = importlib.util.spec_from_file_location("bench_module", path)
 mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
@@ -217,7 +218,7 @@ def _child(code: str, args: list[str], *, env: dict | None = None, timeout_s: fl
         out = Path(tmp) / "out.json"
         try:
             r = subprocess.run([PY, "-c", code, str(out), *args], cwd=ROOT, env=env or os.environ.copy(),
-                               capture_output=True, text=True, timeout=timeout_s)
+                               capture_output=True, text=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
             return None, f"timed out after {timeout_s:.0f} s"
         if r.returncode != 0 or not out.exists():
@@ -345,12 +346,12 @@ def machine() -> dict:
     for mod in ("numba", "numpy", "llvmlite", "jupyterlab", "ipywidgets", "matplotlib"):
         try:
             versions[mod] = __import__(mod).__version__
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 — a report line, not a check: any failure reads n/a
             versions[mod] = "n/a"
     return {"cpu": cpu, "cores": os.cpu_count(), "usable_cores": usable,
             "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",
             "versions": versions,
-            "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+            "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
 
 def fmt_value(v) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from classroom import USERNAME_PATTERN, ClassroomSpawner  # noqa: E402
+from classroom import USERNAME_PATTERN, ClassroomSpawner  # noqa: E402 — after the sys.path line above
 
 COURSE = HERE.parent
 env = os.environ.get
@@ -49,11 +49,11 @@ c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 c.JupyterHub.cleanup_servers = True
 
-# --- accounts: NativeAuthenticator (sign-up page, passwords, the lecturer authorises) ------------------------
+# --- accounts: NativeAuthenticator (sign-up page, passwords, the lecturer authorizes) ------------------------
 c.JupyterHub.authenticator_class = "native"
 c.Authenticator.admin_users = {ADMIN}
 c.Authenticator.username_pattern = USERNAME_PATTERN
-c.Authenticator.allow_all = True  # who may log in is NativeAuthenticator's authorisation, below
+c.Authenticator.allow_all = True  # who may log in is NativeAuthenticator's authorization, below
 c.NativeAuthenticator.open_signup = env("LPU_HUB_OPEN_SIGNUP", "0") == "1"
 c.NativeAuthenticator.minimum_password_length = 8
 c.NativeAuthenticator.check_common_password = True

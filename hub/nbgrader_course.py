@@ -29,10 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 COURSE = HERE.parent
 sys.path.insert(0, str(COURSE / "tools"))
-import make_exercises  # noqa: E402
-
-from nbgrader.converters import GenerateAssignment  # noqa: E402
-from nbgrader.preprocessors import ClearSolutions  # noqa: E402
+import make_exercises  # noqa: E402 — after the sys.path line above
+from nbgrader.converters import GenerateAssignment  # noqa: E402 — after the sys.path line above
+from nbgrader.preprocessors import ClearSolutions  # noqa: E402 — after the sys.path line above
 
 COURSE_ID = "lpu-lab"
 SCHEMA = 3
@@ -172,7 +171,7 @@ import sys
 sys.path[:0] = [{str(course_dir / "hub")!r}, {str(course_dir / "tools")!r}]
 from nbgrader_course import COURSE_ID, generate_preprocessors
 
-c = get_config()  # noqa: F821
+c = get_config()  # noqa: F821 — nbgrader defines it when it loads this file
 c.CourseDirectory.course_id = COURSE_ID
 c.CourseDirectory.root = {str(grader_dir)!r}
 c.Exchange.root = {str(exchange_dir)!r}

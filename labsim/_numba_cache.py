@@ -124,7 +124,7 @@ def _read_index(path: Path, stamp) -> dict | None:
         if version != _nc.numba.__version__:
             return None
         stamp_found, overloads = pickle.loads(buf.read())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 — whatever a damaged index raises, it is a damaged index
         raise _Corrupt(f"index does not load: {exc}") from None
     if stamp_found != stamp:
         return None

@@ -15,13 +15,18 @@ no source publishes a value). Guide: docs/cli.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import LabsimError
+import numpy as np
+
+from . import __version__, capacity, catalog, latency, limits, tco
+from .errors import LabsimError, check_choice, check_int, check_number
+from .precision import PRECISIONS
 
 __all__ = ["main", "build_parser"]
 
@@ -36,7 +41,7 @@ class UsageError(LabsimError):
 class _Parser(argparse.ArgumentParser):
     """argparse, but errors are one line (``labsim plan: error: …``) — ``--help`` still shows the usage."""
 
-    def error(self, message: str):  # noqa: D401 — argparse API
+    def error(self, message: str):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
 
 
@@ -48,11 +53,6 @@ def _one_line(msg: str) -> str:
 
 def _jsonable(x: Any) -> Any:
     """Plain JSON (no NaN/inf: they become null); NumPy scalars/arrays, mappings and dataclasses unwrapped."""
-    import dataclasses
-    from collections.abc import Mapping
-
-    import numpy as np
-
     if isinstance(x, (str, bool)) or x is None:
         return x
     if isinstance(x, (int, np.integer)):
@@ -81,7 +81,7 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], right: Sequenc
     right = right or [False] * len(headers)
 
     def fmt(r):
-        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right)).rstrip()
+        return "  ".join(c.rjust(w) if ra else c.ljust(w) for c, w, ra in zip(r, widths, right, strict=False)).rstrip()
 
     lines = [fmt(cells[0]), "  ".join("-" * w for w in widths)]
     lines += [fmt(r) for r in cells[1:]]
@@ -132,8 +132,6 @@ def _check_flags(args, rules: dict) -> None:
     """Validate flags before any model sees them, so that an error names the flag (``--context``), not the
     library's parameter (``context_tokens``). ``rules``: attribute -> (kind, lo, hi) with kind "int", "num",
     or ("choice", names, what)."""
-    from .errors import check_choice, check_int, check_number
-
     for attr, rule in rules.items():
         value = getattr(args, attr, None)
         if value is None:
@@ -150,8 +148,6 @@ def _check_flags(args, rules: dict) -> None:
 # -------------------------------------------------------------------------------------------------------- commands
 
 def _cmd_chips(args) -> int:
-    from . import catalog
-
     chips = [catalog.chip(n) for n in catalog.chips()]
     if args.json:
         _print_json([{
@@ -166,9 +162,11 @@ def _cmd_chips(args) -> int:
     for c in chips:
         peak = {p: v for p, v in c.peak_ops_per_s.items()}
         best = max(peak.items(), key=lambda kv: kv[1]) if peak else None
+        peak = "n/a" if best is None else f"{_g(best[1] / 1e12)} ({best[0]})"
         rows.append((c.name, c.vendor, c.memory_kind, _si_bytes(c.memory_bytes),
-                     _g(c.memory_bandwidth_bytes_per_s / 1e12), "n/a" if best is None else f"{_g(best[1] / 1e12)} ({best[0]})",
-                     "n/a" if c.power_w is None else _g(c.power_w), "n/a" if c.price_usd is None else f"{c.price_usd:,.0f}"))
+                     _g(c.memory_bandwidth_bytes_per_s / 1e12), peak,
+                     "n/a" if c.power_w is None else _g(c.power_w),
+                     "n/a" if c.price_usd is None else f"{c.price_usd:,.0f}"))
     print(_table(rows, ("chip", "vendor", "memory", "capacity", "bandwidth TB/s", "peak Tops/s (fmt)", "power W",
                         "price USD"), right=(False, False, False, True, True, True, True, True)))
     print("\nSources per field: labsim.catalog.chip(NAME).sources; 'n/a' = not published.")
@@ -176,8 +174,6 @@ def _cmd_chips(args) -> int:
 
 
 def _cmd_models(args) -> int:
-    from . import catalog
-
     models = [catalog.model(n) for n in catalog.models()]
     if args.json:
         _print_json([{
@@ -201,9 +197,6 @@ def _cmd_models(args) -> int:
 
 
 def _cmd_plan(args) -> int:
-    from . import capacity, limits
-    from .precision import PRECISIONS
-
     _check_flags(args, {"precision": ("choice", PRECISIONS, "precision"),
                         "expert_precision": ("choice", PRECISIONS, "precision"),
                         "kv_precision": ("choice", PRECISIONS, "precision"),
@@ -228,7 +221,7 @@ def _cmd_plan(args) -> int:
             if "--allow-overflow" not in msg and "out of range" in msg:
                 msg += " (or add --allow-overflow to time this many chips anyway)"
             raise UsageError(msg) from None
-        d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modelled
+        d, decode_error = None, _one_line(exc)  # the plan stands; only the speed cannot be modeled
     if args.json:
         out = _jsonable(p)
         out["breakdown_bytes"] = _jsonable(p.breakdown)
@@ -264,7 +257,7 @@ def _cmd_plan(args) -> int:
         rows += [(f"  {k[:-2] if k.endswith('_s') else k}", _g(v * 1e3), "ms") for k, v in d.parts.items() if v > 0]
     print(_kv_table(rows))
     if decode_error:
-        print(f"\nnote: decode time not modelled: {decode_error}")
+        print(f"\nnote: decode time not modeled: {decode_error}")
     elif d.notes:
         print(f"\nnote: {d.notes}")
     print("Assumptions ([A] = unpublished, overridable): labsim.capacity.assumptions_table(); design: "
@@ -289,8 +282,6 @@ _TCO_ROWS: tuple[tuple[str, str, float, str], ...] = (
 
 
 def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
-    from .errors import check_choice
-
     changes: dict[str, Any] = {}
     for pair in pairs or ():
         if "=" not in pair:
@@ -298,7 +289,6 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
         name, _, text = pair.partition("=")
         name, text = name.strip(), text.strip()
         check_choice("--set", name, fields, what="input")
-        from . import tco as _tco
         current = fields[name]
         if isinstance(current, bool):
             low = text.lower()
@@ -309,8 +299,7 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
             changes[name] = text
         else:
             value = _num(f"--set {name}", text)
-            rule = _tco.FIELDS.get(name, {})
-            from .errors import check_number
+            rule = tco.FIELDS.get(name, {})
             check_number(f"--set {name}", value, lo=rule.get("lo"), hi=rule.get("hi"), unit=rule.get("unit", ""))
             if rule.get("integer") and not value.is_integer():
                 raise UsageError(f"--set {name} must be a whole number, got {text!r}")
@@ -319,11 +308,6 @@ def _parse_sets(pairs: Sequence[str], fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cmd_tco(args) -> int:
-    import dataclasses
-
-    from . import tco
-    from .errors import check_choice
-
     preset = check_choice("--preset", args.preset, tco.COLUMNS, what="preset")
     base = tco.REPORT_FIG11[preset]
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)
@@ -351,9 +335,6 @@ def _cmd_tco(args) -> int:
 
 
 def _cmd_budget(args) -> int:
-    from . import latency, limits
-    from .errors import check_choice, check_number
-
     _check_flags(args, {"speed": ("num", 1e-6, limits.MAX_TOKENS_PER_S), "ttft": ("num", 0.0, limits.MAX_LATENCY_S),
                         "tool": ("num", 0.0, limits.MAX_LATENCY_S), "network": ("num", 0.0, limits.MAX_LATENCY_S),
                         "steps": ("int", 1, 10_000), "fan_out": ("int", 1, 10_000), "quantile": ("num", 0.0, 1.0),
@@ -374,7 +355,6 @@ def _cmd_budget(args) -> int:
         speed = args.speed
         speed_label = "given"
     elif args.model and args.chip:
-        from .precision import PRECISIONS
         _check_flags(args, {"precision": ("choice", PRECISIONS, "precision")})
         speed = latency.decode_speed(args.model, args.chip, precision=args.precision)
         speed_label = f"{args.model} on {args.chip} ({args.precision}), labsim.capacity.decode_time"
@@ -399,8 +379,6 @@ def _cmd_budget(args) -> int:
         kw["usd_per_mtok"] = args.usd_per_mtok
         usd_label = f"{args.usd_per_mtok:g} USD/Mtok (given)"
     elif args.tco_preset:
-        from . import tco
-
         col = check_choice("--tco-preset", args.tco_preset, tco.COLUMNS, what="preset")
         kw["usd_per_mtok"] = latency.usd_per_mtok(tco.REPORT_FIG11[col])
         usd_label = f"{kw['usd_per_mtok']:.3f} USD/Mtok (labsim tco --preset {col})"
@@ -430,8 +408,6 @@ def _cmd_budget(args) -> int:
 # -------------------------------------------------------------------------------------------------------- parser
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     ap = _Parser(prog="labsim", description="LPU Lab models from the command line (guide: docs/cli.md).")
     ap.add_argument("--version", action="version", version=f"labsim {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -500,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # `labsim chips | head`
         try:
-            sys.stdout = open("/dev/null", "w")  # noqa: SIM115 — silence the flush at exit
+            sys.stdout = open("/dev/null", "w")
         except OSError:
             pass
         return EXIT_OK

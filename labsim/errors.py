@@ -1,13 +1,13 @@
 """One exception family for every bad input in labsim.
 
 Every message names the parameter, the value it got and what is allowed, so a learner never sees a
-numba traceback, a NaN or a silently wrong number. All validators return the (normalised) value so
+numba traceback, a NaN or a silently wrong number. All validators return the (normalized) value so
 they can be used inline: ``batch = check_int("batch", batch, lo=1)``. The contract every public function
 keeps with these validators is written down in ``docs/contract.md``.
 
 Validators reject what Python would silently convert: ``True`` for a number, ``"8"`` for a number,
 ``2.5`` for a whole number, an integer too large for a float (``10**400``), a string or ``None`` inside an
-array. ``ensure_finite`` is the last line of defence: a computed result that overflowed raises instead
+array. ``ensure_finite`` is the last line of defense: a computed result that overflowed raises instead
 of leaking ``inf`` or ``nan``.
 """
 from __future__ import annotations

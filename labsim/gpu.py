@@ -32,8 +32,19 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
-from .errors import LabsimError, check_choice, check_fraction, check_int, check_number, check_positive
+from . import catalog
+from .errors import (
+    LabsimError,
+    check_bool,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_name,
+    check_number,
+    check_positive,
+)
+from .schedule import Graph
+from .stats import percentiles
 
 __all__ = [
     "Kernel", "GPUParams", "gpu_params", "GPUS", "decoder_layer_kernels", "mlp_kernels", "model_decoder_layer_kernels",
@@ -54,6 +65,7 @@ class Kernel:
     l2_hit_rate: float = 0.0
 
     def __post_init__(self):
+        check_name("name", self.name)
         check_number("flops", self.flops, lo=0.0)
         check_number("bytes", self.bytes, lo=0.0, unit="B")
         check_fraction("l2_hit_rate", self.l2_hit_rate)
@@ -149,6 +161,14 @@ def gpu_params(gpu: str = "h100_sxm", **overrides) -> GPUParams:
 
 
 # ----------------------------------------------------------------------------------------------- op sequences
+#: The widest element a kernel list is built for: 8 bytes (FP64); anything wider is a typo, not a format.
+MAX_BYTES_PER_ELEMENT = 8.0
+
+
+def _check_bytes_per_element(value) -> float:
+    return check_number("bytes_per_element", value, lo=0.0, lo_open=True, hi=MAX_BYTES_PER_ELEMENT, unit="B")
+
+
 def decoder_layer_kernels(hidden_size: int, intermediate_size: int, num_heads: int, num_kv_heads: int,
                           head_dim: int, *, context_tokens: int = 1024, batch: int = 1,
                           bytes_per_element: float = 2.0) -> list[Kernel]:
@@ -163,7 +183,7 @@ def decoder_layer_kernels(hidden_size: int, intermediate_size: int, num_heads: i
     hd = check_int("head_dim", head_dim, lo=1)
     ctx = check_int("context_tokens", context_tokens, lo=1)
     b = check_int("batch", batch, lo=1)
-    e = check_positive("bytes_per_element", bytes_per_element, unit="B")
+    e = _check_bytes_per_element(bytes_per_element)
     q, kv = nh * hd, nkv * hd
     act = b * h * e
     kv_bytes = 2 * ctx * kv * e * b
@@ -187,28 +207,22 @@ def mlp_kernels(hidden_size: int, intermediate_size: int, *, batch: int = 1, byt
     h = check_int("hidden_size", hidden_size, lo=1)
     f = check_int("intermediate_size", intermediate_size, lo=1)
     b = check_int("batch", batch, lo=1)
-    e = check_positive("bytes_per_element", bytes_per_element, unit="B")
+    e = _check_bytes_per_element(bytes_per_element)
     return [Kernel("up_proj", 2 * b * h * f, h * f * e + b * h * e, 0.0),
             Kernel("activation", 4 * b * f, 2 * b * f * e, 0.5),
             Kernel("down_proj", 2 * b * f * h, f * h * e + b * f * e, 0.0)]
 
 
-#: Llama 3.1 8B dimensions ([llama31-8b-hf] config.json), used when the catalog
-#: is not available.
-_LLAMA31_8B = dict(hidden_size=4096, intermediate_size=14336, num_heads=32, num_kv_heads=8, head_dim=128)
-
-
 def model_decoder_layer_kernels(model: str = "llama-3.1-8b", **kwargs) -> list[Kernel]:
-    """:func:`decoder_layer_kernels` with dimensions from ``labsim.catalog.model(model)``."""
-    try:
-        from . import catalog
-        m = catalog.model(model)
-        dims = dict(hidden_size=m.hidden_size, intermediate_size=m.intermediate_size, num_heads=m.num_heads,
-                    num_kv_heads=m.num_kv_heads, head_dim=m.head_dim)
-    except (ImportError, AttributeError):
-        if model not in ("llama-3.1-8b",):
-            raise LabsimError(f"model={model!r}: the catalog is not available; only 'llama-3.1-8b' is built in")
-        dims = dict(_LLAMA31_8B)
+    """:func:`decoder_layer_kernels` with dimensions from ``labsim.catalog.model(model)`` (the catalog's model
+    file holds them with their source); a model without a dense attention layer's dimensions is refused."""
+    m = catalog.model(model)
+    dims = {f: getattr(m, f, None) for f in ("hidden_size", "intermediate_size", "num_heads", "num_kv_heads")}
+    missing = [f for f, v in dims.items() if not v]
+    if missing:
+        raise LabsimError(f"model={model!r} has no {', '.join(missing)} in the catalog; "
+                          "model_decoder_layer_kernels needs a dense attention layer's dimensions")
+    dims["head_dim"] = m.head_dim or m.hidden_size // m.num_heads
     return decoder_layer_kernels(**dims, **kwargs)
 
 
@@ -220,8 +234,7 @@ def kernels_from_graph(graph, *, bytes_per_element: float = 1.0) -> list[Kernel]
     per element of each element-wise op; bytes: the weight tiles plus every vector read and written, at
     ``bytes_per_element`` (1 = int8, as on the TSP).
     """
-    e = check_positive("bytes_per_element", bytes_per_element, unit="B")
-    from .schedule import Graph
+    e = _check_bytes_per_element(bytes_per_element)
     if not isinstance(graph, Graph):
         raise LabsimError(f"graph must be a labsim.schedule.Graph, got {type(graph).__name__}")
     groups: dict[str, list[float]] = {}
@@ -293,10 +306,12 @@ def _norm_ppf(p):
     plow = 0.02425
     if p < plow:
         q = math.sqrt(-2.0 * math.log(p))
-        return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+        return ((((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5)
+                / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0))
     if p > 1.0 - plow:
         q = math.sqrt(-2.0 * math.log(1.0 - p))
-        return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0)
+        return (-(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5)
+                / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1.0))
     q = p - 0.5
     r = q * q
     return (((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q / \
@@ -384,6 +399,7 @@ def isolated_latency_s(kernels, *, gpu: str | GPUParams = "h100_sxm", cuda_graph
     launch = p.launch_overhead_s if launch_overhead_s is None else check_number(
         "launch_overhead_s", launch_overhead_s, lo=0.0, hi=1e-3, unit="s")
     t_comp, t_mem, _, _, fixed = _per_kernel(ks, p, p.request_cv)
+    cuda_graph = check_bool("cuda_graph", cuda_graph)
     cpu = gpu_t = 0.0
     if cuda_graph:
         cpu = launch
@@ -403,7 +419,7 @@ def kernel_table(kernels, *, gpu: str | GPUParams = "h100_sxm") -> list[dict]:
     p = gpu if isinstance(gpu, GPUParams) else gpu_params(gpu)
     t_comp, t_mem, _, _, _ = _per_kernel(ks, p, p.request_cv)
     return [{"name": k.name, "flops": k.flops, "bytes": k.bytes, "compute_s": float(c), "memory_s": float(m),
-             "bound": "compute" if c > m else "memory"} for k, c, m in zip(ks, t_comp, t_mem)]
+             "bound": "compute" if c > m else "memory"} for k, c, m in zip(ks, t_comp, t_mem, strict=False)]
 
 
 

@@ -24,7 +24,7 @@ MAX_RATE_PER_S = 1e9
 MAX_TOKENS_PER_S = 1e12
 #: Any price or capital cost, US dollars (US$10 trillion, about a tenth of world GDP).
 MAX_USD = 1e13
-#: Power of a system or a fleet, kW (100 GW, several times the largest data-centre campus announced).
+#: Power of a system or a fleet, kW (100 GW, several times the largest data-center campus announced).
 MAX_POWER_KW = 1e8
 #: Power of one chip, W.
 MAX_POWER_W = 1e7

@@ -39,7 +39,7 @@ from .errors import (
     check_number,
     check_text,
 )
-from .stats import percentiles  # noqa: F401  (public here too: gpu.percentiles, multichip.percentiles)
+from .stats import percentiles
 
 __all__ = [
     "RealScaleParams", "realscale_params", "EthernetJitter", "ETHERNET_PRESETS", "ethernet_preset",
@@ -52,16 +52,13 @@ __all__ = [
 
 _DATA = Path(__file__).resolve().parent / "data" / "multichip" / "realscale.toml"
 
-#: Largest published system ([isca22] abstract: up to 10,440 TSPs).
-ISCA22_MAX_CHIPS = 10_440
-
 #: Upper bound on chips in a pipeline for the pipeline functions (about 1,700 domains of 576): far beyond any
 #: published system, and small enough that counting boundaries and sampling stay fast (no runaway calls).
 MAX_PIPELINE_CHIPS = 1_000_000
 
 #: Where a per-hop latency comes from: ``"fig6"`` = the report's 0.6 µs per hop (Fig 6), consistent with
 #: [isca22]'s < 3 µs over ≤ 5 hops (≤ 0.6 µs per hop); ``"link"`` = the course's own lower bound from the
-#: ~216-cycle link latency + serialisation ≈ 260 cycles ≈ 0.29 µs (no endpoint work) [D]/[A].
+#: ~216-cycle link latency + serialization ≈ 260 cycles ≈ 0.29 µs (no endpoint work) [D]/[A].
 HOP_SOURCES = ("fig6", "link")
 
 
@@ -71,6 +68,9 @@ def _load() -> dict:
 
 
 _RAW = _load()
+
+#: Largest published system ([isca22] abstract: up to 10,440 TSPs) — realscale.toml's ``sync_domain_chips``.
+ISCA22_MAX_CHIPS = int(_RAW["topology"]["sync_domain_chips"])
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def hop_latency_s(hops, *, source: str = "fig6", params: RealScaleParams | None 
 
     ``source="fig6"``: 0.6 µs per hop (report Fig 6, 1–3 hops; ISCA 2022's < 3 µs over ≤ 5 hops allows ≤ 0.6 µs);
     ``source="link"``: 260 cycles per hop at 900 MHz ≈ 0.29 µs, the course's own lower bound from ISCA 2022's
-    ~216-cycle link latency plus serialisation [D]/[A]. Deterministic (a constant).
+    ~216-cycle link latency plus serialization [D]/[A]. Deterministic (a constant).
     Accepts a number or an array; returns the same shape (float for a scalar).
     """
     p = _params(params)
@@ -367,10 +367,10 @@ def _link_bw(link: str, p: RealScaleParams) -> float:
 
 def transfer_time_s(n_bytes: float, hops: int = 1, *, link: str = "local", links_in_parallel: int = 1,
                     hop_source: str = "fig6", params: RealScaleParams | None = None) -> float:
-    """Time to move ``n_bytes`` over ``hops`` scheduled C2C hops: latency + serialisation (α–β model).
+    """Time to move ``n_bytes`` over ``hops`` scheduled C2C hops: latency + serialization (α–β model).
 
     = hops × hop latency + n_bytes × (1 + packet overhead) / (links_in_parallel × link bandwidth).
-    Cut-through: the message is serialised once (the compiler pipelines vectors hop to hop) [A].
+    Cut-through: the message is serialized once (the compiler pipelines vectors hop to hop) [A].
     """
     p = _params(params)
     nb = check_number("n_bytes", n_bytes, lo=0.0, hi=_L.MAX_BYTES, unit="B")
@@ -384,7 +384,7 @@ _ALGOS = ("auto", "direct", "two_phase", "ring")
 
 
 def _fast_array(name: str, value, lo: float, hi: float) -> np.ndarray:
-    """``check_array`` for the decode model's hot path: one vectorised test when the values are fine (a few µs),
+    """``check_array`` for the decode model's hot path: one vectorized test when the values are fine (a few µs),
     the full check (and its message) only when they are not."""
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
         a = value.astype(np.float64, copy=False)
@@ -395,7 +395,7 @@ def _fast_array(name: str, value, lo: float, hi: float) -> np.ndarray:
 
 def collective_hops(n_chips, chips_per_node: int = 8):
     """Hops one phase of a collective over ``n_chips`` crosses in ISCA 2022's network: 1 inside a fully connected
-    node, 3 up to 264 chips (local–global–local), 5 up to 10,440 ([isca22] §4, abstract). Vectorised."""
+    node, 3 up to 264 chips (local–global–local), 5 up to 10,440 ([isca22] §4, abstract). Vectorized."""
     n = _fast_array("n_chips", n_chips, 1.0, float(_L.MAX_CHIPS))
     check_int("chips_per_node", chips_per_node, lo=1, hi=_L.MAX_CHIPS)
     out = np.where(n <= 1, 0.0, np.where(n <= chips_per_node, 1.0, np.where(n <= 264, 3.0, 5.0)))
@@ -403,7 +403,7 @@ def collective_hops(n_chips, chips_per_node: int = 8):
 
 
 def allreduce_time_vec(message_bytes, n_chips, hop_s: float, params: RealScaleParams | None = None):
-    """Vectorised latency-optimal all-reduce (``algorithm="auto"`` of :func:`allreduce_time_s`) for arrays of
+    """Vectorized latency-optimal all-reduce (``algorithm="auto"`` of :func:`allreduce_time_s`) for arrays of
     message sizes and chip counts, at a given hop latency — what the decode model calls once per layer."""
     p = _params(params)
     n = _fast_array("n_chips", n_chips, 1.0, float(_L.MAX_CHIPS))

@@ -21,7 +21,7 @@ def percentiles(samples) -> dict[str, float]:
     if x.size == 0:
         raise LabsimError("samples must not be empty")
     vals = np.percentile(x, list(PERCENTILES.values()))
-    out = {k: float(v) for k, v in zip(PERCENTILES, vals)}
+    out = {k: float(v) for k, v in zip(PERCENTILES, vals, strict=False)}
     with np.errstate(over="ignore", invalid="ignore"):
         out["mean"] = float(x.mean())
     ensure_finite("percentiles", out, {"samples": x})   # the mean of samples near ±1.8e308 overflows

@@ -658,7 +658,7 @@ def valid_table() -> dict[str, Callable]:
         "workspace.course_root": lambda: call(),
         "workspace.learner_dir": lambda: call(),
         "workspace.available_chapters": lambda: call(),
-        "workspace.copy_exercises": lambda: call("fuzz-copy", chapters=[0]),
+        "workspace.copy_exercises": lambda: call("fuzz-copy", chapters=[1]),
     }
 
 
@@ -805,7 +805,7 @@ def _feasible_mask(obj) -> np.ndarray | None:
 
 
 def _inf_allowed(obj, field: str) -> bool:
-    """Documented infinities (docs/contract.md): an overloaded fleet candidate's SLO values and utilisation
+    """Documented infinities (docs/contract.md): an overloaded fleet candidate's SLO values and utilization
     ("unbounded", always with feasible=False and a reason)."""
     from labsim import fleet
     return isinstance(obj, fleet.Candidate) and not obj.feasible and field in ("slo_values", "utilization")
@@ -850,7 +850,7 @@ def nonfinite(obj, path: str = "result", depth: int = 0, seen=None) -> list[str]
     if dataclasses.is_dataclass(obj):
         for f in dataclasses.fields(obj):
             if f.name in ("inputs", "geometry", "graph", "program", "trace", "memory", "workload", "samples"):
-                continue   # inputs were checked on the way in; big arrays are summarised elsewhere
+                continue   # inputs were checked on the way in; big arrays are summarized elsewhere
             if _inf_allowed(obj, f.name):
                 continue
             out += nonfinite(getattr(obj, f.name), f"{path}.{f.name}", depth + 1, seen)
@@ -873,7 +873,7 @@ def nonfinite(obj, path: str = "result", depth: int = 0, seen=None) -> list[str]
                 out += nonfinite(fn(), f"{path}.{meth}()", depth + 1, seen)
             except LabsimError:
                 pass
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 — a result method that crashes is a violation too
                 out.append(f"{path}.{meth}() raised {type(exc).__name__}: {exc}")
     return out
 
@@ -1005,7 +1005,7 @@ def mutations(fn, args: tuple, kwargs: dict):
 
 
 def cleanup() -> None:
-    """Undo what a fuzzed call may have registered (user chips/models, memoised searches)."""
+    """Undo what a fuzzed call may have registered (user chips/models, memoized searches)."""
     from labsim import catalog, fleet
     catalog._remove_user_entries()
     fleet.clear_cache(speed_tables=False)

@@ -85,7 +85,7 @@ def math_spans(text: str) -> tuple[list[MathSpan], list[str]]:
         i += 2
     if last is not None:
         close(start, last)
-    rest = [b for b, u in zip(blocks, used) if not u]
+    rest = [b for b, u in zip(blocks, used, strict=False) if not u]
     return spans, rest
 
 

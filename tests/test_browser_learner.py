@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from classroom_fixtures import ROOT, class_install, hubtool, running_hub  # noqa: F401
+from classroom_fixtures import ROOT, class_install, hubtool, running_hub  # noqa: F401 — pytest fixtures
 
 pytestmark = [pytest.mark.classroom, pytest.mark.browser]
 
@@ -83,7 +83,7 @@ def _cell_with(page, text: str):
     return page.locator(f"{PANEL} .jp-Cell").filter(has=page.locator(".jp-InputArea", has_text=text)).first
 
 
-def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  # noqa: F811
+def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  # noqa: F811 — the fixture imported above
     SHOTS.mkdir(parents=True, exist_ok=True)
     with running_hub(class_install, "web", open_signup=True) as h:
         names = [h.learner_name("ann"), h.learner_name("bob")]
@@ -93,23 +93,24 @@ def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  
         pages = [c.new_page() for c in contexts]
         try:
             # both log in at the same time: submit both forms before waiting for either server
-            for page, n in zip(pages, names):
+            for page, n in zip(pages, names, strict=False):
                 page.goto(f"{h.hub.url}/hub/login", wait_until="domcontentloaded")
                 page.fill("#username_input", n)
                 page.fill("#password_input", "correct-horse-9")
             for page in pages:
                 page.click("#login_submit", no_wait_after=True)
-            for page, n in zip(pages, names):
+            for page, n in zip(pages, names, strict=False):
                 page.wait_for_url(re.compile(rf"/user/{n}/lab"), timeout=240_000)
                 page.locator(f"{PANEL} .jp-Notebook").first.wait_for(state="visible", timeout=120_000)
                 assert "00_start_here.ipynb" in page.url
                 page.screenshot(path=str(SHOTS / f"{n[:3]}-start.png"))
 
             # each opens their own copy, answers exercise 1, runs everything
-            for page, n, answer in zip(pages, names, ANSWERS):
+            for page, n, answer in zip(pages, names, ANSWERS, strict=False):
                 page.goto(f"{h.hub.url}/user/{n}/lab/tree/learner/{CHAPTER}?reset", wait_until="domcontentloaded")
                 page.locator(f"{PANEL} .jp-Notebook").first.wait_for(state="visible", timeout=120_000)
-                page.wait_for_function("(p) => { const i = document.querySelector(p + ' .jp-Notebook-ExecutionIndicator');"
+                page.wait_for_function("(p) => { const i = "
+                                       "document.querySelector(p + ' .jp-Notebook-ExecutionIndicator');"
                                        " return i && i.getAttribute('data-status') === 'idle'; }", arg=PANEL,
                                        timeout=120_000)
                 cell = _cell_with(page, "answer_weight_bytes = ...")
@@ -117,11 +118,11 @@ def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  
                 page.keyboard.press("Control+A")
                 page.keyboard.insert_text(answer)
                 _run_all(page)
-            for page, n in zip(pages, names):
+            for page, n in zip(pages, names, strict=False):
                 try:
                     _wait_notebook_done(page)
                 except Exception:
-                    for pg, nm in zip(pages, names):
+                    for pg, nm in zip(pages, names, strict=False):
                         pg.screenshot(path=str(SHOTS / f"{nm[:3]}-timeout.png"))
                         print(nm, pg.evaluate("(panel) => Array.from(document.querySelector(panel).querySelectorAll("
                                               "'.jp-CodeCell .jp-InputArea-prompt')).map(p => p.textContent.trim())",
@@ -134,7 +135,8 @@ def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  
                 assert out.strip().startswith("✓"), f"{n} saw {out!r}"
                 errors = page.locator(f'{PANEL} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
                 assert not any("Traceback" in (errors.nth(i).text_content() or "") for i in range(errors.count()))
-            for page, n, answer in zip(pages, names, ANSWERS):  # File → Save Notebook; wait until it is on disk
+            # File → Save Notebook; wait until it is on disk
+            for page, n, answer in zip(pages, names, ANSWERS, strict=False):
                 page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^File$")).click()
                 page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Save( Notebook)?$")).first.click()
                 path = Path(pwd.getpwnam(f"lpu-{n}").pw_dir) / "learner" / CHAPTER
@@ -149,7 +151,7 @@ def test_two_learners_at_once_each_in_their_own_copy(class_install, chromium):  
 
         # on disk: each learner's file holds their own answer only, owned by them; the course copy is untouched
         course_ex = (class_install / "course" / "exercises" / CHAPTER).read_text()
-        for n, answer, other in zip(names, ANSWERS, reversed(ANSWERS)):
+        for n, answer, other in zip(names, ANSWERS, reversed(ANSWERS), strict=False):
             path = Path(pwd.getpwnam(f"lpu-{n}").pw_dir) / "learner" / CHAPTER
             text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
             assert answer.splitlines()[-1] in text, f"{n}'s answer was not saved in their copy"

@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from classroom_fixtures import ARTIFACTS, as_user, class_install  # noqa: F401
+from classroom_fixtures import ARTIFACTS, as_user, class_install  # noqa: F401 — pytest fixtures
 
 pytestmark = pytest.mark.classroom
 
@@ -46,7 +46,7 @@ def _run(install: Path, user: str, home, env=None, code=LOAD_ALL):
     return json.loads(r.stdout.strip().splitlines()[-1]), r.stderr
 
 
-def test_install_is_read_only_for_learners(class_install):  # noqa: F811
+def test_install_is_read_only_for_learners(class_install):  # noqa: F811 — the fixture imported above
     shipped = class_install / "course" / "labsim" / "__pycache__"
     assert list(shipped.glob("*.nbi")), "make install compiles the kernels into the shipped cache"
     for p in [class_install / "course", class_install / "venv", shipped, *shipped.iterdir()]:
@@ -54,7 +54,7 @@ def test_install_is_read_only_for_learners(class_install):  # noqa: F811
         assert st.st_uid == 0 and not st.st_mode & 0o022, f"{p} is writable by learners"
 
 
-def test_user_with_unwritable_home_loads_every_kernel_from_the_read_only_install(class_install, tmp_path):  # noqa: F811
+def test_user_with_unwritable_home_loads_every_kernel_from_the_read_only_install(class_install, tmp_path):  # noqa: F811 — the fixture imported above
     """No per-user compile: all kernels are cache hits from the shipped cache; nothing is written there; the
     session folder is private (0700, owned by that uid) and goes away at exit."""
     shipped = [class_install / "course" / "labsim" / "__pycache__",
@@ -68,7 +68,7 @@ def test_user_with_unwritable_home_loads_every_kernel_from_the_read_only_install
     assert {str(d): _snapshot(d) for d in shipped} == before, "a learner wrote into the shipped cache"
 
 
-def test_two_learners_share_nothing_writable(class_install):  # noqa: F811
+def test_two_learners_share_nothing_writable(class_install):  # noqa: F811 — the fixture imported above
     """Two users with writable homes: each gets a private cache (0700, their own), pointing at the same
     read-only kernels; neither can read or write the other's."""
     homes = {}
@@ -97,7 +97,7 @@ def test_two_learners_share_nothing_writable(class_install):  # noqa: F811
     assert r.returncode != 0
 
 
-def test_cache_attack_with_two_uids(class_install, tmp_path):  # noqa: F811
+def test_cache_attack_with_two_uids(class_install, tmp_path):  # noqa: F811 — the fixture imported above
     """Issue 15, replayed: uid A (nobody) pre-creates the old fallback folder and a world-writable cache with a
     pickled .nbi that runs a command when loaded; uid B (HOME unset, no passwd entry) then imports labsim and
     warms up. Nothing of A's is loaded, B's import works, and B's cache is not in A's folder."""
@@ -106,7 +106,8 @@ def test_cache_attack_with_two_uids(class_install, tmp_path):  # noqa: F811
     os.chmod(drop, 0o1777)
     marker = drop / "pwned"
     marker.unlink(missing_ok=True)
-    payload = f"import os, pickle\nclass P:\n    def __reduce__(self):\n        return (os.system, ('touch {marker}',))\n"
+    payload = (f"import os, pickle\nclass P:\n    def __reduce__(self):\n"
+               f"        return (os.system, ('touch {marker}',))\n")
     planted = drop / "shared-cache"
     r = as_user(ATTACKER, ["/usr/bin/python3", "-c", payload + f"""
 import pathlib, pickle

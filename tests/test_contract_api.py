@@ -32,25 +32,9 @@ FUZZED = sorted(k for k in PUBLIC if k in TABLE)
 # (callable, parameter) -> a reproducer (the first bad value that breaks it) and what goes wrong. Generated from a
 # full sweep and then reviewed; a pair that starts to pass is simply not reported (xfail is not strict).
 
-#: capacity/ and gpu.py are being rewritten by the lead (issue 13); sources.py, table.py, validation.py and
-#: viz/validation.py are the lead's too.
+#: (empty: every violation found in capacity/, gpu.py, sources.py, table.py, validation.py and viz/validation.py is
+#: fixed; a new one fails the sweep)
 KNOWN_LEAD_OWNED: dict[tuple[str, str], str] = {
-    ('gpu.Kernel', 'name'):
-        'gpu.Kernel(name=nan): non-finite result: result[0].name = nan',
-    ('gpu.decoder_layer_kernels', 'bytes_per_element'):
-        "gpu.decoder_layer_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': byt...",
-    ('gpu.isolated_latency_s', 'cuda_graph'):
-        'gpu.isolated_latency_s(cuda_graph=np.array([])): raw ValueError: The truth value of an empty array is ...',
-    ('gpu.kernels_from_graph', 'bytes_per_element'):
-        "gpu.kernels_from_graph(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes ...",
-    ('gpu.mlp_kernels', 'bytes_per_element'):
-        "gpu.mlp_kernels(bytes_per_element=1e308): LabsimError does not name 'bytes_per_element': bytes must be...",
-    ('viz.validation.HtmlTable', 'caption'):
-        "viz.validation.HtmlTable(caption=nan): raw AttributeError: 'float' object has no attribute 'replace'",
-    ('viz.validation.HtmlTable', 'header'):
-        "viz.validation.HtmlTable(header=nan): raw TypeError: 'float' object is not iterable",
-    ('viz.validation.HtmlTable', 'rows'):
-        "viz.validation.HtmlTable(rows=nan): raw TypeError: 'float' object is not iterable",
 }
 
 #: Chapter 7 (systolic.py, mesh.py, numerics.py, silicon.py, viz/ch07.py), merged by the lead from the ch07 branch.
@@ -256,40 +240,6 @@ KNOWN_CH07: dict[tuple[str, str], str] = {
 
 #: Owned by the "tsp" helper (tsp/*, schedule.py) and the "hub" helper (workspace.py); reported to them.
 KNOWN_HELPER_OWNED: dict[tuple[str, str], str] = {
-    ('schedule.analytic.analytic_decoder_cycles', 'context_tokens'):
-        "schedule.analytic.analytic_decoder_cycles(context_tokens=None): LabsimError does not name 'context_tok...",
-    ('schedule.analytic.analytic_decoder_cycles', 'full_size'):
-        "schedule.analytic.analytic_decoder_cycles(full_size=nan): LabsimError does not name 'full_size': head_...",
-    ('schedule.analytic.analytic_decoder_cycles', 'geometry'):
-        "schedule.analytic.analytic_decoder_cycles(geometry=None): LabsimError does not name 'geometry': head_d...",
-    ('schedule.analytic.analytic_decoder_cycles', 'model'):
-        "schedule.analytic.analytic_decoder_cycles(model=None): LabsimError does not name 'model': head_dim = 1...",
-    ('schedule.builders.stream_conflict_example', 'stream_b'):
-        "schedule.builders.stream_conflict_example(stream_b=nan): LabsimError does not name 'stream_b': instruc...",
-    ('schedule.graph.node_latency', 'nid'):
-        "schedule.graph.node_latency(nid=nan): LabsimError does not name 'nid': node must be an integer, got na...",
-    ('schedule.layer.layer_shape', 'context_tokens'):
-        "schedule.layer.layer_shape(context_tokens=nan): LabsimError does not name 'context_tokens': context mu...",
-    ('schedule.layer_model.decoder_layer_cycles', 'group_tiles'):
-        'schedule.layer_model.decoder_layer_cycles(group_tiles=True): accepted True where a number is expected',
-    ('schedule.layer_sim.simulate_layer', 'shape_or_build'):
-        "schedule.layer_sim.simulate_layer(shape_or_build=nan): LabsimError does not name 'shape_or_build': sim...",
-    ('schedule.layer_sim.simulate_layer', 'verify'):
-        'schedule.layer_sim.simulate_layer(verify=np.array([])): raw ValueError: The truth value of an empty ar...',
-    ('schedule.reference.reference_layer', 'weight_streams_per_plane'):
-        'schedule.reference.reference_layer(weight_streams_per_plane=np.array([])): raw ValueError: The truth v...',
-    ('tsp.demos.reference_journey', 's_out'):
-        "tsp.demos.reference_journey(s_out=nan): LabsimError does not name 's_out': scale must be finite, got nan",
-    ('tsp.geometry.Geometry', 'notes'):
-        'tsp.geometry.Geometry(notes=nan): non-finite result: result[0].notes = nan',
-    ('tsp.isa.as_stream', 'value'):
-        "tsp.isa.as_stream(value=nan): LabsimError does not name 'value': stream must be a stream like 'E0' or ...",
-    ('tsp.sim.simulate', 'memory'):
-        "tsp.sim.simulate(memory=None): LabsimError does not name 'memory': cycle 4, slice MEM_W1: #1 MEM_READ ...",
-    ('workspace.copy_exercises', 'dest'):
-        "workspace.copy_exercises(dest='8'): LabsimError does not name 'dest': chapters: there is no exercise n...",
-    ('workspace.copy_exercises', 'source'):
-        "workspace.copy_exercises(source=None): LabsimError does not name 'source': chapters: there is no exerc...",
 }
 KNOWN = {**KNOWN_LEAD_OWNED, **KNOWN_CH07, **KNOWN_HELPER_OWNED}
 

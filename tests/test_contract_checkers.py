@@ -62,8 +62,6 @@ def _solutions() -> dict[str, dict[str, object]]:
 #: Checkers owned by other helpers (ch01: the "tsp" helper) or by nobody yet (ch00, the start notebook's two
 #: warm-up checks); their violations are listed here with a reproducer, as expected failures.
 KNOWN_OTHER_OWNED: dict[tuple[str, str], str] = {
-    ("ch01.relu_layer", "answer_fn"): "ch01.relu_layer(print): the learner function's own prints reach the output "
-                                      "(16 lines); fix: call it through labsim.check._core.call_learner",
 }
 
 COUNTS: collections.Counter = collections.Counter()

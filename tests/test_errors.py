@@ -6,14 +6,21 @@ import numpy as np
 import pytest
 
 from labsim.errors import (
+    MAX_INT,
     LabsimError,
     UnknownNameError,
     check_array,
+    check_bool,
     check_choice,
     check_fraction,
     check_int,
+    check_ints,
+    check_mapping,
+    check_name,
     check_number,
     check_positive,
+    check_text,
+    ensure_finite,
 )
 from labsim.precision import PRECISIONS, bytes_per_element
 
@@ -87,7 +94,6 @@ def test_nvfp4_block_overhead():
 
 
 # ---------------------------------------------------------------------------------------------- the contract's classes
-from labsim.errors import MAX_INT, check_bool, check_ints, check_mapping, check_name, check_text, ensure_finite  # noqa: E402
 
 
 @pytest.mark.parametrize("value", [10**400, -10**400])

@@ -11,8 +11,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import make_exercises  # noqa: E402
-import strip_outputs  # noqa: E402
+import make_exercises  # noqa: E402 — after the sys.path line above
+import strip_outputs  # noqa: E402 — after the sys.path line above
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
 ALL_NOTEBOOKS = sorted(p for d in ("notebooks", "solutions", "exercises") for p in (ROOT / d).glob("*.ipynb"))
@@ -35,7 +35,8 @@ def _code(src, **md):
 # --- the generator on fixture notebooks -------------------------------------------------------------------
 def test_stub_assignments_functions_and_indent():
     src = ("x = 1\n### BEGIN SOLUTION\nanswer_bytes = 70e9 * 1\nchips, racks = 3, 4\n"
-           "def relu(v):\n    '''Elementwise max(v, 0).'''\n    return max(v, 0)\n### END SOLUTION\ncheck(answer_bytes)")
+           "def relu(v):\n    '''Elementwise max(v, 0).'''\n    return max(v, 0)\n### END SOLUTION\n"
+           "check(answer_bytes)")
     out = make_exercises.make_exercise(_nb([_code(src)]))["cells"][0]
     text = _src(out)
     assert "70e9" not in text and "return max" not in text
@@ -94,7 +95,7 @@ def test_every_chapter_has_notebook_solution_and_exercise():
 
 def test_exercises_in_sync_with_solutions():
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--check"],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -127,7 +128,7 @@ def test_outputs_stripped(nb):
             assert not cell.get("outputs"), f"{nb.name} cell {i}: outputs stored (run `make strip`)"
         else:
             assert cell["metadata"].get("keep_output") is True, f"{nb.name} cell {i}: tag without keep_output"
-    # byte for byte what the normaliser writes (nbstripout + nbformat's layout), so a save is a no-op diff
+    # byte for byte what the normalizer writes (nbstripout + nbformat's layout), so a save is a no-op diff
     assert strip_outputs.dumps(strip_outputs.strip(data)) == nb.read_text(), f"{nb.name}: run `make strip`"
 
 
@@ -163,7 +164,7 @@ def test_notebooks_warm_up_and_import_from_labsim(nb):
 # --- never overwrite somebody's work in exercises/ (issue 15) -----------------------------------------------
 def _gen(tmp_path, *extra):
     return subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(tmp_path),
-                           str(SOLUTIONS[0]), *extra], capture_output=True, text=True)
+                           str(SOLUTIONS[0]), *extra], capture_output=True, text=True, check=False)
 
 
 def _edit_solution(tmp_path) -> Path:
@@ -181,7 +182,7 @@ def test_regenerating_a_pristine_exercise_replaces_it(tmp_path):
     assert _gen(out).returncode == 0
     sol = _edit_solution(tmp_path)
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr  # generated from the previous solution (its recorded hash): replaced
     assert "A new line from the author." in (out / sol.name).read_text()
 
@@ -205,11 +206,11 @@ def test_edited_or_run_exercise_is_not_overwritten(tmp_path, damage):
     target.write_text(mine)
     sol = _edit_solution(tmp_path)
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol)],
-                       capture_output=True, text=True)
+                       capture_output=True, text=True, check=False)
     assert r.returncode == 1 and "refusing to overwrite" in r.stderr and "--force" in r.stderr
     assert target.read_text() == mine, "the edited exercise was overwritten"
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--out", str(out), str(sol),
-                        "--force"], capture_output=True, text=True)
+                        "--force"], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and "A new line from the author." in target.read_text()
 
 

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from labsim import LabsimError
-from labsim import gpu
+from labsim import LabsimError, gpu
 
 
 @pytest.fixture(scope="module")

@@ -92,7 +92,7 @@ def _run(code: str, env_extra: dict, cwd=None, timeout=300) -> subprocess.Comple
     env.update(env_extra)
     env = {k: v for k, v in env.items() if v is not None}
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout,
-                          cwd=cwd)
+                          cwd=cwd, check=False)
 
 
 @root_only

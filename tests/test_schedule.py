@@ -1,7 +1,7 @@
 """labsim.schedule: scheduled programs simulate without faults, match NumPy, and take exactly the predicted cycles."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, HealthCheck
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from labsim import LabsimError
@@ -166,7 +166,7 @@ def test_wrong_types_give_labsim_errors():
     (lambda: S.decoder_layer_dims(geometry="mini"), "Geometry"),
     (lambda: S.Graph().load(np.array(["a"])), "values"),
     (lambda: S.Graph().weights(np.array([[None]], dtype=object)), "matrix"),
-    (lambda: S.node_latency(S.example_graph(), 999), "node"),
+    (lambda: S.node_latency(S.example_graph(), 999), "nid"),
 ])
 def test_bad_arguments_are_labsim_errors_quickly(call, match):
     import time

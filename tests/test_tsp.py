@@ -12,10 +12,22 @@ from hypothesis import strategies as st
 
 import labsim
 from labsim.errors import LabsimError, TimingFault
-from labsim.tsp import (Geometry, Instruction, Program, Stream, demo_program, macs_per_cycle, peak_fp16_flops_per_s,
-                        peak_int8_ops_per_s, simulate, sram_bytes_per_cycle, sram_sweep_time_s,
-                        stream_bytes_per_cycle, total_sram_bytes)
-from labsim.tsp import reference_demo
+from labsim.tsp import (
+    Geometry,
+    Instruction,
+    Program,
+    Stream,
+    demo_program,
+    macs_per_cycle,
+    peak_fp16_flops_per_s,
+    peak_int8_ops_per_s,
+    reference_demo,
+    simulate,
+    sram_bytes_per_cycle,
+    sram_sweep_time_s,
+    stream_bytes_per_cycle,
+    total_sram_bytes,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "tsp_journey_mini.json"
 MINI = Geometry.mini()

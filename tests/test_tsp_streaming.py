@@ -32,7 +32,7 @@ def streamed_matvec(W_tiles, x_chunks, *, S=4, values=True, plane="MXM_E0", accu
     banks = [(f"MEM_E{4 + k // 2}", k % 2) for k in range(S)]
     t = 0
     last = None
-    for i, (W, x) in enumerate(zip(W_tiles, x_chunks)):
+    for i, (W, x) in enumerate(zip(W_tiles, x_chunks, strict=False)):
         rows = W.shape[0]
         base = i * (-(-g.vector_len // S))
         _layout_weights(p, W, streams, banks, base, values)
@@ -88,7 +88,7 @@ def test_partial_tile_rows_are_zero_and_load_takes_ceil_rows_over_streams():
 def test_accumulate_over_tiles_matches_numpy_and_without_acc_only_last():
     Ws, xs = _tiles(3, seed=4)
     y = simulate(streamed_matvec(Ws, xs)).read("MEM_E0", 1, 5)
-    ref = sum(W.astype(np.int64) @ x for W, x in zip(Ws, xs))
+    ref = sum(W.astype(np.int64) @ x for W, x in zip(Ws, xs, strict=False))
     assert np.array_equal(y, ref.astype(np.int32))
     # MATVEC clears the accumulator: a second group starts from zero
     y2 = simulate(streamed_matvec(Ws, xs, accumulate=False)).read("MEM_E0", 1, 5)
@@ -177,4 +177,4 @@ def test_streamed_load_on_faithful_with_16_streams_takes_20_cycles():
     load = p.instructions[p.find(op="MXM_LOAD")]
     assert p.ready_cycle(load) - load.cycle == g.mxm_install_cycles == 20
     y = simulate(p).read("MEM_E0", 1, 5)
-    assert np.array_equal(y, sum(W.astype(np.int64) @ x for W, x in zip(Ws, xs)).astype(np.int32))
+    assert np.array_equal(y, sum(W.astype(np.int64) @ x for W, x in zip(Ws, xs, strict=False)).astype(np.int32))

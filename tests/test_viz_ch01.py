@@ -1,16 +1,15 @@
 """Chapter 1 plots and the timing widget's callback."""
 from __future__ import annotations
 
-
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
 
-from labsim.errors import LabsimError  # noqa: E402
-from labsim.tsp import Geometry, demo_program, simulate  # noqa: E402
-import labsim.tsp as labsim_tsp  # noqa: E402
-from labsim.viz import ch01  # noqa: E402
+import labsim.tsp as labsim_tsp
+from labsim.errors import LabsimError
+from labsim.tsp import Geometry, demo_program, simulate
+from labsim.viz import ch01
 
 
 def test_timing_check_ok():
@@ -101,6 +100,7 @@ def test_widget_updates_image_on_slider_move():
 
 def test_journey_plots():
     import matplotlib.pyplot as plt
+
     from labsim.tsp import journey_program
     p, mem, *_ = journey_program(Geometry.mini())
     res = simulate(p, memory=mem)

@@ -1,5 +1,6 @@
 """Chapter-2 widget callbacks and plots."""
 import matplotlib
+
 matplotlib.use("Agg")
 import numpy as np
 import pytest

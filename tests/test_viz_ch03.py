@@ -1,16 +1,15 @@
 """Chapter 3 widget callback and plots: fast, plain, no errors."""
 from __future__ import annotations
 
-
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from labsim import LabsimError, capacity, catalog  # noqa: E402
-from labsim.viz import ch03  # noqa: E402
+from labsim import LabsimError, capacity, catalog
+from labsim.viz import ch03
 
 
 def test_explore_values_match_capacity():

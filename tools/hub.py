@@ -108,7 +108,7 @@ def sync_course(src: Path, dest: Path, with_solutions: bool) -> int:
             if not d.exists() or d.stat().st_size != s.stat().st_size or d.read_bytes() != s.read_bytes():
                 shutil.copy2(s, d)
                 changed += 1
-    for dirpath, dirnames, filenames in os.walk(dest, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(dest, topdown=False):
         for f in filenames:
             p = Path(dirpath) / f
             if p not in wanted and "__pycache__" not in p.parts and "node_modules" not in p.parts \
@@ -133,7 +133,7 @@ def close_to_others(top: Path) -> None:
 def nbgrader_learner_config(hub_dir: Path) -> str:
     return (f"# written by tools/hub.py: the learners' nbgrader settings (one machine, a local exchange)\n"
             f"import os\n"
-            f"c = get_config()  # noqa: F821\n"
+            f"c = get_config()  # noqa: F821 — JupyterHub defines it when it loads this file\n"
             f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
             f"c.Exchange.root = {str(hub_dir / 'exchange')!r}\n"
             f"c.Exchange.assignment_dir = os.path.expanduser('~/learner')  # fetched assignments: ~/learner/chNN\n")
@@ -215,7 +215,7 @@ class Hub:
         return json.loads(raw) if raw else None
 
     @classmethod
-    def load(cls, hub_dir: Path) -> "Hub":
+    def load(cls, hub_dir: Path) -> Hub:
         """The hub that ``start`` recorded in ``<dir>/state/hub.json`` (address and port)."""
         try:
             rec = json.loads((hub_dir / "state" / "hub.json").read_text())
@@ -272,7 +272,7 @@ def nbgrader(hub_dir: Path, args: list[str], install_dir: Path | None = None, **
     """Run the class install's ``nbgrader ARGS`` in the lecturer's course folder (``<dir>/grader``)."""
     venv_bin = (install_dir or hub_dir) / "venv" / "bin"
     env = {**os.environ, "PATH": f"{venv_bin}:{os.environ.get('PATH', '/usr/bin:/bin')}"}
-    return subprocess.run([str(venv_bin / "nbgrader"), *args], cwd=hub_dir / "grader", env=env, **kw)
+    return subprocess.run([str(venv_bin / "nbgrader"), *args], cwd=hub_dir / "grader", env=env, **kw, check=False)
 
 
 def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
@@ -284,7 +284,7 @@ def start(hub: Hub, env: dict, timeout_s: float = 120, log=print) -> int:
     _secret_file(hub.state / "proxy-token")
     _secret_file(hub.state / "api-token")
     exe = hub.installed / "venv" / "bin" / "jupyterhub"
-    logf = open(hub.state / "jupyterhub.log", "ab")  # noqa: SIM115 — handed to the child
+    logf = open(hub.state / "jupyterhub.log", "ab")
     proc = subprocess.Popen([str(exe), "-f", str(hub.installed / "course" / "hub" / "jupyterhub_config.py")],
                             cwd=hub.state, env=env, stdout=logf, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -356,7 +356,7 @@ class Browser:
 
 def signup(hub: Hub, name: str, password: str) -> tuple[str, str]:
     """Sign ``name`` up on the hub's NativeAuthenticator page, as a learner would; returns (outcome, message) with
-    outcome "ok" (may log in now), "pending" (the lecturer must authorise) or "error"."""
+    outcome "ok" (may log in now), "pending" (the lecturer must authorize) or "error"."""
     status, _, page = Browser(hub.url).post_form("/hub/signup", {"username": name, "signup_password": password,
                                                                  "signup_password_confirmation": password})
     m = re.search(r'<div class="alert (alert-\w+)[^"]*"[^>]*>(.*?)</div>', page, re.S)
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"LPU Lab class hub running (pid {pid}), reachable from {where}:\n"
                   f"  {hub.url}/hub/login            lecturer: {args.admin}, password in {pw}\n"
                   f"  {hub.url}/hub/signup           learners create their account here"
-                  f"{'' if args.open_signup or args.roster else ' (you authorise them at /hub/authorize)'}\n"
+                  f"{'' if args.open_signup or args.roster else ' (you authorize them at /hub/authorize)'}\n"
                   f"  log: {hub.state / 'jupyterhub.log'}    stop: make hub-stop")
         elif args.cmd == "assignments":
             made = assignments(hub.dir)

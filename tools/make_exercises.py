@@ -9,7 +9,7 @@ Transformations (the only ones; tests/test_exercises.py checks each):
    A block with neither gets ``# YOUR CODE HERE``. The indentation of the BEGIN marker is kept.
 2. In a markdown cell, the same markers around prose become ``*Write your answer here.*``.
 3. All outputs and execution counts are cleared; cells tagged ``solution-only`` are dropped;
-   the notebook's title cell gets an "Exercises" banner instead of "Solutions"; the result is normalised by
+   the notebook's title cell gets an "Exercises" banner instead of "Solutions"; the result is normalized by
    ``tools/strip_outputs.py`` (nbstripout: cell ids renumbered ``"0", "1", …``; nbformat's file layout).
 4. The notebook metadata records ``lpu_lab.generated_sha256``, a hash of the generated content, so a later run
    can tell a pristine generated file from one somebody edited or ran.
@@ -38,7 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import strip_outputs  # noqa: E402
+import strip_outputs  # noqa: E402 — after the sys.path line above
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB_MD = "*Write your answer here.*"

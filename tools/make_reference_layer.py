@@ -16,10 +16,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from labsim import LabsimError  # noqa: E402
-from labsim.schedule import decoder_layer_cycles, default_weight_streams, layer_shape, simulate_layer  # noqa: E402
-from labsim.schedule.reference import REFERENCE_FILE  # noqa: E402
-from labsim.tsp import Geometry  # noqa: E402
+from labsim import LabsimError  # noqa: E402 — after the sys.path line above
+from labsim.schedule import decoder_layer_cycles, default_weight_streams, layer_shape, simulate_layer  # noqa: E402 — after the sys.path line above
+from labsim.schedule.reference import REFERENCE_FILE  # noqa: E402 — after the sys.path line above
+from labsim.tsp import Geometry  # noqa: E402 — after the sys.path line above
 
 MODEL = "llama-3.1-8b"
 TPS = (1, 2, 4, 8)
@@ -52,7 +52,7 @@ def entry(tp: int, ctx: int, streams: int) -> dict:
             raise
         return {**base, "fits": False, "note": str(exc)}
     keep = ("cycles", "us", "install_bytes_per_cycle", "install_bytes_per_cycle_real", "plane_busy_fraction",
-            "exposed_cycles", "weight_stream_utilisation", "all_stream_utilisation", "streamed_bytes", "instructions",
+            "exposed_cycles", "weight_stream_utilization", "all_stream_utilization", "streamed_bytes", "instructions",
             "issue_rows", "operands_checked")
     return {**base, "fits": True, **{k: r[k] for k in keep}}
 

@@ -13,7 +13,7 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from strip_outputs import dumps, strip  # noqa: E402
+from strip_outputs import dumps, strip
 
 
 def refresh(path: Path) -> int:

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Strip outputs from notebooks with nbstripout, keeping the cells that hold a checked regression value.
 
-This is the project's one notebook normaliser (the pre-commit hook, ``make strip``, ``make exercises`` and
+This is the project's one notebook normalizer (the pre-commit hook, ``make strip``, ``make exercises`` and
 ``tools/refresh_checked_outputs.py`` all call it). It is stock ``nbstripout`` (default options: outputs,
 execution counts and volatile metadata removed, cell ids renumbered ``"0", "1", …``) with one exception:
 a cell tagged ``NBVAL_CHECK_OUTPUT`` keeps its outputs (it carries ``"keep_output": true``, which nbstripout
-honours) *and* an execution count of 1 — nbval refuses a reference cell that has outputs but no count
+honors) *and* an execution count of 1 — nbval refuses a reference cell that has outputs but no count
 ("Unrun reference cell has outputs"). So ``nbstripout --verify`` is clean on every notebook without such a
 cell, and on the others differs only in those counts (tests/test_exercises.py checks both).
 Files are written in nbformat's own layout (``nbformat.writes``), the layout JupyterLab saves.
@@ -28,7 +28,7 @@ NBSTRIPOUT_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.coll
 
 
 def _copy(nb: dict) -> nbformat.NotebookNode:
-    """A normalised deep copy (sources joined into strings, as nbformat.read gives them)."""
+    """A normalized deep copy (sources joined into strings, as nbformat.read gives them)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns of missing cell ids (test fixtures); strip renumbers them
         return nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)

@@ -7,7 +7,7 @@ should be. Expected values are always computed from ``labsim`` and the catalog, 
 
 Whatever a learner passes — ``10**400``, ``np.array(['a'])``, a string, a dict, a function that raises — a
 checker prints one line and returns False; it never shows a traceback. ``as_number`` turns an answer into a
-float or says why it is not one; ``checker`` (a decorator on every public checker) is the last line of defence:
+float or says why it is not one; ``checker`` (a decorator on every public checker) is the last line of defense:
 it folds the output into one line and turns an unexpected exception into a ✗ line.
 """
 from __future__ import annotations
@@ -32,8 +32,10 @@ NOT_ATTEMPTED = "… not attempted yet — replace the `...` and run the cell ag
 
 #: ratio (answer / expected) → hint; checked in order, first match wins.
 _RATIO_HINTS: list[tuple[float, str]] = [
-    (2.0, "your answer is 2× too large — did you count something twice (both directions, K and V, a factor of 2 FLOPs per MAC)?"),
-    (0.5, "your answer is half of what it should be — is a factor of 2 missing (K and V, 2 FLOPs per MAC, both directions)?"),
+    (2.0, "your answer is 2× too large — did you count something twice (both directions, K and V, "
+          "a factor of 2 FLOPs per MAC)?"),
+    (0.5, "your answer is half of what it should be — is a factor of 2 missing (K and V, 2 FLOPs per MAC, "
+          "both directions)?"),
     (1e3, "your answer is 1000× too large — check the unit (ms vs s, GB vs MB, kW vs W)."),
     (1e-3, "your answer is 1000× too small — check the unit (s vs ms, MB vs GB, W vs kW)."),
     (1e6, "your answer is 10⁶× too large — check the unit (µs vs s, tokens vs million tokens)."),
@@ -188,7 +190,8 @@ def check_choice(answer, expected: str, choices: list[str], *, hint: str = "", p
         return not_attempted()
     if not isinstance(answer, str) or answer.strip().lower() not in [c.lower() for c in choices]:
         return say(False, f"answer with one of: {', '.join(repr(c) for c in choices)}.")
-    return say(answer.strip().lower() == expected.lower(), praise if answer.strip().lower() == expected.lower() else hint)
+    right = answer.strip().lower() == expected.lower()
+    return say(right, praise if right else hint)
 
 
 def check_bool(answer, expected: bool, *, hint: str = "", praise: str = "") -> bool:

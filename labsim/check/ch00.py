@@ -1,6 +1,8 @@
 """Checkers for the start notebook (a warm-up showing how checks behave)."""
 from __future__ import annotations
 
+import math
+
 from .. import catalog
 from ._core import check_number
 
@@ -15,8 +17,6 @@ def weight_gb(answer, model: str = "llama-3.1-8b", precision: str = "int8") -> b
 def chips_to_hold(answer, model: str = "llama-3.3-70b", chip: str = "groq-lpu-v1",
                   precision: str = "int8") -> bool:
     """Chips needed just to hold the weights (rounded up)."""
-    import math
-
     m, c = catalog.model(model), catalog.chip(chip)
     expected = math.ceil(m.weight_bytes(precision) / c.memory_bytes)
     return check_number(answer, expected, rtol=0, atol=0.5,

@@ -6,14 +6,22 @@ expected value.
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError
-from ..tsp import (Geometry, Program, demo_program, peak_fp16_flops_per_s, peak_int8_ops_per_s, reference_demo,
-                   simulate, sram_bytes_per_cycle, total_sram_bytes)
-from ._core import check_choice, not_attempted, say, unanswered
+from ..tsp import (
+    Geometry,
+    Program,
+    demo_program,
+    peak_fp16_flops_per_s,
+    peak_int8_ops_per_s,
+    reference_demo,
+    simulate,
+    sram_bytes_per_cycle,
+    total_sram_bytes,
+)
+from ._core import call_learner, check_choice, not_attempted, say, unanswered
 from ._core import check_number as _check_number
 
 __all__ = ["EX_HOP", "EX_TOPS", "EX_CLAIM", "hop_latency", "peak_tops", "broken_program", "fixed_program",
@@ -142,9 +150,8 @@ def relu_layer(answer_fn) -> bool:
     g = getattr(Geometry, EX_RELU["geometry"])()
     for seed in EX_RELU["seeds"]:
         W, x, b = _relu_case(seed, g)
-        try:
-            out = answer_fn(W, x, b)
-        except Exception as exc:  # the learner's code raised: show what, not the answer
+        out, exc = call_learner(answer_fn, W, x, b)
+        if exc is not None:  # the learner's code raised: show what, not the answer
             return say(False, f"your function raised {type(exc).__name__}: {exc}")
         if out is None or out is Ellipsis:
             return not_attempted()

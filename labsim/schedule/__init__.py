@@ -19,11 +19,19 @@ the simulated VXM, so softmax and RMSNorm are stand-ins with the real dependency
 from __future__ import annotations
 
 from .analytic import analytic_cycles, analytic_decoder_cycles, tile_count
+from .builders import (
+    decoder_layer_dims,
+    decoder_layer_graph,
+    example_graph,
+    mlp_graph,
+    random_graph,
+    stream_conflict_example,
+)
+from .graph import MAX_NODES, VECTOR_OPS, Graph, Node, Tensor, asap_start_cycles, critical_path, evaluate, node_latency
+from .layer import LayerBuild, LayerShape, build_layer, default_weight_streams, layer_reference, layer_shape
 from .layer_model import decoder_layer_cycles, layer_latencies
-from .builders import (decoder_layer_dims, decoder_layer_graph, example_graph, mlp_graph, random_graph,
-                       stream_conflict_example)
-from .graph import (MAX_NODES, VECTOR_OPS, Graph, Node, Tensor, asap_start_cycles, critical_path, evaluate,
-                    node_latency)
+from .layer_sim import simulate_layer, verify_sources
+from .reference import reference_layer, reference_layers
 from .scheduler import Schedule, list_schedule, naive_schedule, schedule, simulate_schedule
 
 __all__ = [
@@ -31,17 +39,6 @@ __all__ = [
     "evaluate", "critical_path", "analytic_cycles", "mlp_graph", "decoder_layer_graph", "decoder_layer_dims",
     "random_graph", "tile_count", "VECTOR_OPS", "node_latency", "asap_start_cycles", "example_graph",
     "stream_conflict_example", "analytic_decoder_cycles", "MAX_NODES", "decoder_layer_cycles", "layer_latencies",
+    "LayerShape", "LayerBuild", "layer_shape", "build_layer", "layer_reference", "default_weight_streams",
+    "simulate_layer", "verify_sources", "reference_layer", "reference_layers",
 ]
-
-from .layer import (LayerBuild, LayerShape, build_layer, default_weight_streams, layer_reference,  # noqa: E402
-                    layer_shape)
-
-__all__ += ["LayerShape", "LayerBuild", "layer_shape", "build_layer", "layer_reference", "default_weight_streams"]
-
-from .layer_sim import simulate_layer, verify_sources  # noqa: E402
-
-__all__ += ["simulate_layer", "verify_sources"]
-
-from .reference import reference_layer, reference_layers  # noqa: E402
-
-__all__ += ["reference_layer", "reference_layers"]

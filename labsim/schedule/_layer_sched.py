@@ -279,7 +279,7 @@ class Placer:
             # commit
             src_streams, want = [], []
             done = {}
-            for v, (kind, payload) in zip(operands, srcs):
+            for v, (kind, payload) in zip(operands, srcs, strict=False):
                 if v.name in done:
                     src_streams.append(done[v.name][0])
                     want.append(done[v.name][1])
@@ -569,7 +569,7 @@ class Placer:
         self.real_bytes[tile.kind] += tile.real_bytes
         self.streamed_bytes[tile.kind] += tile.rows * self.g.vector_len
         _, d_out = self.side_dir(side)
-        for (c, rd, em), (x, out, _shift) in zip(passes, tile.passes):
+        for (c, rd, em), (x, out, _shift) in zip(passes, tile.passes, strict=False):
             xr = self._commit_read(rd)
             if out is None:
                 self.emit(Instruction(cycle=c, slice=plane, op="MXM_ACC", srcs=(Stream(d_in, wstreams[0]),),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ..errors import LabsimError, check_int
+from ..errors import LabsimError, check_bool, check_int
 from ..tsp import Geometry
 from .builders import decoder_layer_dims
 from .graph import Graph, critical_path
@@ -76,8 +76,12 @@ def analytic_decoder_cycles(model: str | None = "llama-3.1-8b", geometry: Geomet
     validates (:func:`~labsim.schedule.layer_sim.simulate_layer`). ``full_size=False``: the scaled layer of
     :func:`decoder_layer_dims` (the graph of :func:`decoder_layer_graph`) with :func:`analytic_cycles`' formula, for
     the tests that tie it to the list scheduler on `mini`. The result says how many bytes of weights the layer has
-    (they must fit the chip's SRAM for this to be a single-chip time)."""
-    g = Geometry.mini() if geometry is None else geometry
+    (they must fit the chip's SRAM for this to be a single-chip time). ``geometry`` (default): `faithful` for the
+    full-size layer (a full head fits its 320-lane vectors), `mini` for the scaled one."""
+    full_size = check_bool("full_size", full_size)
+    if geometry is None:
+        geometry = Geometry.faithful() if full_size else Geometry.mini()
+    g = geometry
     if not isinstance(g, Geometry):
         raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
     d = decoder_layer_dims(model, g)

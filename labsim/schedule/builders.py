@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import catalog
 from ..errors import LabsimError, check_int
-from ..tsp import Geometry, Program
+from ..tsp import Geometry, Program, as_stream
 from .graph import Graph
 
 __all__ = ["mlp_graph", "decoder_layer_dims", "decoder_layer_graph", "example_graph", "stream_conflict_example",
@@ -21,7 +21,7 @@ MAX_RANDOM_OPS, MAX_RANDOM_INPUTS = 500, 100
 
 
 def _scale_for(k: int) -> float:
-    """A power-of-two requantisation scale that keeps int8 × int8 sums over k terms inside int8 [A]."""
+    """A power-of-two requantization scale that keeps int8 × int8 sums over k terms inside int8 [A]."""
     return 2.0 ** -math.ceil(math.log2(math.sqrt(k) * 12.0))
 
 
@@ -135,13 +135,16 @@ def decoder_layer_graph(model: str = "llama-3.1-8b", geometry: Geometry | None =
     for h in range(nh):
         Wo_chunks[:, h * vl: h * vl + hd] = Wo[:, h * hd: (h + 1) * hd]
     a = g.linear(heads_out, Wo_chunks, name="o_proj")                     # int32
-    h1 = [g.requant(g.add(ai, xi, f"resid1[{i}]"), 0.5, f"resid1.q[{i}]") for i, (ai, xi) in
-          enumerate(zip([g.requant(ai, _scale_for(nh * hd), f"o_proj.q[{i}]") for i, ai in enumerate(a)], x))]
+    aq = [g.requant(ai, _scale_for(nh * hd), f"o_proj.q[{i}]") for i, ai in enumerate(a)]
+    h1 = [g.requant(g.add(ai, xi, f"resid1[{i}]"), 0.5, f"resid1.q[{i}]")
+          for i, (ai, xi) in enumerate(zip(aq, x, strict=True))]
     gate = g.linear(h1, w(F, H), scale=_scale_for(H), relu=True, name="gate_proj")     # SiLU ≈ ReLU
     up = g.linear(h1, w(F, H), scale=_scale_for(H), name="up_proj")
-    act = [g.requant(g.mul(gi, ui, f"gate*up[{i}]"), 1 / 64, f"act.q[{i}]") for i, (gi, ui) in enumerate(zip(gate, up))]
+    act = [g.requant(g.mul(gi, ui, f"gate*up[{i}]"), 1 / 64, f"act.q[{i}]")
+           for i, (gi, ui) in enumerate(zip(gate, up, strict=True))]
     down = g.linear(act, w(H, F), scale=_scale_for(F), name="down_proj")
-    out = [g.requant(g.add(di, hi, f"resid2[{i}]"), 0.5, f"out.q[{i}]") for i, (di, hi) in enumerate(zip(down, h1))]
+    out = [g.requant(g.add(di, hi, f"resid2[{i}]"), 0.5, f"out.q[{i}]")
+           for i, (di, hi) in enumerate(zip(down, h1, strict=True))]
     for i, o in enumerate(out):
         g.store(o, f"out[{i}]")
     return g
@@ -169,7 +172,14 @@ def stream_conflict_example(stream_b: str = "E0", geometry: Geometry | None = No
     per bank, same cycle) put vectors a and b on eastward streams towards the VXM, which adds them. With
     ``stream_b="E0"`` both results are written into the same stream slot on the same cycle — the simulator
     raises a stream write collision. Returns ``(program, expected_sum)``."""
+    s = as_stream(stream_b, "stream_b")
+    stream_b = f"{s[0]}{s[1]}"
     g = Geometry.mini() if geometry is None else geometry
+    if not isinstance(g, Geometry):
+        raise LabsimError(f"geometry must be a labsim.tsp.Geometry, got {type(geometry).__name__}")
+    if s[1] >= g.streams_per_direction:
+        raise LabsimError(f"stream_b = {stream_b!r} is out of range; {g.name} has streams 0–"
+                          f"{g.streams_per_direction - 1} per direction")
     p = Program(g, name="stream conflict")
     a = (np.arange(g.vector_len) % 50).astype(np.int8)
     b = ((np.arange(g.vector_len) % 7) * 3).astype(np.int8)

@@ -1,7 +1,7 @@
 """Dataflow graphs of vector operations for the TSP scheduler, their NumPy reference and their latencies.
 
 Nodes are vector operations, each one TSP instruction (or none): load an activation vector from MEM, install a
-weight tile into an MXM plane, matvec, element-wise add/mul/max/relu, requantise, store, C2C send/receive; every
+weight tile into an MXM plane, matvec, element-wise add/mul/max/relu, requantize, store, C2C send/receive; every
 edge carries a tensor with a shape and a dtype. Tensor-level helpers (:meth:`Graph.linear`,
 :meth:`Graph.reduce_sum`) expand matrices into tiles of the chip's vector length. See docs/design/schedule.md.
 """
@@ -216,7 +216,7 @@ class Graph:
         """y = W · x for an int8 matrix ``W`` (out × in), x given as chunks; tiles of vector_len × vector_len.
 
         Each output chunk = reduce_sum over input chunks of matvec(tile, x_chunk) (int32); then optional ReLU
-        and, if ``scale`` is given, requantisation to int8. Returns the output chunk ids.
+        and, if ``scale`` is given, requantization to int8. Returns the output chunk ids.
         """
         W = np.asarray(W)
         x_ids = list(x_ids)
@@ -324,6 +324,9 @@ def node_latency(graph: Graph, nid: int) -> int:
     """Cycles node ``nid`` adds on a path: its functional delay + one stream hop (load: MEM read 4,
     weights: install 20, matvec: pass 24, VXM ops 4, store: write 1, C2C 20 — `mini`/`faithful` defaults)."""
     _check_graph(graph)
+    if not graph.nodes:
+        raise LabsimError("graph is empty: it has no node nid")
+    nid = check_int("nid", nid, lo=0, hi=len(graph.nodes) - 1)
     return _node_latency(graph.geometry, graph._node(nid))
 
 

@@ -26,7 +26,7 @@ from ._layer_sched import Job, Placer, Tile, Value, _requant, _wrap32
 __all__ = ["LayerShape", "layer_shape", "build_layer", "layer_reference", "default_weight_streams", "LayerBuild",
            "streamed_rows"]
 
-#: requantisation scales of the stand-in operations (powers of two; any fixed values would do — the reference
+#: requantization scales of the stand-in operations (powers of two; any fixed values would do — the reference
 #: uses the same ones). [A]: a real layer's scales come from calibration.
 SCALES = {"norm_r": 2.0**-13, "norm_y": 2.0**-6, "q": 2.0**-9, "kv": 2.0**-9, "p": 2.0**-12, "a": 2.0**-10,
           "o": 2.0**-10, "g": 2.0**-9, "u": 2.0**-9, "act": 2.0**-6, "d": 2.0**-11}
@@ -90,6 +90,8 @@ class LayerShape:
 
 def layer_shape(model: str = "llama-3.1-8b", *, tp: int = 1, context_tokens: int = 1024) -> LayerShape:
     """The :class:`LayerShape` of a catalog model (dense attention and FFN; MoE/MLA models: build one by hand)."""
+    context_tokens = check_int("context_tokens", context_tokens, lo=1, hi=1_048_576)
+    tp = check_int("tp", tp, lo=1, hi=4096)
     m = catalog.model(model)
     for f in ("hidden_size", "num_heads", "num_kv_heads", "intermediate_size"):
         if not getattr(m, f, None):
@@ -424,7 +426,7 @@ class LayerBuild:
 
     def _softmax(self, ss, m, ps):
         P = self.P
-        for s, p in zip(ss, ps):
+        for s, p in zip(ss, ps, strict=False):
             a = Value(f"{p.name}.add", "int32")
             P.vxm_op("add", [s, m], a, P.side())
             r = Value(f"{p.name}.relu", "int32")

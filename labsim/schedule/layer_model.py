@@ -1,6 +1,6 @@
 """One analytic per-layer model of the LPU: cycles for one chip's share of a decoder layer at batch 1.
 
-:func:`decoder_layer_cycles` is pure and vectorised (NumPy arrays in, arrays out; no catalog inside). It counts
+:func:`decoder_layer_cycles` is pure and vectorized (NumPy arrays in, arrays out; no catalog inside). It counts
 exactly what the layer scheduler (:mod:`labsim.schedule.layer`) does — every weight and KV tile is streamed from
 MEM into one of the MXM planes, ceil(rows / S) cycles per tile over S streams, then one cycle per pass — and
 adds the dependent chain the planes cannot hide: the start (RMSNorm before the first pass), the hard barrier
@@ -63,7 +63,7 @@ def _latency_dict(g: Geometry) -> dict:
 
 def _pieces(nh, hd, vl: int):
     """Attention vectors' pieces: heads sit back to back in vl-lane vectors, and a head whose lanes straddle two
-    vectors is passed twice — nh + the number of straddling heads (vectorised)."""
+    vectors is passed twice — nh + the number of straddling heads (vectorized)."""
     nh, hd = np.broadcast_arrays(np.asarray(nh, dtype=np.int64), np.asarray(hd, dtype=np.int64))
     out = nh.copy()
     for d in np.unique(hd):
@@ -97,8 +97,8 @@ def decoder_layer_cycles(hidden, heads, kv_heads, head_dim, intermediate, contex
     if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) and \
             (geometry is None or isinstance(geometry, Geometry)) and \
             (weight_streams_per_plane is None or isinstance(weight_streams_per_plane, (int, np.integer))) and \
-            isinstance(group_tiles, (int, np.integer)):
-        # scalar integers: a pure function of hashable inputs, memoised (a capacity sweep calls it per model)
+            isinstance(group_tiles, (int, np.integer)) and not isinstance(group_tiles, bool):
+        # scalar integers: a pure function of hashable inputs, memoized (a capacity sweep calls it per model)
         return dict(_cached(tuple(int(a) for a in args), geometry, weight_streams_per_plane, int(group_tiles)))
     return _layer_cycles(*args, geometry=geometry, weight_streams_per_plane=weight_streams_per_plane,
                          group_tiles=group_tiles)

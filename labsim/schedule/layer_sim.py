@@ -4,7 +4,7 @@
 pass input, every VXM operand, every value written to MEM and every weight row a plane loaded — was the value the
 scheduler meant (the trace records who wrote what each instruction read). With ``values=True`` it also compares
 the stored results with :func:`~labsim.schedule.layer.layer_reference`. It returns a report: simulated cycles and
-µs, the weight-install rate achieved, plane and stream utilisation, and the cycles the planes stood idle.
+µs, the weight-install rate achieved, plane and stream utilization, and the cycles the planes stood idle.
 """
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import time
 
 import numpy as np
 
-from ..errors import LabsimError
+from ..errors import LabsimError, check_bool
 from ..tsp import Result, simulate
 from ..tsp.isa import OPCODE
 from .layer import LayerBuild, LayerShape, build_layer, layer_reference
+from .reference import BRITISH_KEYS
 
 __all__ = ["simulate_layer", "verify_sources", "verify_memory"]
 
@@ -74,7 +75,7 @@ def verify_sources(build: LayerBuild, result) -> int:
     if load_rows.size:
         issue = np.array([i.cycle for i in build.P.ins], dtype=np.int64)
         exp_rows, exp_src = [], []
-        for r, li, c in zip(load_rows.tolist(), idx[load_rows].tolist(), tr.cycle[load_rows].tolist()):
+        for r, li, c in zip(load_rows.tolist(), idx[load_rows].tolist(), tr.cycle[load_rows].tolist(), strict=False):
             j = c - int(issue[li])
             o = int(tr.load_offset[r])
             for k, parts in build.P.load_want[li].items():
@@ -103,13 +104,14 @@ def simulate_layer(shape_or_build, geometry=None, *, weight_streams_per_plane: i
     """Schedule (unless given a :class:`~labsim.schedule.layer.LayerBuild`) and simulate one chip's share of a
     decoder layer cycle by cycle; returns the report (keys in docs/design/schedule.md)."""
     t0 = time.perf_counter()
+    values, verify = check_bool("values", values), check_bool("verify", verify)
     if isinstance(shape_or_build, LayerBuild):
         build = shape_or_build
     elif isinstance(shape_or_build, LayerShape):
         build = build_layer(shape_or_build, geometry, weight_streams_per_plane=weight_streams_per_plane,
                             values=values, seed=seed)
     else:
-        raise LabsimError(f"simulate_layer takes a LayerShape or a LayerBuild, got {type(shape_or_build).__name__}")
+        raise LabsimError(f"shape_or_build must be a LayerShape or a LayerBuild, got {type(shape_or_build).__name__}")
     if values and not build.values:
         raise LabsimError("this LayerBuild carries no values (build_layer(..., values=True))")
     t1 = time.perf_counter()
@@ -139,7 +141,7 @@ def _report(build: LayerBuild, prog, res, checked: int, times: dict) -> dict:
     for j in build.jobs:
         a = phases.setdefault(j.phase, [j.start, j.end])
         a[0], a[1] = min(a[0], j.start), max(a[1], j.end)
-    return {
+    out = {
         "cycles": int(res.cycles), "cycles_superlane0": int(span), "stagger_cycles": stagger,
         "us": res.cycles / g.clock_hz * 1e6, "seconds": res.cycles / g.clock_hz, "clock_hz": g.clock_hz,
         "tp": sh.tp, "context": sh.context, "weight_streams_per_plane": build.S, "planes": planes,
@@ -154,9 +156,11 @@ def _report(build: LayerBuild, prog, res, checked: int, times: dict) -> dict:
         "plane_busy_cycles": float(busy.mean()), "plane_busy_fraction": float(busy.mean() / span),
         "plane_idle_cycles": float(span - busy.mean()),
         "exposed_cycles": float(res.cycles - busy.mean()),
-        "weight_stream_utilisation": P.rows_streamed / (planes * build.S * span),
-        "all_stream_utilisation": P.rows_streamed / (2 * g.streams_per_direction * span),
+        "weight_stream_utilization": P.rows_streamed / (planes * build.S * span),
+        "all_stream_utilization": P.rows_streamed / (2 * g.streams_per_direction * span),
         "phases": {k: (int(a), int(b)) for k, a in phases.items() for a, b in [phases[k]]},
         "instructions": len(prog.instructions), "issue_rows": int(res.trace.cycle.size),
         "operands_checked": checked, "activation_accesses": P.act_accesses, **times,
     }
+    out.update({old: out[new] for old, new in BRITISH_KEYS.items()})
+    return out

@@ -12,15 +12,19 @@ from pathlib import Path
 
 from ..errors import LabsimError, check_int
 
-__all__ = ["REFERENCE_FILE", "reference_layers", "reference_layer", "REFERENCE_FIELDS"]
+__all__ = ["REFERENCE_FILE", "reference_layers", "reference_layer", "REFERENCE_FIELDS", "BRITISH_KEYS"]
 
 REFERENCE_FILE = Path(__file__).resolve().parents[1] / "data" / "tsp" / "reference_layer.toml"
+
+#: Report keys as first spelled (British), kept as aliases of the American ones in every report and record.
+BRITISH_KEYS = {"weight_stream_utilisation": "weight_stream_utilization",
+                "all_stream_utilisation": "all_stream_utilization"}
 
 #: what each recorded entry holds (besides tp, context, weight_streams_per_plane and fits)
 REFERENCE_FIELDS = ("cycles", "us", "analytic_cycles", "analytic_us", "install_bytes_per_cycle",
                     "install_bytes_per_cycle_real", "plane_busy_fraction", "exposed_cycles",
-                    "weight_stream_utilisation",
-                    "all_stream_utilisation", "streamed_bytes", "weight_bytes", "kv_bytes", "instructions",
+                    "weight_stream_utilization",
+                    "all_stream_utilization", "streamed_bytes", "weight_bytes", "kv_bytes", "instructions",
                     "issue_rows", "operands_checked", "chain_cycles_analytic", "install_cycles_analytic")
 
 
@@ -40,7 +44,10 @@ def reference_layers() -> list[dict]:
     simulated and analytic figures."""
     data = _load()
     head = {k: v for k, v in data.items() if k != "entry"}
-    return [{**head, **e} for e in data.get("entry", [])]
+    rows = [{**head, **e} for e in data.get("entry", [])]
+    for r in rows:
+        r.update({old: r[new] for old, new in BRITISH_KEYS.items() if new in r})
+    return rows
 
 
 def reference_layer(tp: int = 1, context: int = 1024, weight_streams_per_plane: int | None = None) -> dict:
@@ -51,6 +58,8 @@ def reference_layer(tp: int = 1, context: int = 1024, weight_streams_per_plane: 
     rows = reference_layers()
     if weight_streams_per_plane is None:
         weight_streams_per_plane = _load().get("default_weight_streams_per_plane")
+    else:
+        weight_streams_per_plane = check_int("weight_streams_per_plane", weight_streams_per_plane, lo=1, hi=4096)
     for r in rows:
         if (r["tp"], r["context"], r["weight_streams_per_plane"]) == (tp, context, weight_streams_per_plane):
             return r

@@ -469,7 +469,8 @@ class _Scheduler:
             else:
                 self._emit(p, node.id)
         self._emit(main, node.id)
-        for i, via in zip([i for i in dict.fromkeys(node.inputs) if self.graph.nodes[i].op != "weights"], self._vias):
+        fed = [i for i in dict.fromkeys(node.inputs) if self.graph.nodes[i].op != "weights"]
+        for i, via in zip(fed, self._vias, strict=False):
             if via == "direct":
                 self.direct += 1
             else:

@@ -9,9 +9,19 @@ cached encoding ``_encode``, the fault messages ``_faults``), ``demos`` (chapter
 from __future__ import annotations
 
 from .demos import demo_program, journey_program, reference_demo, reference_journey
-from .geometry import (ASSUMED_FIELDS, SLICE_TYPES, Geometry, macs_per_cycle, parameter_table, peak_fp16_flops_per_s,
-                       peak_int8_ops_per_s, sram_bytes_per_cycle, sram_sweep_time_s, stream_bytes_per_cycle,
-                       total_sram_bytes)
+from .geometry import (
+    ASSUMED_FIELDS,
+    SLICE_TYPES,
+    Geometry,
+    macs_per_cycle,
+    parameter_table,
+    peak_fp16_flops_per_s,
+    peak_int8_ops_per_s,
+    sram_bytes_per_cycle,
+    sram_sweep_time_s,
+    stream_bytes_per_cycle,
+    total_sram_bytes,
+)
 from .isa import OPCODES, Stream, as_stream
 from .program import Instruction, Program
 from .sim import Result, Trace, simulate
@@ -26,7 +36,7 @@ __all__ = [
 
 def _warmup() -> None:
     """Compile (or load from the on-disk cache) the simulator kernel: a tiny run with values and one without
-    (the two are separate specialisations) compiles it all."""
+    (the two are separate specializations) compiles it all."""
     g = Geometry.mini()
     p, mem, *_ = demo_program(g)
     simulate(p, g, memory=mem)

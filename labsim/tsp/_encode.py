@@ -11,8 +11,28 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import LabsimError
-from ._kernel import (C_ADDR, C_ADIR, C_ASTR, C_AUX, C_BANKI, C_BDIR, C_BSTR, C_CYC, C_DONE, C_LCNT, C_LOFF,
-                      C_LREADY, C_LROW0, C_ODIR, C_OP, C_OSTR, C_PLANE, C_SL, C_SLOTS, NCOL)
+from ._kernel import (
+    C_ADDR,
+    C_ADIR,
+    C_ASTR,
+    C_AUX,
+    C_BANKI,
+    C_BDIR,
+    C_BSTR,
+    C_CYC,
+    C_DONE,
+    C_LCNT,
+    C_LOFF,
+    C_LREADY,
+    C_LROW0,
+    C_ODIR,
+    C_OP,
+    C_OSTR,
+    C_PLANE,
+    C_SL,
+    C_SLOTS,
+    NCOL,
+)
 from .geometry import Geometry, _layout
 from .isa import DELAY_FIELD, DTYPES, HAS_DST, OPCODE, OPCODES
 from .program import Program, as_vector, mem_key
@@ -61,8 +81,8 @@ def _encode(g: Geometry, ins: list, pre: dict, blocks: list) -> dict:
     names, types, index = _layout(g)
     ns = g.streams_per_direction
     words, banks = g.mem_words_per_bank, g.mem_banks_per_slice
-    mem_ord = {nm: k for k, nm in enumerate(n for n, t in zip(names, types) if t == "MEM")}
-    plane_of = {nm: k for k, nm in enumerate(n for n, t in zip(names, types) if t == "MXM")}
+    mem_ord = {nm: k for k, nm in enumerate(n for n, t in zip(names, types, strict=False) if t == "MEM")}
+    plane_of = {nm: k for k, nm in enumerate(n for n, t in zip(names, types, strict=False) if t == "MXM")}
     slots_of_type = {t: g.issue_slots(t) for t in set(types)}
     delays = _delays(g)
     # ---- one pass over the records (the only per-instruction Python loop) --------------------------------
@@ -148,7 +168,7 @@ def _encode(g: Geometry, ins: list, pre: dict, blocks: list) -> dict:
         loff[lrec] = starts
         tab[is_load, C_LOFF] = loff[rec[is_load]] + rep[is_load] * S
         lsrc = np.concatenate([np.tile(np.asarray(c, dtype=np.int64), int(count[j]))
-                               for j, c in zip(lrec, lsrc_parts)])
+                               for j, c in zip(lrec, lsrc_parts, strict=False)])
         ready = tab[is_load, C_CYC] - rep[is_load] + count[rec[is_load]]
         tab[is_load, C_LREADY] = np.where(rep[is_load] == 0, ready, -1)
     tab[:, C_DONE] = tab[:, C_CYC] + delays[tab[:, C_OP]]
@@ -173,7 +193,7 @@ def _encode(g: Geometry, ins: list, pre: dict, blocks: list) -> dict:
     tab[recv, C_AUX] += const_base
     pre_base = const_base + len(consts)
     n_pre = len(pre) + sum(b[3] for b in blocks if b[4] is not None)
-    ph_base = pre_base + n_pre                     # one "initialised, value not carried" row per dtype
+    ph_base = pre_base + n_pre                     # one "initialized, value not carried" row per dtype
     n_pool = ph_base + _N_DT
     pool_dt = np.zeros(n_pool, dtype=np.int64)
     mem_val = np.zeros(2 * g.mem_slices_per_hemisphere * banks * words, dtype=np.int64)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import TimingFault
-from ._kernel import (C_CYC, C_DONE, C_ODIR, C_OSTR, C_SL, E_BANK, E_COLLIDE, E_EMPTY, E_MXM, E_SLOTS, E_TYPE,
-                      E_UNINIT)
+from ._kernel import C_CYC, C_DONE, C_ODIR, C_OSTR, C_SL, E_BANK, E_COLLIDE, E_EMPTY, E_MXM, E_SLOTS, E_TYPE, E_UNINIT
 from .geometry import Geometry
 
 __all__ = ["fault_from"]
@@ -46,7 +45,7 @@ def fault_from(err, enc: dict, g: Geometry) -> TimingFault:
     head = f"cycle {t}, slice {slice_name}" + (f", stream {stream}" if stream else "") + ": "
     if code == E_EMPTY:
         msg = head + f"{desc(ka)} reads stream {stream}, but that slot holds nothing on cycle {t}."
-        # the nearest producer on that stream, upstream of the reader (vectorised: programs can be large)
+        # the nearest producer on that stream, upstream of the reader (vectorized: programs can be large)
         cand = np.flatnonzero((tab[:, C_ODIR] == d) & (tab[:, C_OSTR] == s))
         p = tab[cand, C_SL].astype(np.int64)
         up = (p <= sl) if d == 0 else (p >= sl)
@@ -86,7 +85,8 @@ def fault_from(err, enc: dict, g: Geometry) -> TimingFault:
         r = recs[int(rec[ka])]
         addr = r.address + int(rep[ka])
         msg = head + (f"{desc(ka)} reads bank {r.bank} address {addr}, which holds nothing yet "
-                      f"(no preload, no earlier committed write).")
+                      f"(no preload, no earlier committed write): preload it, or give its value in "
+                      f"simulate(..., memory={{(slice, bank, address): vector}}).")
     elif code == E_TYPE:
         what = _TYPE_WHAT.get(extra, "has operands of the wrong type")
         msg = head + f"type mismatch: {desc(ka)} {what}; operand produced by {desc(kb)}."

@@ -119,5 +119,6 @@ def reference_journey(W, a, b, s_in, s_out) -> np.ndarray:
     """NumPy reference of :func:`journey_program`."""
     a = _int_array("a", a, 1)
     s_in = check_positive("s_in", s_in)
+    s_out = check_positive("s_out", s_out)
     x = np.clip(np.rint(a * s_in), -128, 127).astype(np.int64)
     return reference_demo(W, x, b, s_out)

@@ -10,11 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .. import catalog
-from ..sources import cite
 import numpy as np
 
-from ..errors import LabsimError, check_choice, check_int, check_number
+from .. import catalog
+from ..errors import LabsimError, check_choice, check_int, check_number, check_text
+from ..sources import cite
 from .isa import DELAY_FIELD, OPCODES
 
 __all__ = [
@@ -23,7 +23,7 @@ __all__ = [
     "ASSUMED_FIELDS",
 ]
 
-#: Functional slice types, in a fixed order (used for colours and integer codes).
+#: Functional slice types, in a fixed order (used for colors and integer codes).
 SLICE_TYPES = ("C2C", "MXM", "SXM", "MEM", "VXM")
 
 #: upper bounds of the integer fields (everything else: 1,000,000); keeps every derived size finite and small
@@ -91,7 +91,7 @@ class Geometry:
     mxm_pass_cycles: int = 24
     #: [A] SXM shift/permute functional delay.
     sxm_cycles: int = 2
-    #: Serialise one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles [D]. C2C send/receive delay.
+    #: Serialize one 320-B vector on a ×4 30 Gb/s link ≈ 20 cycles [D]. C2C send/receive delay.
     c2c_serialize_cycles: int = 20
     #: Measured link latency ≈ 216 cycles ([isca22] HAC data). Used by chapter 2, not by sim.
     c2c_link_latency_cycles: int = 216
@@ -103,6 +103,7 @@ class Geometry:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or len(self.name) > 64:
             raise LabsimError(f"name must be a string of at most 64 characters, got {self.name!r}")
+        check_text("notes", self.notes, max_chars=10_000)
         if self.clock_hz is None:
             object.__setattr__(self, "clock_hz", _catalog_clock_hz())
         object.__setattr__(self, "clock_hz", check_number("clock_hz", self.clock_hz, lo=1e3, hi=1e12, unit="Hz"))
@@ -118,25 +119,25 @@ class Geometry:
 
     # --- profiles -----------------------------------------------------------------------------------------
     @classmethod
-    def faithful(cls, **overrides) -> "Geometry":
+    def faithful(cls, **overrides) -> Geometry:
         """Published geometry ([isca20] §II); override any field by keyword."""
         return cls._make(dict(name="faithful"), overrides)
 
     @classmethod
-    def mini(cls, **overrides) -> "Geometry":
+    def mini(cls, **overrides) -> Geometry:
         """Same structure, smaller: 4 superlanes, 8 MEM per side, 8 streams, 256 words per bank."""
         base = dict(name="mini", superlanes=4, streams_per_direction=8, mem_slices_per_hemisphere=8,
                     mem_words_per_bank=256)
         return cls._make(base, overrides)
 
     @classmethod
-    def _make(cls, base: dict, overrides: dict) -> "Geometry":
+    def _make(cls, base: dict, overrides: dict) -> Geometry:
         names = {f.name for f in dataclasses.fields(cls)}
         for k in overrides:
             check_choice("field", k, names, what="Geometry field")
         return cls(**{**base, **overrides})
 
-    def replace(self, **overrides) -> "Geometry":
+    def replace(self, **overrides) -> Geometry:
         """A copy with some fields changed (validated)."""
         names = {f.name for f in dataclasses.fields(self)}
         for k in overrides:
@@ -189,7 +190,7 @@ class Geometry:
 
     def slices_of_type(self, kind: str) -> tuple[str, ...]:
         check_choice("kind", kind, SLICE_TYPES, what="slice type")
-        return tuple(n for n, t in zip(self.slice_names, self.slice_types) if t == kind)
+        return tuple(n for n, t in zip(self.slice_names, self.slice_types, strict=False) if t == kind)
 
     def hop_cycles(self, src, dst) -> int:
         """Cycles for a stream value to travel from slice ``src`` to slice ``dst`` (either direction)."""

@@ -70,8 +70,9 @@ class Stream(NamedTuple):
 _STREAM_RE = re.compile(r"^\s*([EWew])\s*(\d+)\s*$")
 
 
-def as_stream(value, name: str = "stream") -> Stream:
-    """Accept ``Stream``, ``"E3"``, ``("W", 2)``; direction checked here, index checked against a geometry later."""
+def as_stream(value, name: str = "value") -> Stream:
+    """Accept ``Stream``, ``"E3"``, ``("W", 2)``; direction checked here, index checked against a geometry later.
+    ``name``: the argument named in the error (the caller's parameter)."""
     if isinstance(value, Stream):
         d, i = value
     elif isinstance(value, str) and _STREAM_RE.match(value):

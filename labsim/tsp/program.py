@@ -18,13 +18,23 @@ import numpy as np
 
 from ..errors import LabsimError, TimingFault, check_choice, check_int, check_number
 from .geometry import Geometry
-from .isa import (DTYPE_NAMES, DTYPES, HAS_DST, MAX_LOAD_STREAMS, N_SRCS, NP_TO_DTYPE, OP_SLICE, OPCODES, Stream,
-                  as_stream)
+from .isa import (
+    DTYPE_NAMES,
+    DTYPES,
+    HAS_DST,
+    MAX_LOAD_STREAMS,
+    N_SRCS,
+    NP_TO_DTYPE,
+    OP_SLICE,
+    OPCODES,
+    Stream,
+    as_stream,
+)
 
 __all__ = ["Stream", "Instruction", "Program", "OPCODES", "DELAY_FIELD", "OP_SLICE", "DTYPES", "as_stream",
            "validate_instruction", "instruction_delay"]
 
-from .isa import DELAY_FIELD  # noqa: E402  (re-exported for compatibility: labsim.tsp.program.DELAY_FIELD)
+from .isa import DELAY_FIELD
 
 #: values wider than this are rejected (int32 range; fp16/fp32 values are finite by construction)
 _INT_LIMITS = {"int8": (-128, 127), "int32": (-2**31, 2**31 - 1)}
@@ -229,7 +239,7 @@ class Program:
     def __repr__(self) -> str:
         return f"Program({self.name!r}, {len(self.instructions)} instructions, geometry={self._geometry.name!r})"
 
-    def copy(self, name: str | None = None) -> "Program":
+    def copy(self, name: str | None = None) -> Program:
         p = Program(self._geometry, name or self.name)
         p.instructions = list(self.instructions)
         p.preloads = dict(self.preloads)
@@ -247,7 +257,7 @@ class Program:
                 return j
         raise LabsimError(f"no instruction with op={op!r} label={label!r} in program {self.name!r}")
 
-    def replace(self, index: int, **changes) -> "Program":
+    def replace(self, index: int, **changes) -> Program:
         """A copy of the program with instruction ``index`` changed, e.g. ``p.replace(4, cycle=53)``
         or ``p.replace(3, slice="MEM_E4")`` (validated)."""
         if not self.instructions:
@@ -473,7 +483,7 @@ _ID_WORDS = {"stream", "bank", "address", "cycle", "slice", "link", "repeat"}
 
 
 def validate_instruction(g: Geometry, ins: Instruction, index: int) -> Instruction:
-    """Check an instruction against a geometry; returns a normalised copy. Raises LabsimError naming it."""
+    """Check an instruction against a geometry; returns a normalized copy. Raises LabsimError naming it."""
     if not isinstance(ins, Instruction):
         raise LabsimError(f"instruction #{index} must be a labsim.tsp.Instruction, got {type(ins).__name__}")
     where = f"instruction #{index} ({str(ins.op)[:40]} @ {str(ins.slice)[:40]}, cycle {str(ins.cycle)[:40]})"

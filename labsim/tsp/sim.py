@@ -78,7 +78,7 @@ class Trace:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Trace":
+    def from_dict(cls, d: dict) -> Trace:
         if not isinstance(d, dict):
             raise LabsimError(f"Trace.from_dict needs a dict (from Trace.to_dict), got {type(d).__name__}")
         missing = [k for k in _TRACE_KEYS + ("n_slices", "hop_cycles", "superlanes", "stagger") if k not in d]
@@ -181,7 +181,7 @@ def simulate(program: Program, geometry: Geometry | None = None, memory: dict | 
             sel = np.flatnonzero(dts == code)
             vecs = pool[rows[sel]].astype(_DT_NP[code])
             keys = enc["written_keys"]
-            out_mem.update(zip([keys[i] for i in sel.tolist()], vecs))
+            out_mem.update(zip([keys[i] for i in sel.tolist()], vecs, strict=False))
         if len(out_mem) > 1:
             out_mem = {k: out_mem[k] for k in enc["written_keys"]}
         for k in enc["sends"]:

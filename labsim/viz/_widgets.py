@@ -7,7 +7,13 @@ which clears and refills on every move and can stall Voilà's execution of a not
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+from ..errors import LabsimError, check_choice, check_int, check_number, check_text
 
 #: the code font of JupyterLab's theme, with a monospace fallback: Voilà's page styles do not give ``<pre>`` inside a
 #: widget a fixed-width font, and the text tables need one to line up.
@@ -25,8 +31,6 @@ def wire(controls: dict, show, outputs):
 
     The box carries ``show`` (the callback) and ``controls`` (name → widget) for tests and benchmarks.
     """
-    import ipywidgets as W
-
     def on_change(_=None):
         show(**{k: c.value for k, c in controls.items()})
 
@@ -43,19 +47,21 @@ def wire(controls: dict, show, outputs):
 # matplotlib sees it.
 def check_ax(ax, name: str = "ax"):
     """None (a new figure) or a matplotlib Axes."""
-    from matplotlib.axes import Axes
-
-    from ..errors import LabsimError
     if ax is not None and not isinstance(ax, Axes):
         raise LabsimError(f"{name} must be None or a matplotlib Axes, got {ax!r}")
     return ax
 
 
+def figure_and_ax(ax, figsize=(8, 4)):
+    """``(figure, ax)`` for a chapter plot: the given Axes and its figure, or a new figure of ``figsize`` when
+    ``ax`` is None (checked with :func:`check_ax`). The one copy of the helper every ``viz`` module uses."""
+    if check_ax(ax) is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
 def check_axes(axes, n: int, name: str = "axes"):
     """None or a sequence of ``n`` matplotlib Axes."""
-    from matplotlib.axes import Axes
-
-    from ..errors import LabsimError
     if axes is None:
         return None
     try:
@@ -69,31 +75,26 @@ def check_axes(axes, n: int, name: str = "axes"):
 
 def check_title(title, name: str = "title"):
     """None or one line of text."""
-    from ..errors import check_text
     return None if title is None else check_text(name, title, max_chars=500)
 
 
 def check_figsize(figsize, name: str = "figsize") -> tuple[float, float]:
     """(width, height) in inches, each in [1, 50]."""
-    from ..errors import LabsimError, check_number
     if isinstance(figsize, (str, bytes, dict)) or not hasattr(figsize, "__len__") or len(figsize) != 2:
         raise LabsimError(f"{name} must be (width, height) in inches, got {figsize!r}")
     return tuple(check_number(f"{name}[{i}]", v, lo=1.0, hi=50.0, unit="in") for i, v in enumerate(figsize))
 
 
 def check_dpi(dpi, name: str = "dpi") -> int:
-    from ..errors import check_int
     return check_int(name, dpi, lo=40, hi=400)
 
 
 def check_bins(bins, name: str = "bins") -> int:
-    from ..errors import check_int
     return check_int(name, bins, lo=1, hi=10_000)
 
 
 def check_names(name: str, values, valid, what: str) -> list[str]:
     """A sequence (list/tuple) of names, each one of ``valid``; one name alone is accepted as a 1-list."""
-    from ..errors import LabsimError, check_choice
     if isinstance(values, str):
         values = [values]
     if not isinstance(values, (list, tuple)) or not values:
@@ -103,9 +104,6 @@ def check_names(name: str, values, valid, what: str) -> list[str]:
 
 def check_result(r, keys, name: str = "r", made_by: str = "explore()") -> dict:
     """The dict a callback returned (``made_by``), with every key the formatter reads."""
-    from collections.abc import Mapping
-
-    from ..errors import LabsimError
     if not isinstance(r, Mapping) or any(k not in r for k in keys):
         missing = [k for k in keys if not isinstance(r, Mapping) or k not in r]
         raise LabsimError(f"{name} must be the dict {made_by} returns (missing {', '.join(missing)}), got "

@@ -15,8 +15,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import ipywidgets as W
+
 from .. import capacity, catalog
-from ..errors import LabsimError, check_int
+from ..errors import LabsimError, check_choice, check_int
+from ..precision import PRECISIONS
 from ._widgets import check_names, pre, wire
 
 __all__ = ["TourRow", "tour", "tour_table", "make_tour_widget"]
@@ -43,12 +46,10 @@ def tour(model_name: str = "llama-3.3-70b", chip_names=("groq-lpu-v1", "nvidia-h
     """One row per chip: chips to hold the weights (alone, and with the KV cache of ``context_tokens`` via
     ``capacity.plan``), and the batch-1 bandwidth-bound decode ceiling."""
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
-    from ..errors import check_choice
     model = catalog.model(check_choice("model_name", model_name, catalog.models(), what="model"))
     chip_names = check_names("chip_names", chip_names, catalog.chips(), "chip")
     if isinstance(precisions, str):
         precisions = (precisions,) * len(chip_names)
-    from ..precision import PRECISIONS
     precisions = check_names("precisions", precisions, PRECISIONS, "precision")
     if len(precisions) != len(chip_names):
         raise LabsimError(f"precisions holds {len(precisions)} names for {len(chip_names)} chip_names; give one per "
@@ -94,9 +95,6 @@ def tour_table(rows: list[TourRow]) -> str:
 
 def make_tour_widget(model_name: str = "llama-3.3-70b"):
     """Dropdowns for model and GPU, a slider for the context length; shows the tour table."""
-    import ipywidgets as W
-
-    from ..errors import check_choice
     check_choice("model_name", model_name, catalog.models(), what="model")
     gpus = [c for c in catalog.chips() if catalog.chip(c).memory_kind == "hbm"]
     controls = {

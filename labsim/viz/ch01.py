@@ -1,6 +1,6 @@
 """Chapter 1 plots and widget: the TSP as an assembly line.
 
-* ``floorplan`` — the slices west→east coloured by type, superlanes stacked south→north (labsim.tsp.Geometry).
+* ``floorplan`` — the slices west→east colored by type, superlanes stacked south→north (labsim.tsp.Geometry).
 * ``gpu_sm_grid`` — a GPU drawn as a grid of SMs around a shared L2, with HBM stacks off-die (schematic).
 * ``floorplan_vs_gpu`` — both side by side.
 * ``spacetime`` — slice × cycle diagram of a run: each stream value's world-line and each instruction's issue.
@@ -28,29 +28,34 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from .. import catalog
-from ..errors import LabsimError, TimingFault, check_choice, check_int
+from ..errors import LabsimError, TimingFault, check_bool, check_choice, check_int
 from ..sources import cite
-from ..tsp import (Geometry, Result, Trace, demo_program, macs_per_cycle, parameter_table, peak_fp16_flops_per_s,
-                   peak_int8_ops_per_s, reference_demo, simulate, sram_bytes_per_cycle, stream_bytes_per_cycle,
-                   total_sram_bytes)
+from ..tsp import (
+    Geometry,
+    Result,
+    Trace,
+    demo_program,
+    macs_per_cycle,
+    parameter_table,
+    peak_fp16_flops_per_s,
+    peak_int8_ops_per_s,
+    reference_demo,
+    simulate,
+    sram_bytes_per_cycle,
+    stream_bytes_per_cycle,
+    total_sram_bytes,
+)
 from ._tables import HtmlTable
+from ._widgets import check_title, figure_and_ax
 
 __all__ = ["SLICE_COLORS", "derived_vs_published", "derived_text", "derived_table", "parameter_view", "HtmlTable",
            "floorplan", "gpu_sm_grid", "floorplan_vs_gpu", "spacetime", "stagger", "timing_check", "timing_frame",
            "TimingView", "make_timing_widget"]
 
-#: slice-type colours: SXM gold so that the two SXM columns stand out between the MXM (red) and MEM (blue) ones
+#: slice-type colors: SXM gold so that the two SXM columns stand out between the MXM (red) and MEM (blue) ones
 SLICE_COLORS = {"C2C": "#9e9e9e", "MXM": "#c44e52", "SXM": "#e5ae38", "MEM": "#4c72b0", "VXM": "#55a868"}
 _OP_COLORS = {"MEM": "#4c72b0", "VXM": "#55a868", "MXM": "#c44e52", "SXM": "#e5ae38", "C2C": "#7f7f7f",
               "NOP": "#bbbbbb"}
-
-
-def _ax(ax, figsize=(8, 4)):
-    if ax is not None and not isinstance(ax, plt.Axes):
-        raise LabsimError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def _geometry(g) -> Geometry:
@@ -65,13 +70,12 @@ def _geometry(g) -> Geometry:
 
 
 def floorplan(geometry=None, ax=None, title: str | None = None):
-    """Slices (columns, west→east) × superlanes (rows, south→north), coloured by slice type."""
+    """Slices (columns, west→east) × superlanes (rows, south→north), colored by slice type."""
 
-    from ._widgets import check_title
     check_title(title)
 
     g = _geometry(geometry)
-    fig, ax = _ax(ax, (9, 3.4))
+    fig, ax = figure_and_ax(ax, (9, 3.4))
     kinds = list(SLICE_COLORS)
     codes = np.array([[kinds.index(k) for k in g.slice_types]] * g.superlanes)
     ax.imshow(codes, cmap=ListedColormap([SLICE_COLORS[k] for k in kinds]), vmin=-0.5, vmax=len(kinds) - 0.5,
@@ -110,9 +114,8 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     Not to scale; the point is the structure (many independent cores, caches, warps scheduled at run time)."""
 
     n_sms = check_int("n_sms", n_sms, lo=1, hi=1024)
-    from ._widgets import check_title
     check_title(title)
-    fig, ax = _ax(ax, (5, 3.4))
+    fig, ax = figure_and_ax(ax, (5, 3.4))
     cols = int(np.ceil(np.sqrt(n_sms * 2)))
     rows = int(np.ceil(n_sms / cols))
     half = rows // 2
@@ -133,7 +136,7 @@ def gpu_sm_grid(n_sms: int = 132, ax=None, title: str | None = None):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("green square = one SM: its own warp schedulers, registers, L1;\n"
-                  "grey = HBM stacks off the die (not to scale)", fontsize=8)
+                  "gray = HBM stacks off the die (not to scale)", fontsize=8)
     ax.set_title(title or f"GPU (schematic): {n_sms} SMs + caches + HBM", fontsize=10, pad=16)
     return fig, ax
 
@@ -249,13 +252,11 @@ def _spacetime_frame(ax, names, n_slices: int, top: int, title: str):
 def spacetime(result, ax=None, title: str | None = None, label_ops: bool = True):
     """Space–time diagram: x = slice (west→east), y = cycle (downwards). Each stream value is a line from the
     slice and cycle where it was written to where it stopped (overwritten, or off the chip edge); each
-    instruction is a dot at (its slice, its issue cycle), coloured by unit, labelled with its output stream."""
-    from ._widgets import check_title
-    from ..errors import check_bool
+    instruction is a dot at (its slice, its issue cycle), colored by unit, labeled with its output stream."""
     check_title(title)
     check_bool("label_ops", label_ops)
     sch = _schedule(_trace_of(result))
-    fig, ax = _ax(ax, (10, 5))
+    fig, ax = figure_and_ax(ax, (10, 5))
     top = max([c1 for *_, c1, _ in sch["segs"]] + [done for _, _, done, _, _ in sch["ins"]] + [0]) + 1
     _spacetime_frame(ax, sch["names"], sch["n_slices"], top,
                      title or "space–time: dot = issue, dotted = functional delay, slanted line = a value moving "
@@ -270,7 +271,7 @@ def stagger(result, row: int | None = None, ax=None):
     runs superlane 0's schedule k × stagger cycles later (ISCA 2020 §II-C)."""
 
     tr = _trace_of(result)
-    fig, ax = _ax(ax, (9, 3.4))
+    fig, ax = figure_and_ax(ax, (9, 3.4))
     rows = list(range(len(tr.cycle))) if row is None else [check_int("row", row, lo=0, hi=len(tr.cycle) - 1)]
     ops = tr.op_names()
     labels = tr.labels or ("",) * len(ops)

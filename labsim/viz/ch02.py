@@ -24,8 +24,9 @@ from PIL import Image
 
 from .. import gpu, multichip
 from .. import schedule as _schedule
-from ..errors import LabsimError, check_array, check_bool, check_int, check_mapping, check_number
+from ..errors import LabsimError, check_array, check_bool, check_int, check_number
 from ..schedule import Schedule
+from ..tsp import Geometry
 from ._tables import HtmlTable
 from ._widgets import check_bins, check_dpi, check_figsize, check_result, check_title, pre, wire
 
@@ -33,7 +34,7 @@ __all__ = ["layer_table", "OP_COLORS", "reservation_matrix", "reservation_table"
            "explore", "explore_text", "ExploreView", "ReservationView", "EXPLORE_RUNS", "make_reservation_widget",
            "make_ch02_widget"]
 
-#: op family → (code, colour) for the reservation table
+#: op family → (code, color) for the reservation table
 OP_COLORS = {"MEM_READ": (1, "#4C72B0"), "MEM_WRITE": (2, "#8DA0CB"), "VXM": (3, "#55A868"),
              "MXM_INSTALL": (4, "#F0B27A"), "MXM_MATVEC": (5, "#C44E52"), "C2C": (6, "#8172B2")}
 
@@ -185,8 +186,8 @@ def latency_hist_cdf(samples_by_name: dict, axes=None, unit: float = 1e-6, unit_
     axes[0].set_xlabel(xlabel)
     axes[0].set_ylabel("fraction of runs per bin (log)")
     axes[0].legend(fontsize=8)
-    axes[1].axhline(0.99, color="grey", lw=0.6, ls="--")
-    axes[1].text(edges[0], 0.99, " P99", color="grey", fontsize=7, ha="left", va="bottom")
+    axes[1].axhline(0.99, color="gray", lw=0.6, ls="--")
+    axes[1].text(edges[0], 0.99, " P99", color="gray", fontsize=7, ha="left", va="bottom")
     axes[1].set_xlabel(xlabel)
     axes[1].set_ylabel("fraction of runs ≤ x")
     axes[1].legend(fontsize=8, loc="lower right")
@@ -213,7 +214,7 @@ def cliff_plot(curves: dict, ax=None, sync_domain_chips: int | None = None, titl
     top = max(int(np.max(c["n_chips"])) for c in curves.values())
     ax.axvline(d, color="k", ls="--", lw=0.8)
     for k in range(2, top // d + 1):
-        ax.axvline(k * d, color="grey", ls=":", lw=0.6)
+        ax.axvline(k * d, color="gray", ls=":", lw=0.6)
     tr = blended_transform_factory(ax.transData, ax.transAxes)
     ax.text(d * 0.93, 0.55, f"{d}-chip synchronous domain", rotation=90, ha="right", va="center", fontsize=7,
             transform=tr)
@@ -321,7 +322,7 @@ class ExploreView:
         labels = ("GPU decoder-layer latency (µs)", "TSP pipeline end-to-end latency (µs)")
         titles = ("GPU, Llama 3.1 8B layer (scheduled at run time)", "TSP pipeline (scheduled by the compiler)")
         colors = ("#DD8452", "#4C72B0")
-        for ax, xl, title, c in zip(self.axes, labels, titles, colors):
+        for ax, xl, title, c in zip(self.axes, labels, titles, colors, strict=False):
             ax.set_yscale("log")
             ax.set_ylim(_YMIN, 1.5)
             ax.tick_params(labelsize=9)
@@ -436,9 +437,9 @@ def make_reservation_widget(sched: Schedule | None = None):
 
 def make_ch02_widget(tsp_layer_s: float = 1e-6):
     """Controls: co-tenant contention, kernel launch overhead, chips in the TSP pipeline (each stage
-    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's 576). Each move calls :func:`explore` (GPU runs cached), writes
-    :func:`explore_text` into a text line and redraws :class:`ExploreView` — wired with ``observe``, no output
-    area to clear and refill."""
+    ``tsp_layer_s``), Ethernet preset, and where the scheduled network ends (ISCA 2022's 10,440 or the report's
+    576). Each move calls :func:`explore` (GPU runs cached), writes :func:`explore_text` into a text line and
+    redraws :class:`ExploreView` — wired with ``observe``, no output area to clear and refill."""
 
     check_number("tsp_layer_s", tsp_layer_s, lo=0.0, hi=1.0, lo_open=True, unit="s")
     view = ExploreView()
@@ -495,4 +496,4 @@ def layer_table(weight_streams_per_plane: int | None = None) -> HtmlTable:
                       "analytic (cycles)", "analytic / simulated", "weights installed (B/cycle)",
                       "planes busy"], out,
                      caption=f"Llama 3.1 8B decoder layer, one chip's share, {weight_streams_per_plane} weight streams "
-                             f"per MXM plane (faithful geometry, 900 MHz)")
+                             f"per MXM plane (faithful geometry, {Geometry.faithful().clock_hz / 1e6:.0f} MHz)")

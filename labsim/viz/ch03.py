@@ -4,7 +4,7 @@
 * ``breakdown_bars`` — stacked memory breakdown (weights, KV cache, activations, reserved, unused) per plan.
 * ``reconcile_waterfall`` — from the naive ≈304 chips to the report's 576 (``capacity.reconcile_576``);
   ``reconcile_table`` — the same steps as a table.
-* ``decode_bars`` — tokens/s per user for several models × chips, each bar labelled with its dominant bound.
+* ``decode_bars`` — tokens/s per user for several models × chips, each bar labeled with its dominant bound.
 * ``batch_plot`` — total throughput vs batch, with the batch where compute takes over from memory.
 * ``roofline_plot`` — attainable ops/s vs arithmetic intensity for several chips, with decode/prefill points.
 * ``explore`` — the widget callback: (model, precision, context, batch, chip) → dict of plan + decode numbers
@@ -12,15 +12,22 @@
 """
 from __future__ import annotations
 
+import math
+
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 from .. import capacity, catalog
-from ..errors import LabsimError, check_int
+from ..errors import LabsimError, check_array, check_choice, check_int, check_ints, check_mapping
 from ..precision import PRECISIONS
 from ..table import Table
-from ._widgets import check_names, check_result, pre, wire
+from ._widgets import check_names, check_result, figure_and_ax, pre, wire
 
-__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot", "roofline_plot",
+__all__ = ["capacity_picture", "breakdown_bars", "reconcile_waterfall", "reconcile_table", "decode_bars", "batch_plot",
+           "roofline_plot",
            "explore", "explore_text", "make_capacity_widget", "ROOFLINE_CHIPS", "DECODE_CHIPS"]
 
 ROOFLINE_CHIPS = ("groq-lpu-v1", "nvidia-h100-sxm", "nvidia-b300", "google-tpu-v7", "cerebras-cs3")
@@ -31,18 +38,8 @@ _BOUND_COLORS = {"memory bandwidth": "#4c72b0", "compute": "#c44e52", "interconn
                  "fixed latency": "#937860"}
 
 
-def _fig(ax, figsize):
-    import matplotlib.pyplot as plt
-
-    from ._widgets import check_ax
-    if check_ax(ax) is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
-
-
 def _name(param: str, value, valid, what: str) -> str:
     """One catalog name, the error naming the parameter."""
-    from ..errors import check_choice
     return check_choice(param, value, valid, what=what)
 
 
@@ -54,11 +51,8 @@ def _count(n: int, c: catalog.Chip) -> str:
 def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu: str = "nvidia-b300",
                      lpu: str = "groq-lpu-v1", context_tokens: int = 4096):
     """Left: the model inside one GPU's HBM (one bar, to scale). Right: the same bytes as a grid of LPU chips,
-    one square per chip, 24 chips (3 nodes) per row so that every 3 rows are one 72-chip rack."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
+    one square per chip, 3 nodes per row so that every 3 rows are one rack (groq-lpu-v1: 24 chips a row, 72 a rack,
+    from its chip file); a chip whose file gives no node or rack size is drawn as a plain grid."""
     _name("model", model, catalog.models(), "model")
     _name("gpu", gpu, catalog.chips(), "chip")
     _name("lpu", lpu, catalog.chips(), "chip")
@@ -80,9 +74,11 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
     a1.legend(fontsize=7, loc="upper center", ncol=1)
     a1.set_title(f"{pg.total_bytes / 1e9:.0f} GB fit in {_count(pg.chips, g)}", fontsize=9)
     n = pl.chips
-    per_rack = lchip.chips_per_rack or 72
-    per_node = lchip.chips_per_node or 8
-    cols = 3 * per_node if n <= 1500 and per_rack % (3 * per_node) == 0 else int(np.ceil(np.sqrt(n * 2)))
+    # rows of 3 nodes, 3 rows a rack — when the chip file gives its node and rack sizes (groq-lpu-v1: 8 and 72,
+    # [isca22]) and a rack is a whole number of such rows; otherwise a plain grid without rack boundaries
+    per_rack, per_node = lchip.chips_per_rack, lchip.chips_per_node
+    by_rack = bool(per_rack and per_node and n <= 1500 and per_rack % (3 * per_node) == 0)
+    cols = 3 * per_node if by_rack else int(np.ceil(np.sqrt(n * 2)))
     rows = int(np.ceil(n / cols))
     n_w = min(n, int(np.ceil(pl.weight_bytes / pl.usable_bytes_per_chip)))   # chips filled by weights
     grid = np.zeros(rows * cols, dtype=int)             # 0 = no chip, 1 = weights, 2 = KV cache + activations
@@ -95,7 +91,7 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
         a2.set_yticks(np.arange(-0.5, rows, 1), minor=True)
         a2.grid(which="minor", color="white", linewidth=0.8)
         a2.tick_params(which="minor", length=0)
-        if cols == 3 * per_node:
+        if by_rack:
             rows_per_rack = per_rack // cols
             for r in range(rows_per_rack, rows, rows_per_rack):
                 a2.axhline(r - 0.5, color="k", lw=1.2)
@@ -105,7 +101,7 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
         sp.set_visible(False)
     handles = [Patch(color=_PART_COLORS["weights"], label=f"weights ({n_w} chips)"),
                Patch(color=_PART_COLORS["kv_cache"], label=f"KV cache + activations ({n - n_w} chips)")]
-    if cols == 3 * per_node:
+    if by_rack:
         handles.append(plt.Line2D([], [], color="k", lw=1.2, label=f"rack boundary ({per_rack} chips)"))
     a2.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, frameon=False)
     a2.set_title(f"the same model needs {_count(n, lchip)} × {lchip.memory_bytes / 1e6:.0f} MB "
@@ -119,12 +115,11 @@ def capacity_picture(model: str = "llama-3.3-70b", precision: str = "int8", gpu:
 
 def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
     """Stacked bars of each plan's memory breakdown (``Plan.breakdown``); the chip count is printed on top."""
-    from ..errors import check_choice, check_mapping
     plans = check_mapping("plans", plans)
     if not plans or not all(isinstance(p, capacity.Plan) for p in plans.values()):
         raise LabsimError(f"plans must map a label to a capacity.Plan (at least one), got {plans!r}")
     check_choice("unit", unit, ("GB", "MB"), what="unit")
-    fig, ax = _fig(ax, (8, 4.2))
+    fig, ax = figure_and_ax(ax, (8, 4.2))
     scale = {"GB": 1e9, "MB": 1e6}[unit]
     labels = list(plans)
     top = 0.0
@@ -152,11 +147,9 @@ def breakdown_bars(plans: dict, ax=None, unit: str = "GB"):
 def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: int = 576):
     """Waterfall of ``capacity.reconcile_576`` rows: each assumption adds chips; the dashed line is the claim.
 
-    Memory steps are orange, steps that only round up (whole racks, the whole domain) are grey and hatched; the
+    Memory steps are orange, steps that only round up (whole racks, the whole domain) are gray and hatched; the
     bracket marks the chips that no memory need in the model explains.
     """
-    from matplotlib.patches import Patch
-
     target_chips = check_int("target_chips", target_chips, lo=1, hi=10**9)
     if rows is not None:
         if isinstance(rows, (str, bytes)) or not isinstance(rows, (list, tuple)) or not rows:
@@ -165,7 +158,7 @@ def reconcile_waterfall(rows: list[dict] | None = None, ax=None, target_chips: i
             check_result(r, ("added",), f"rows[{i}]", "capacity.reconcile_576()")
     rows = capacity.reconcile_576(target_chips=target_chips) if rows is None else rows
     steps = [r for r in rows if r["added"] is not None]
-    fig, ax = _fig(ax, (10, 4.6))
+    fig, ax = figure_and_ax(ax, (10, 4.6))
     prev = 0.0
     last_memory = 0.0
     colors = {"naive": "#4c72b0", "capacity": "#dd8452", "rounding": "#bdbdbd"}
@@ -221,16 +214,14 @@ def reconcile_table(rows: list[dict] | None = None) -> Table:
 
 def decode_bars(models=("llama-3.1-8b", "llama-3.3-70b", "gpt-oss-120b"), chips=DECODE_CHIPS,
                 precision: str = "int8", context_tokens: int = 4096, batch: int = 1, ax=None):
-    """Grouped bars of tokens/s per user (log scale); bar colour = dominant bound, hatch = chip; each bar is
-    labelled (vertically) with tokens/s, the dominant bound and the chip count."""
-    from matplotlib.patches import Patch
-
+    """Grouped bars of tokens/s per user (log scale); bar color = dominant bound, hatch = chip; each bar is
+    labeled (vertically) with tokens/s, the dominant bound and the chip count."""
     models = check_names("models", models, catalog.models(), "model")
     chips = check_names("chips", chips, catalog.chips(), "chip")
     _name("precision", precision, PRECISIONS, "precision")
     context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=10_000_000)
     batch = check_int("batch", batch, lo=1, hi=1_000_000)
-    fig, ax = _fig(ax, (10, 5))
+    fig, ax = figure_and_ax(ax, (10, 5))
     width = 0.8 / len(chips)
     top = 0.0
     for j, ch in enumerate(chips):
@@ -266,14 +257,13 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     batch that would need more memory); ● marks where the compute bound takes over from memory
     (``capacity.compute_bound_batch``), × where memory is full.
     """
-    from ..errors import check_ints
     _name("model", model, catalog.models(), "model")
     _name("chip", chip, catalog.chips(), "chip")
     contexts = check_ints("contexts", contexts, lo=0, hi=10_000_000, max_len=20)
     _name("precision", precision, PRECISIONS, "precision")
     chips = check_int("chips", chips, lo=1, hi=1_000_000)
     max_batch = check_int("max_batch", max_batch, lo=2, hi=65536)
-    fig, ax = _fig(ax, (9, 4.6))
+    fig, ax = figure_and_ax(ax, (9, 4.6))
     b = np.arange(1, max_batch + 1, dtype=np.float64)
     for ctx in contexts:
         s = capacity.decode_sweep(model, chip, chips=chips, batch=b, context_tokens=ctx, precision=precision)
@@ -304,7 +294,7 @@ def batch_plot(model: str = "llama-3.3-70b", chip: str = "nvidia-b300", contexts
     ax.set_xlabel("batch (sequences decoded together)")
     ax.set_ylabel("total throughput (tokens/s)")
     ax.set_xlim(1, max_batch * 12)
-    ax.plot([], [], ls=":", color="grey", label="KV caches no longer fit in memory")
+    ax.plot([], [], ls=":", color="gray", label="KV caches no longer fit in memory")
     ax.legend(fontsize=8, loc="upper left")
     c = catalog.chip(chip)
     ax.set_title(f"{model}, {precision.upper()}, on {chips} × {c.display_name}: batching pays until compute "
@@ -324,9 +314,6 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
     A chip without a published peak (Cerebras CS-3 in the catalog) is drawn as its bandwidth slope only
     (``capacity.roofline(..., peak_ops_per_s=math.inf)``).
     """
-    import math
-
-    from ..errors import check_array
     chips = check_names("chips", chips, catalog.chips(), "chip")
     _name("precision", precision, PRECISIONS, "precision")
     if model is not None:
@@ -335,7 +322,7 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
         check_array("intensity", intensity, lo=1e-6, hi=1e12, unit="FLOP/B").ravel()
     if x.size == 0:
         raise LabsimError("intensity must hold at least one FLOP/byte value")
-    fig, ax = _fig(ax, (9, 5))
+    fig, ax = figure_and_ax(ax, (9, 5))
     top = max((max(catalog.chip(ch).peak_ops_per_s.values()) for ch in chips if catalog.chip(ch).peak_ops_per_s),
               default=None)
     for k, ch in enumerate(chips):
@@ -363,7 +350,7 @@ def roofline_plot(chips=ROOFLINE_CHIPS, precision: str = "int8", model: str | No
     ax.set_ylabel("attainable ops/s (dense peak at the listed precision)")
     first = ax.legend(fontsize=7, loc="lower right")
     if model is not None:
-        mk = [ax.plot([], [], m, color="grey", mec="k", mew=0.5, label=lab)[0]
+        mk = [ax.plot([], [], m, color="gray", mec="k", mew=0.5, label=lab)[0]
               for m, lab in (("o", "decode, batch 1"), ("s", "decode, batch 64"), ("^", "prefill, 2,048 tokens"))]
         ax.add_artist(first)
         ax.legend(handles=mk, fontsize=7, loc="upper left", title=model, title_fontsize=7)
@@ -428,8 +415,6 @@ def explore_text(r: dict) -> str:
 
 def make_capacity_widget():
     """ipywidgets front end for :func:`explore` (model, precision, context, batch, chip)."""
-    import ipywidgets as W
-
     controls = {
         "model": W.Dropdown(options=catalog.models(), value="llama-3.3-70b", description="model"),
         "precision": W.Dropdown(options=["int8", "fp8", "fp16", "bf16", "int4", "mxfp4"], value="int8",

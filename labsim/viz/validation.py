@@ -1,20 +1,22 @@
 """How good is the decode model? Chapter 3's predicted-vs-published scatter and tables (``labsim.validation``).
 
-* ``validation_scatter`` — log-log predicted vs published tokens/s, the 1:1 line and the ±35 % band; colour =
+* ``validation_scatter`` — log-log predicted vs published tokens/s, the 1:1 line and the ±35 % band; color =
   LPU/GPU × dense/MoE; hollow = speculative decoding; square = calibration point.
 * ``validation_table`` — the rows as an HTML table (worst first), with the mechanism that explains each wide band.
 * ``moe_schedule_table`` — the published MoE speeds against the three static-schedule strategies.
 """
 from __future__ import annotations
 
-import html
 import math
 
+import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
 
 from .. import capacity, validation
 from ..errors import LabsimError, check_bool, check_int, check_number
 from ..sources import cite
+from ._tables import HtmlTable
 
 __all__ = ["validation_scatter", "validation_table", "moe_schedule_table", "KIND_COLORS", "HtmlTable"]
 
@@ -22,33 +24,8 @@ KIND_COLORS = {"LPU dense": "#c44e52", "LPU MoE": "#dd8452", "GPU dense": "#4c72
                "wafer dense": "#55a868", "wafer MoE": "#8fd19e"}
 
 
-class HtmlTable:
-    """A table that renders as HTML in JupyterLab and Voilà and as aligned text elsewhere."""
-
-    def __init__(self, header, rows, caption: str = ""):
-        self.header, self.rows, self.caption = list(header), [list(r) for r in rows], caption
-
-    def _repr_html_(self) -> str:
-        th = "".join(f"<th style='text-align:left;padding:2px 8px'>{html.escape(str(h))}</th>" for h in self.header)
-        body = "".join("<tr>" + "".join(f"<td style='padding:2px 8px;vertical-align:top'>{html.escape(str(c))}</td>"
-                                        for c in r) + "</tr>" for r in self.rows)
-        cap = f"<caption style='text-align:left'>{html.escape(self.caption)}</caption>" if self.caption else ""
-        return f"<table style='border-collapse:collapse;font-size:12px'>{cap}<tr>{th}</tr>{body}</table>"
-
-    def __str__(self) -> str:
-        cols = [self.header] + self.rows
-        widths = [min(60, max(len(str(r[i])) for r in cols)) for i in range(len(self.header))]
-        lines = ["  ".join(str(c)[:w].ljust(w) for c, w in zip(r, widths)) for r in cols]
-        return (self.caption + "\n" if self.caption else "") + "\n".join(lines)
-
-    __repr__ = __str__
-
-
 def validation_scatter(rows=None, ax=None, band: float = 0.35, label_outside: bool = True):
     """Log-log scatter of predicted vs published tokens/s with the 1:1 line and a ±``band`` band."""
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
     rows = validation.compare() if rows is None else validation._rows(rows)
     band = check_number("band", band, lo=0.0, hi=1.0, hi_open=True)
     check_bool("label_outside", label_outside)
@@ -108,7 +85,7 @@ def validation_table(rows=None, worst: int | None = None) -> HtmlTable:
              f"{r['band'][0]:.2f}–{r['band'][1]:.2f}", r["role"], cite(r["mechanism"]) or "—"] for r in rows]
     return HtmlTable(["point", "kind", "published", "predicted", "ratio", "band", "role", "mechanism (if wider)"],
                      body, caption="predicted / published; bands and mechanisms from "
-                                   "labsim/data/validation/published_speeds.toml")
+                                   "labsim/data/validation/published_speeds.toml", max_col_chars=60)
 
 
 def moe_schedule_table(ids=("groq-gpt-oss-20b-fig10", "groq-gpt-oss-120b-fig10", "groq-llama4-scout-fig10",
@@ -126,4 +103,4 @@ def moe_schedule_table(ids=("groq-gpt-oss-20b-fig10", "groq-gpt-oss-120b-fig10",
                     + [f"{per[s][i]['predicted_tokens_per_s']:,.0f} ({per[s][i]['ratio']:.2f}×)"
                        for s in capacity.MOE_SCHEDULES])
     return HtmlTable(["model", "published"] + list(capacity.MOE_SCHEDULES), body,
-                     caption="predicted tokens/s (predicted ÷ published) under each MoE schedule")
+                     caption="predicted tokens/s (predicted ÷ published) under each MoE schedule", max_col_chars=60)
