@@ -8,7 +8,6 @@ import pytest
 
 from labsim import LabsimError, catalog
 from labsim import capacity as cap
-from labsim import multichip as mc
 
 L70 = "llama-3.3-70b"
 LPU = "groq-lpu-v1"
