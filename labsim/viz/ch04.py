@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 
 import ipywidgets as W
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -33,13 +32,13 @@ from ..errors import (
 from ..sources import cite
 from ..table import Table
 from ._widgets import (
-    check_ax,
     check_bins,
     check_dpi,
     check_figsize,
     check_names,
     check_result,
     check_title,
+    figure_and_ax,
     pre,
     wire,
 )
@@ -49,12 +48,6 @@ __all__ = ["inputs_table", "waterfall", "breakdown_bars", "annuity_plot", "utili
 
 _COLORS = {"capital: principal (month 1)": "#4c72b0", "capital: interest (month 1)": "#8da0cb",
            "electricity × utilization × PUE": "#dd8452", "colocation": "#c9a66b"}
-
-
-def _ax(ax, figsize=(7, 4)):
-    if check_ax(ax) is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def inputs_table(inputs: tco.TcoInputs) -> Table:
@@ -82,7 +75,7 @@ def waterfall(inputs: tco.TcoInputs, ax=None, title: str | None = None):
     if np.ndim(res.usd_per_mtok):
         raise LabsimError("inputs must describe one system (scalar fields), not an array of them")
     parts = tco.cost_breakdown(res)
-    fig, ax = _ax(ax)
+    fig, ax = figure_and_ax(ax, (7, 4))
     bottom = 0.0
     names = list(parts)
     for i, (name, val) in enumerate(parts.items()):
@@ -112,7 +105,7 @@ def _systems(systems) -> dict[str, tco.TcoInputs]:
 def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
     """Stacked horizontal bars of the $/M tokens split for several systems (default: the four Fig 11 columns)."""
     systems = tco.REPORT_FIG11 if systems is None else _systems(systems)
-    fig, ax = _ax(ax, (7.5, 3.4))
+    fig, ax = figure_and_ax(ax, (7.5, 3.4))
     total_max = 0.0
     for i, inp in enumerate(systems.values()):
         left = 0.0
@@ -136,7 +129,7 @@ def breakdown_bars(systems: dict[str, tco.TcoInputs] | None = None, ax=None):
 def annuity_plot(capex_usd: float = 350_000, cost_of_capital: float = 0.18, life_years: float = 5.0, ax=None):
     """Monthly interest and principal of the annuity (stacked) vs straight-line capex C/n."""
     s = tco.annuity_schedule(capex_usd, cost_of_capital, life_years)
-    fig, ax = _ax(ax)
+    fig, ax = figure_and_ax(ax, (7, 4))
     m = s["month"]
     ax.stackplot(m, s["principal_usd"], s["interest_usd"], labels=["principal", "interest"],
                  colors=["#4c72b0", "#8da0cb"])
@@ -157,7 +150,7 @@ def utilization_plot(columns=("gpu-throughput", "groq-cost"), ax=None):
     solid) or on power and token output (dashed). One vectorized ``tco.evaluate`` per curve."""
     columns = check_names("columns", columns, tco.COLUMNS, "Fig 11 column")
     u = np.linspace(0.1, 1.0, 91)
-    fig, ax = _ax(ax, (7, 3.6))
+    fig, ax = figure_and_ax(ax, (7, 3.6))
     for i, col in enumerate(columns):
         inp = tco.REPORT_FIG11[col]
         color = f"C{i}"
@@ -181,7 +174,7 @@ def tornado_plot(bars: list[tco.TornadoBar], ax=None, unit: str = "USD per milli
             or not all(isinstance(b, tco.TornadoBar) for b in bars):
         raise LabsimError(f"bars must be the non-empty list tco.tornado() returns, got {bars!r}")
     check_text("unit", unit, max_chars=100)
-    fig, ax = _ax(ax, (7.5, 0.45 * len(bars) + 1.6))
+    fig, ax = figure_and_ax(ax, (7.5, 0.45 * len(bars) + 1.6))
     base = bars[0].base_output if bars else 0.0
     for i, b in enumerate(bars):
         ax.barh(i, b.output_at_low - base, left=base, color="#4c72b0")
@@ -205,7 +198,7 @@ def mc_histogram(mc: tco.MonteCarloResult, ax=None, bins: int = 120, unit: str =
         raise LabsimError(f"mc must be the MonteCarloResult tco.monte_carlo() returns, got {type(mc).__name__}")
     bins = check_bins(bins)
     check_text("unit", unit, max_chars=100)
-    fig, ax = _ax(ax)
+    fig, ax = figure_and_ax(ax, (7, 4))
     ax.hist(mc.samples, bins=bins, density=True, color="#8da0cb")
     styles = {5: ":", 50: "-", 95: "--"}
     for p, v in mc.percentiles((5, 50, 95)).items():

@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..sources import cite
 from ..table import Table
-from ._widgets import check_ax, check_axes, check_names, check_result, check_title, pre, wire
+from ._widgets import check_axes, check_names, check_result, check_title, figure_and_ax, pre, wire
 
 __all__ = ["gantt", "chain_fanout_plot", "hardware_tails", "hardware_tails_plot", "queue_curves", "queue_plot",
            "batching_plot", "batching_table", "thresholds_table", "planner", "planner_text", "planner_bar_svg",
@@ -43,12 +43,6 @@ _SHORT = {"instant": "instant", "conversational_gap": "turn gap", "doherty": "Do
           "flow": "flow", "onscreen_agent_step": "agent step", "attention": "attention"}
 _THRESH_STYLE = {"instant": ":", "conversational_gap": "--", "doherty": "-.", "voice_turn": "-",
                  "flow": "--", "onscreen_agent_step": "-.", "attention": ":"}
-
-
-def _ax(ax, figsize=(8, 3.5)):
-    if check_ax(ax) is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def _wrap2(name: str) -> str:
@@ -78,7 +72,7 @@ def gantt(steps, thresholds=("conversational_gap", "voice_turn", "flow", "onscre
     empty = isinstance(thresholds, (tuple, list)) and len(thresholds) == 0
     names = [] if empty else check_names("thresholds", thresholds, table, "threshold")
     check_title(title)
-    fig, ax = _ax(ax, (9, 1.4 + 0.75 * len(steps)))
+    fig, ax = figure_and_ax(ax, (9, 1.4 + 0.75 * len(steps)))
     longest = 0.0
     seen = set()
     for i, step in enumerate(steps.values()):
@@ -133,7 +127,7 @@ def chain_fanout_plot(p_slow=(0.001, 0.01, 0.05), n_max: int = 200, mc_points=(1
     mc_points = check_ints("mc_points", mc_points, lo=1, hi=100_000, min_len=0, max_len=50)
     mc_n = check_int("mc_n", mc_n, lo=100, hi=1_000_000)
     seed = check_int("seed", seed, lo=0, hi=2**32 - 1 - p_slow.size)
-    fig, ax = _ax(ax, (8.5, 3.6))
+    fig, ax = figure_and_ax(ax, (8.5, 3.6))
     ns = np.arange(1, n_max + 1)
     for j, p in enumerate(p_slow):
         ax.plot(ns, [L.chain_slow_probability(p, n) for n in ns], lw=1.8, label=f"per step slow p = {p:g}")
@@ -181,7 +175,7 @@ def hardware_tails_plot(data: dict, ax=None):
         check_result(d, ("steps", "p50_s", "p99_s", "display_name"), f"data[{k!r}]", "hardware_tails()")
         if np.any(np.asarray(d["p50_s"], dtype=float) <= 0):
             raise LabsimError(f"data[{k!r}]['p50_s'] must be positive (P99/P50 divides by it)")
-    fig, ax = _ax(ax, (6.5, 3.4))
+    fig, ax = figure_and_ax(ax, (6.5, 3.4))
     for d in data.values():
         ax.plot(d["steps"], d["p99_s"] / d["p50_s"], "o-", label=d["display_name"])
     ax.axhline(1.0, color="k", lw=0.8)
@@ -303,7 +297,7 @@ def batching_plot(curves: dict[str, dict], ax=None, slo_s: float | None = None):
         check_result(d, ("throughput_tok_s", "p99_s", "p50_s"), f"curves[{label!r}]", "latency.batching_curve()")
     if slo_s is not None:
         check_number("slo_s", slo_s, lo=0.0, lo_open=True, hi=_L.MAX_LATENCY_S, unit="s")
-    fig, ax = _ax(ax, (6.5, 3.6))
+    fig, ax = figure_and_ax(ax, (6.5, 3.6))
     for label, d in curves.items():
         ax.plot(d["throughput_tok_s"], d["p99_s"], "o-", label=label + " P99")
         ax.plot(d["throughput_tok_s"], d["p50_s"], ":", color=ax.lines[-1].get_color(), label=label + " P50")

@@ -17,7 +17,6 @@ import math
 from collections.abc import Mapping
 
 import ipywidgets as W
-import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import display
 from matplotlib.lines import Line2D
@@ -28,7 +27,7 @@ from .. import fleet
 from .. import limits as _L
 from ..errors import LabsimError, check_array, check_choice, check_mapping, check_number
 from ..table import Table
-from ._widgets import check_ax, check_result, check_title
+from ._widgets import check_result, check_title, figure_and_ax
 
 __all__ = ["KIND_COLORS", "WIDGET_CHIPS", "MIX_WORKLOADS", "plan_table", "fleet_chart", "sensitivity_plot",
            "slo_sweep_plot", "explore", "explore_text", "explore_html", "make_fleet_widget"]
@@ -40,12 +39,6 @@ KIND_LABELS = {"sram": "SRAM chip (LPU, 'reflex')", "hbm": "HBM GPU ('cortex')"}
 WIDGET_CHIPS = ("groq-lpu-v1", "nvidia-h100-sxm", "nvidia-b300")
 #: the mixed product's workloads, in the order the widget's mix sliders show them
 MIX_WORKLOADS = ("voice", "coding", "chat", "batch")
-
-
-def _ax(ax, figsize=(8, 3.5)):
-    if check_ax(ax) is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    return ax.figure, ax
 
 
 def _hardware(r: dict) -> str:
@@ -85,7 +78,7 @@ def fleet_chart(plan: fleet.FleetPlan, ax=None, title: str | None = None):
         raise LabsimError(f"plan must be the FleetPlan fleet.optimize() returns, got {type(plan).__name__}")
     check_title(title)
     rows = plan.rows()
-    fig, ax = _ax(ax, (9, 1.3 + 0.55 * len(rows)))
+    fig, ax = figure_and_ax(ax, (9, 1.3 + 0.55 * len(rows)))
     costs_k = [r["monthly_usd"] / 1e3 for r in rows if r["feasible"]] or [1.0]
     lo = 10 ** math.floor(math.log10(min(costs_k)) - 0.3)
     for i, r in enumerate(rows):
@@ -114,7 +107,7 @@ def sensitivity_plot(plans: dict[str, fleet.FleetPlan], ax=None):
     plans = check_mapping("plans", plans)
     if not plans or not all(isinstance(p, fleet.FleetPlan) for p in plans.values()):
         raise LabsimError(f"plans must map a label to a fleet.FleetPlan (at least one), got {plans!r}")
-    fig, ax = _ax(ax, (9, 3.8))
+    fig, ax = figure_and_ax(ax, (9, 3.8))
     names = list(plans)
     workloads = list(next(iter(plans.values())).choices)
     cmap = ["#4c72b0", "#55a868", "#c44e52", "#8172b2", "#ccb974", "#64b5cd"]
@@ -153,7 +146,7 @@ def slo_sweep_plot(workload: fleet.Workload, metric: str, slos_s, chip_names=WID
     if not 1 <= xs.size <= 200:
         raise LabsimError(f"slos_s must hold 1 to 200 SLOs, got {xs.size}")
     chip_objs = fleet._chips(fleet._chip_names_or_alias(chip_names, chips, WIDGET_CHIPS))
-    fig, ax = _ax(ax, (8, 3.5))
+    fig, ax = figure_and_ax(ax, (8, 3.5))
     what = None
     costs_k = []
     for s in xs:
