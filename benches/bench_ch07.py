@@ -22,10 +22,10 @@ if str(ROOT) not in sys.path:
 from labsim import mesh, numerics, silicon, systolic  # noqa: E402
 
 try:
-    from _timing import best_of  # noqa: E402  (benches/ is on sys.path when run as a script)
+    from _timing import best_of  # benches/ is on sys.path when run as a script
 except ImportError:  # pragma: no cover - run from elsewhere
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _timing import best_of  # noqa: E402
+    from _timing import best_of
 
 
 # ------------------------------------------------------------------------------------------ one kernel each
@@ -65,8 +65,8 @@ def _mesh_static(k, cycles, repeats):
     tr = mesh.traffic(0.3, cfg, cycles=cycles, seed=0)
     depart = np.full(len(tr), -1, np.int64)
     horizon = 2 * cycles + 2000
-    t = best_of(lambda: _static(tr.src, tr.dst, tr.created, k, cfg.nodes, cfg.hop_cycles, horizon, depart),
-                repeats)
+    t = best_of(lambda: _static(tr.src, tr.dst, tr.created, k, cfg.nodes, cfg.hop_cycles, horizon, depart,
+                                mesh.MAX_STATIC_PROBES), repeats)
     return len(tr) / t, f"{k}×{k} mesh, load 0.3, {len(tr):,} packets"
 
 
