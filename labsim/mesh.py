@@ -30,12 +30,12 @@ __all__ = ["MeshConfig", "Traffic", "MeshRun", "traffic", "hops", "zero_load_lat
            "schedule_static", "latency_vs_load", "saturation_load_estimate"]
 
 #: most router-cycles (nodes × simulated cycles, drain included) one dynamic run may take (≈ seconds compiled)
-MAX_ROUTER_CYCLES = 200_000_000
+MAX_ROUTER_CYCLES = 4_000_000
 #: most packets one run carries (the traffic generator's cycles × nodes bound)
-MAX_PACKETS = 10_000_000
+MAX_PACKETS = 2_000_000
 #: most slot probes the static scheduler makes in one run; past it the remaining packets count as unscheduled
 #: (far past saturation, where every packet waits ever longer)
-MAX_STATIC_PROBES = 500_000_000
+MAX_STATIC_PROBES = 20_000_000
 #: most loads one latency_vs_load sweep runs
 MAX_LOADS = 100
 
@@ -118,8 +118,8 @@ def traffic(load: float, config: MeshConfig | None = None, *, cycles: int = 4000
     cycles = check_int("cycles", cycles, lo=1, hi=2_000_000)
     seed = check_int("seed", seed, lo=0)
     n = cfg.nodes
-    if cycles * n > 10_000_000:
-        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ 10,000,000")
+    if cycles * n > MAX_PACKETS:
+        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ {MAX_PACKETS:,}")
     rng = np.random.default_rng(seed)
     fire = rng.random((cycles, n)) < load
     t, src = np.nonzero(fire)                        # row-major: sorted by cycle, then node
@@ -464,6 +464,10 @@ def latency_vs_load(loads, config: MeshConfig | None = None, *, cycles: int = 40
     cycles = check_int("cycles", cycles, lo=1, hi=2_000_000)
     check_int("warmup", warmup, lo=0, hi=cycles - 1)
     seed = check_int("seed", seed, lo=0)
+    work = loads.size * (cycles + 20_000) * cfg.nodes       # each load: a dynamic run with the default drain
+    if work > 5 * MAX_ROUTER_CYCLES:
+        raise LabsimError(f"loads × (cycles + 20,000 drain) × nodes = {work:,} router-cycles; allowed ≤ "
+                          f"{5 * MAX_ROUTER_CYCLES:,} — fewer loads, fewer cycles or a smaller mesh")
     out = {k: np.full(loads.size, np.nan) for k in ("dyn_p50", "dyn_p99", "dyn_p999", "dyn_net_p99",
                                                      "static_p50", "static_p99", "static_p999",
                                                      "static_net_p99", "static_net_max_excess")}

@@ -31,7 +31,6 @@ from .errors import (
     check_array,
     check_bool,
     check_choice,
-    check_fraction,
     check_int,
     check_name,
     check_number,
@@ -133,8 +132,8 @@ def _default(name: str) -> float:
 def sram_mb_per_mm2(node_name="5nm", *, array_efficiency: float | None = None) -> float:
     """Decimal MB of SRAM per mm² of SRAM macro: efficiency × 10⁶ µm²/mm² ÷ bit-cell µm² ÷ 8 bits ÷ 10⁶."""
     n = _node("node_name", node_name)
-    eff = _default("array_efficiency") if array_efficiency is None else check_fraction(
-        "array_efficiency", array_efficiency, allow_zero=False)
+    eff = _default("array_efficiency") if array_efficiency is None else check_number(
+        "array_efficiency", array_efficiency, lo=0.01, hi=1.0)     # below 1 % no SRAM macro is built
     return eff / (8.0 * n.bitcell_um2)
 
 

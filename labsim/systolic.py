@@ -39,7 +39,7 @@ TRACE_LIMIT = 4_000_000
 MAX_TILES = 1_000_000
 #: largest work of one cycle-level run, cycles × rows × (cols + tiles) PE steps (a few seconds compiled; the
 #: notebook's largest run, one 256 × 256 tile at batch 200, is ≈ 1.5 × 10⁸).
-MAX_SIM_WORK = 2_000_000_000
+MAX_SIM_WORK = 500_000_000
 #: largest tile arrays one run holds (weights, activations, outputs: tiles × max(R·C, B·R, B·C) int64 values).
 MAX_SIM_CELLS = 50_000_000
 #: largest weight-memory bandwidth, bytes per cycle (far beyond any memory; ``None`` means weights on chip).
