@@ -285,7 +285,10 @@ def _values(given):
 #: elsewhere can crash the process, e.g. a numba kernel; the one-at-a-time sweep above covers those modules)
 OWNED = ("assumptions.", "catalog.", "errors.", "fleet.", "latency.", "multichip.", "precision.", "stats.", "tco.",
          "viz.ch00.", "viz.ch01.", "viz.ch02.", "viz.ch03.", "viz.ch04.", "viz.ch05.", "viz.ch06.")
-HYPO_KEYS = [k for k in FUZZED if k.startswith(OWNED) and not cc.is_slow(k)
+#: chapter 7's simulators keep the contract too (issue 15); their calls are small, so hypothesis mixes them although
+#: the one-at-a-time sweep gives them the short pool
+CH07 = ("mesh.", "numerics.", "silicon.", "systolic.")
+HYPO_KEYS = [k for k in FUZZED if (k.startswith(OWNED) and not cc.is_slow(k) or k.startswith(CH07))
              and any(True for _ in cc.mutations(PUBLIC[k], *TABLE[k]()))]
 
 
