@@ -484,8 +484,11 @@ MAX_CONTEXT = 131_072
 MAX_HEAD_DIM = 1024
 #: largest |value| in a user's q, K, V (logits stay far below float64's range)
 MAX_DATA = 1e6
-#: most context tokens × head_dim × configs one attention_sweep computes (a few seconds)
-MAX_SWEEP_WORK = 500_000_000
+#: most context tokens × head_dim one attention call takes (≈ 130 MB per float64 copy, a few seconds; the
+#: chapter's longest is 32,768 × 128 = 4.2 × 10⁶)
+MAX_ATTENTION_CELLS = 2**24
+#: most context tokens × head_dim × configs one attention_sweep computes (the chapter's sweep: 2.2 × 10⁷)
+MAX_SWEEP_WORK = 40_000_000
 
 
 @dataclass(frozen=True)
@@ -565,6 +568,9 @@ def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str
         n, d = K.shape
         check_int("data: context tokens (rows of K)", n, lo=1, hi=MAX_CONTEXT)
         check_int("data: head_dim (columns of K)", d, lo=1, hi=MAX_HEAD_DIM)
+    if n * d > MAX_ATTENTION_CELLS:
+        raise LabsimError(f"context_tokens × head_dim = {n:,} × {d:,} = {n * d:,}; allowed ≤ {MAX_ATTENTION_CELLS:,} "
+                          "(memory and time) — a shorter context or a narrower head")
     scale = 1.0 / math.sqrt(d)
     out, probs = np.empty(d), np.empty(n)
     ref, pref = np.empty(d), np.empty(n)

@@ -97,6 +97,7 @@ def test_systolic_array_has_no_infinite_default():
                                systolic.SystolicArray(rows=1, cols=1)), "tiles"),
     (lambda: systolic.mlp_batch_latency([(10**8, 10**8)], [1]), "layer_shapes"),
     (lambda: numerics.attention_sweep([131_072] * 50, {"a": {}}), "contexts"),
+    (lambda: numerics.attention(131_072, head_dim=1024), "context_tokens × head_dim"),
 ])
 def test_unbounded_work_is_refused_at_once(call, name):
     t0 = time.perf_counter()
