@@ -491,6 +491,12 @@ MAX_ATTENTION_CELLS = 2**24
 MAX_SWEEP_WORK = 40_000_000
 
 
+def _attention_cells(n: int, d: int) -> None:
+    if n * d > MAX_ATTENTION_CELLS:
+        raise LabsimError(f"context_tokens × head_dim = {n:,} × {d:,} = {n * d:,}; allowed ≤ {MAX_ATTENTION_CELLS:,} "
+                          "(memory and time) — a shorter context or a narrower head")
+
+
 @dataclass(frozen=True)
 class AttentionResult:
     """One query over ``context_tokens`` keys: output, softmax, and their distance from the FP64 reference."""
@@ -554,6 +560,7 @@ def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str
     acc, ac_mb, ac_emin, ac_max, ac_exact = _acc(accumulator)
     seed = check_int("seed", seed, lo=0)
     if data is None:
+        _attention_cells(n, d)
         rng = np.random.default_rng(seed)
         q = rng.standard_normal(d)
         K = rng.standard_normal((n, d))
@@ -568,9 +575,7 @@ def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str
         n, d = K.shape
         check_int("data: context tokens (rows of K)", n, lo=1, hi=MAX_CONTEXT)
         check_int("data: head_dim (columns of K)", d, lo=1, hi=MAX_HEAD_DIM)
-    if n * d > MAX_ATTENTION_CELLS:
-        raise LabsimError(f"context_tokens × head_dim = {n:,} × {d:,} = {n * d:,}; allowed ≤ {MAX_ATTENTION_CELLS:,} "
-                          "(memory and time) — a shorter context or a narrower head")
+        _attention_cells(n, d)
     scale = 1.0 / math.sqrt(d)
     out, probs = np.empty(d), np.empty(n)
     ref, pref = np.empty(d), np.empty(n)
