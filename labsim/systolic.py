@@ -294,8 +294,11 @@ def simulate(weights, activations, array: SystolicArray | None = None, *, record
     R, C = a.rows, a.cols
     kt, nt = -(-K // R), -(-N // C)
     T = kt * nt
-    if T > MAX_TILES:
-        raise LabsimError(f"weights {W.shape} make {T:,} tiles of {R} × {C}; allowed: at most {MAX_TILES:,}")
+    # the run takes at least T·B cycles: refuse a run that is surely too big before walking its schedule
+    if T > MAX_TILES or T * B * R * (C + T) > MAX_SIM_WORK:
+        raise LabsimError(f"weights {W.shape} make {T:,} tiles of {R} × {C} for a batch of {B}: more than "
+                          f"{MAX_SIM_WORK:,} PE steps; use smaller weights or activations, or "
+                          "systolic.matmul_cycles, which gives the same cycle count from the schedule")
     sched = tile_schedule(T, B, a)
     horizon = sched["cycles"] + 2           # run past the predicted end: the kernel must have finished by then
     work = horizon * R * (C + T)
