@@ -50,8 +50,10 @@ class FloatFormat:
     source: str = ""
 
     def __post_init__(self):
-        # what the rounding kernel needs to be exact: every spacing 2^(e − man_bits) a float64 (≥ 2^−1074), and
-        # the largest exponent at most 960 (inputs far beyond the format's range are clipped before rounding)
+        # what the rounding kernel needs to be exact: the smallest normal exponent inside float64's normal range
+        # (≥ −1022, so every spacing 2^(e − man_bits) ≥ 2^−1074 is a float64 and float64 subnormal inputs take
+        # the format's smallest exponent), and the largest exponent ≤ 960 (inputs far beyond the format's range
+        # are clipped before rounding)
         set_ = object.__setattr__          # frozen: store the validated (normalised) values
         set_(self, "name", check_name("name", self.name))
         set_(self, "exp_bits", check_int("exp_bits", self.exp_bits, lo=1, hi=11))
@@ -68,10 +70,9 @@ class FloatFormat:
         if self.emax < self.emin:
             raise LabsimError(f"exp_bits = {self.exp_bits} with ieee_special = {self.ieee_special} leaves no normal "
                               "exponent; allowed: exp_bits ≥ 2 when the top code is reserved")
-        if self.emin - self.man_bits < -1074:
-            raise LabsimError(f"bias = {self.bias} with man_bits = {self.man_bits}: the smallest spacing "
-                              f"2^{self.emin - self.man_bits} is below float64's 2^-1074; allowed: bias ≤ "
-                              f"{1075 - self.man_bits}")
+        if self.emin < -1022:
+            raise LabsimError(f"bias = {self.bias}: the smallest normal exponent {self.emin} is below float64's "
+                              "-1022 (the kernel reads exponents from float64 bits); allowed: bias ≤ 1023")
         if self.emax > 960:
             raise LabsimError(f"bias = {self.bias} with exp_bits = {self.exp_bits}: the largest exponent "
                               f"{self.emax} exceeds 960; allowed: bias ≥ {self.emax - 960 + self.bias}")

@@ -58,7 +58,8 @@ print(json.dumps(out))
 @pytest.mark.parametrize("fields", [dict(exp_bits=4, man_bits=53, bias=7), dict(exp_bits=12, man_bits=3, bias=7),
                                     dict(exp_bits=11, man_bits=52, bias=1023), dict(exp_bits=8, man_bits=3, bias=-900),
                                     dict(exp_bits=4, man_bits=0, bias=7, ieee_special=False, e4m3_nan_only=True),
-                                    dict(exp_bits=1, man_bits=3, bias=0, ieee_special=True)])
+                                    dict(exp_bits=1, man_bits=3, bias=0, ieee_special=True),
+                                    dict(exp_bits=8, man_bits=3, bias=1024)])
 def test_float_formats_the_kernel_cannot_round_exactly_are_rejected(fields):
     with pytest.raises(LabsimError):
         numerics.FloatFormat("x", **fields)
