@@ -357,6 +357,9 @@ class MeshRun:
 
     def percentiles(self) -> dict[str, float]:
         """P50/P90/P99/P99.9 of the latency in cycles (``labsim.stats.percentiles``); raises if saturated."""
+        if self.latency_cycles.size == 0:
+            raise LabsimError("no packet was created in the measurement window [warmup, cycles): there is no "
+                              "latency to summarise; raise cycles, lower warmup or raise the load")
         if self.saturated:
             raise LabsimError(f"the network is saturated at load {self.offered_load:g}: only "
                               f"{self.delivered_fraction:.1%} of the measured packets arrived, so the tail is "

@@ -419,6 +419,10 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
         for y in ys:
             usable &= x * x + y * y <= r_ok * r_ok
     usable = usable.ravel()
+    if not usable.any():
+        raise LabsimError(f"no whole die of die_area_mm2 = {A:g} (aspect {asp:g}) fits inside the usable wafer "
+                          f"(radius {radius:g} mm − edge_exclusion_mm = {edge:g}); lower the area or the edge "
+                          "exclusion")
     return WaferMaps(counts=counts, usable=usable, cols=cols, rows=rows, die_w_mm=w, die_h_mm=h, radius_mm=radius)
 
 

@@ -152,6 +152,15 @@ def test_saturated_percentiles_are_masked_not_nan():
     assert fig is not None
 
 
+def test_nothing_to_summarise_raises_instead_of_nan():
+    """An empty measurement window has no percentiles; a wafer with no whole usable die has no yield."""
+    r = mesh.simulate(0.001, mesh.MeshConfig(width=2, height=1), cycles=10, warmup=9)
+    with pytest.raises(LabsimError, match="no packet was created in the measurement window"):
+        r.percentiles()
+    with pytest.raises(LabsimError, match="edge_exclusion_mm"):
+        silicon.simulate_wafers(20_000.0, 0.001, n_wafers=2, edge_exclusion_mm=50.0)
+
+
 # ------------------------------------------------------------------------------------------------ errors name it
 @pytest.mark.parametrize("call, name", [
     (lambda: numerics.fmt(float("nan")), "name"),
