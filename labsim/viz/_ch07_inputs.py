@@ -46,8 +46,11 @@ def _curve(name: str, curves: dict, key: str, n: int | None = None, *, lo=None, 
         raise LabsimError(f"{name} lacks {key!r}; pass what {name}'s maker returned")
     v = curves[key]
     if masked_ok and isinstance(v, np.ma.MaskedArray):
-        filled = np.ma.filled(v.astype(float), 1.0 if lo is None else max(lo, 1.0) if hi is None else lo)
-        check_array(f"{name}[{key!r}]", filled, lo=lo, hi=hi)
+        data = np.ma.getdata(v)
+        if data.dtype.kind not in "iuf":
+            raise LabsimError(f"{name}[{key!r}] must be an array of numbers, got dtype {data.dtype}")
+        fill = lo if lo is not None else hi if hi is not None else 0.0
+        check_array(f"{name}[{key!r}]", np.where(np.ma.getmaskarray(v), fill, data), lo=lo, hi=hi)
         arr = np.ma.asarray(v, dtype=float)
     else:
         arr = check_array(f"{name}[{key!r}]", v, lo=lo, hi=hi)

@@ -564,7 +564,7 @@ def next_lpu_explore(node: str = "5nm", defect_density_per_cm2: float = 0.1, k: 
                      rates_scale: bool = True, model: str = "llama-3.3-70b", die_area_mm2: float = 725.0) -> dict:
     """Widget callback (plain dict, a few ms): silicon at ``node`` (SRAM density, yield and good-die cost of a
     ``die_area_mm2`` die, SRAM US$/GB vs HBM) and the chapter 3/4 numbers for an LPU with ``k`` × the SRAM."""
-    d_mm2 = check_number("defect_density_per_cm2", defect_density_per_cm2, lo=0.0, hi=1000.0) / 100.0
+    d_mm2 = check_number("defect_density_per_cm2", defect_density_per_cm2, lo=0.0, hi=10.0) / 100.0
     rates_scale = check_bool("rates_scale", rates_scale)
     k = check_number("k", k, lo=0.1, hi=1000.0)
     die_area_mm2 = check_number("die_area_mm2", die_area_mm2, lo=1.0, hi=silicon.MAX_AREA_MM2)
