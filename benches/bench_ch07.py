@@ -65,8 +65,8 @@ def _mesh_static(k, cycles, repeats):
     tr = mesh.traffic(0.3, cfg, cycles=cycles, seed=0)
     depart = np.full(len(tr), -1, np.int64)
     horizon = 2 * cycles + 2000
-    t = best_of(lambda: _static(tr.src, tr.dst, tr.created, k, cfg.nodes, cfg.hop_cycles, horizon, depart),
-                repeats)
+    t = best_of(lambda: _static(tr.src, tr.dst, tr.created, k, cfg.nodes, cfg.hop_cycles, horizon, depart,
+                                mesh.MAX_STATIC_PROBES), repeats)
     return len(tr) / t, f"{k}×{k} mesh, load 0.3, {len(tr):,} packets"
 
 

@@ -22,11 +22,22 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from .errors import LabsimError, check_int, check_number, check_positive
+from .errors import LabsimError, check_array, check_int, check_number
+from .limits import MAX_CLOCK_HZ
 from .stats import percentiles
 
 __all__ = ["MeshConfig", "Traffic", "MeshRun", "traffic", "hops", "zero_load_latency_cycles", "simulate",
            "schedule_static", "latency_vs_load", "saturation_load_estimate"]
+
+#: most router-cycles (nodes × simulated cycles, drain included) one dynamic run may take (≈ seconds compiled)
+MAX_ROUTER_CYCLES = 4_000_000
+#: most packets one run carries (the traffic generator's cycles × nodes bound)
+MAX_PACKETS = 2_000_000
+#: most slot probes the static scheduler makes in one run; past it the remaining packets count as unscheduled
+#: (far past saturation, where every packet waits ever longer)
+MAX_STATIC_PROBES = 20_000_000
+#: most loads one latency_vs_load sweep runs
+MAX_LOADS = 100
 
 
 @dataclass(frozen=True)
@@ -40,11 +51,12 @@ class MeshConfig:
     clock_hz: float = 2e9
 
     def __post_init__(self):
-        check_int("width", self.width, lo=2, hi=64)
-        check_int("height", self.height, lo=1, hi=64)
-        check_int("hop_cycles", self.hop_cycles, lo=1, hi=100)
-        check_int("buffer_flits", self.buffer_flits, lo=1, hi=256)
-        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        set_ = object.__setattr__          # frozen: store the validated (normalised) values
+        set_(self, "width", check_int("width", self.width, lo=2, hi=64))
+        set_(self, "height", check_int("height", self.height, lo=1, hi=64))
+        set_(self, "hop_cycles", check_int("hop_cycles", self.hop_cycles, lo=1, hi=100))
+        set_(self, "buffer_flits", check_int("buffer_flits", self.buffer_flits, lo=1, hi=256))
+        set_(self, "clock_hz", check_number("clock_hz", self.clock_hz, lo=1.0, hi=MAX_CLOCK_HZ, unit="Hz"))
 
     @property
     def nodes(self) -> int:
@@ -69,6 +81,31 @@ class Traffic:
     cycles: int
     seed: int
 
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "load", check_number("load", self.load, lo=0.0, hi=1.0, lo_open=True))
+        set_(self, "cycles", check_int("cycles", self.cycles, lo=1, hi=2_000_000))
+        set_(self, "seed", check_int("seed", self.seed, lo=0))
+        arrays = {}
+        for name in ("src", "dst", "created"):
+            arrays[name] = _ids(name, getattr(self, name), 0, 64 * 64 - 1 if name != "created" else self.cycles - 1)
+            if arrays[name].ndim != 1:
+                raise LabsimError(f"{name} must be a 1-D array of packets, got shape {arrays[name].shape}")
+        n = arrays["src"].size
+        if arrays["dst"].size != n or arrays["created"].size != n:
+            raise LabsimError(f"src, dst and created must be equally long, got {n}, {arrays['dst'].size} and "
+                              f"{arrays['created'].size}")
+        if n > MAX_PACKETS:
+            raise LabsimError(f"src holds {n:,} packets; allowed: at most {MAX_PACKETS:,}")
+        if np.any(arrays["src"] == arrays["dst"]):
+            i = int(np.argmax(arrays["src"] == arrays["dst"]))
+            raise LabsimError(f"packet {i} has src = dst = {arrays['src'][i]}; allowed: a packet to another node")
+        if np.any(np.diff(arrays["created"]) < 0):
+            raise LabsimError("created must be sorted (packets in creation order)")
+        for name, arr in arrays.items():
+            arr.setflags(write=False)      # the kernels trust these arrays: they cannot change after the check
+            set_(self, name, arr)
+
     def __len__(self) -> int:
         return int(self.src.size)
 
@@ -81,8 +118,8 @@ def traffic(load: float, config: MeshConfig | None = None, *, cycles: int = 4000
     cycles = check_int("cycles", cycles, lo=1, hi=2_000_000)
     seed = check_int("seed", seed, lo=0)
     n = cfg.nodes
-    if cycles * n > 10_000_000:
-        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ 10,000,000")
+    if cycles * n > MAX_PACKETS:
+        raise LabsimError(f"cycles × nodes = {cycles * n:,} is out of range; allowed ≤ {MAX_PACKETS:,}")
     rng = np.random.default_rng(seed)
     fire = rng.random((cycles, n)) < load
     t, src = np.nonzero(fire)                        # row-major: sorted by cycle, then node
@@ -92,12 +129,25 @@ def traffic(load: float, config: MeshConfig | None = None, *, cycles: int = 4000
                    cycles=cycles, seed=seed)
 
 
+def _ids(name: str, value, lo: int, hi: int) -> np.ndarray:
+    """Whole numbers in [lo, hi] (a scalar or an array) as int64."""
+    arr = check_array(name, value, lo=lo, hi=hi)
+    frac = arr != np.floor(arr)
+    if frac.any():
+        i = np.unravel_index(int(np.argmax(frac)), arr.shape) if arr.ndim else ()
+        raise LabsimError(f"{name} = {float(arr[i]):g} is not a whole number; allowed: integers in [{lo}, {hi}]")
+    return arr.astype(np.int64)
+
+
 def hops(src, dst, config: MeshConfig | None = None):
     """Manhattan distance |dx| + |dy| between node ids (arrays allowed)."""
     cfg = _config(config)
-    s, d = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
-    if np.any((s < 0) | (s >= cfg.nodes) | (d < 0) | (d >= cfg.nodes)):
-        raise LabsimError(f"node ids must be in 0 … {cfg.nodes - 1} for a {cfg.width} × {cfg.height} mesh")
+    s, d = _ids("src", src, 0, cfg.nodes - 1), _ids("dst", dst, 0, cfg.nodes - 1)
+    try:
+        s, d = np.broadcast_arrays(s, d)
+    except ValueError:
+        raise LabsimError(f"src (shape {np.shape(s)}) and dst (shape {np.shape(d)}) must have the same shape or "
+                          "broadcast") from None
     out = np.abs(s % cfg.width - d % cfg.width) + np.abs(s // cfg.width - d // cfg.width)
     return int(out) if out.ndim == 0 else out
 
@@ -231,16 +281,20 @@ def _dynamic(src, dst, created, width, height, hop, depth, max_cycles, arrived):
 
 
 @numba.njit(cache=True)
-def _static(src, dst, created, width, nodes, hop, horizon, depart):  # pragma: no cover - compiled
+def _static(src, dst, created, width, nodes, hop, horizon, depart, max_probes):  # pragma: no cover - compiled
     """Space-time reservation: packet p departs at the earliest d ≥ created[p] with every (link, cycle) on its
-    XY path and the destination's eject slot free. depart[p] = d (−1 if no slot before ``horizon``).
+    XY path and the destination's eject slot free. depart[p] = d (−1 if no slot before ``horizon``, or once
+    ``max_probes`` departure cycles have been tried in all: the packets left count as unscheduled).
     Returns the number of packets scheduled."""
     P = src.size
     scheduled = 0
+    probes = 0
     busy = np.zeros((horizon, nodes * 5), np.bool_)    # [cycle, link]: one packet's checks stay in a few KB
     path_node = np.empty(256, np.int64)
     path_port = np.empty(256, np.int64)
     for p in range(P):
+        if probes >= max_probes:
+            break                                      # the rest stay −1 (unscheduled): the caller's initial value
         # the XY path: (router, output port) for each hop, then (destination, eject)
         v = src[p]
         h = 0
@@ -254,7 +308,8 @@ def _static(src, dst, created, width, nodes, hop, horizon, depart):  # pragma: n
             v = _neighbour(v, op, width)
         d = created[p]
         found = False
-        while d + (h - 1) * hop < horizon:
+        while d + (h - 1) * hop < horizon and probes < max_probes:
+            probes += 1
             ok = True
             for k in range(h):
                 if busy[d + k * hop, path_node[k] * 5 + path_port[k]]:
@@ -302,11 +357,24 @@ class MeshRun:
 
     def percentiles(self) -> dict[str, float]:
         """P50/P90/P99/P99.9 of the latency in cycles (``labsim.stats.percentiles``); raises if saturated."""
+        if self.latency_cycles.size == 0:
+            raise LabsimError("no packet was created in the measurement window [warmup, cycles): there is no "
+                              "latency to summarise; raise cycles, lower warmup or raise the load")
         if self.saturated:
             raise LabsimError(f"the network is saturated at load {self.offered_load:g}: only "
                               f"{self.delivered_fraction:.1%} of the measured packets arrived, so the tail is "
                               "unbounded; lower the load or raise max_cycles")
         return percentiles(self.latency_cycles)
+
+
+def _traffic_for(traffic_, cfg: MeshConfig) -> Traffic:
+    """A Traffic (validated when built) whose node ids fit this mesh."""
+    if not isinstance(traffic_, Traffic):
+        raise LabsimError(f"traffic_ must be None or a labsim.mesh.Traffic, got {type(traffic_).__name__}")
+    if len(traffic_) and max(int(traffic_.src.max()), int(traffic_.dst.max())) >= cfg.nodes:
+        raise LabsimError(f"traffic_ addresses node {max(int(traffic_.src.max()), int(traffic_.dst.max()))}; a "
+                          f"{cfg.width} × {cfg.height} mesh has nodes 0 … {cfg.nodes - 1}")
+    return traffic_
 
 
 def _window(tr: Traffic, warmup: int):
@@ -325,8 +393,12 @@ def simulate(load: float, config: MeshConfig | None = None, *, cycles: int = 400
     """The dynamic mesh under Bernoulli ``load``. Packets created in ``[warmup, cycles)`` are measured; the run
     continues up to ``drain_cycles`` more cycles for them to arrive (beyond that the run counts as saturated)."""
     cfg = _config(config)
-    tr = traffic(load, cfg, cycles=cycles, seed=seed) if traffic_ is None else traffic_
+    tr = traffic(load, cfg, cycles=cycles, seed=seed) if traffic_ is None else _traffic_for(traffic_, cfg)
     drain = check_int("drain_cycles", drain_cycles, lo=0, hi=10_000_000)
+    if (tr.cycles + drain) * cfg.nodes > MAX_ROUTER_CYCLES:
+        raise LabsimError(f"(cycles + drain_cycles) × nodes = ({tr.cycles:,} + {drain:,}) × {cfg.nodes} is out of "
+                          f"range; allowed ≤ {MAX_ROUTER_CYCLES:,} router-cycles — use fewer cycles, a shorter drain "
+                          "or a smaller mesh")
     arrived = np.full(len(tr), -1, np.int64)
     if len(tr):
         _dynamic(tr.src, tr.dst, tr.created, cfg.width, cfg.height, cfg.hop_cycles, cfg.buffer_flits,
@@ -348,7 +420,7 @@ def schedule_static(load: float, config: MeshConfig | None = None, *, cycles: in
     ``latency_cycles`` = (departure − creation) + h × hop: the wait for a conflict-free slot is fixed by the
     compiler before the run; ``network_cycles`` = h × hop exactly, for every packet."""
     cfg = _config(config)
-    tr = traffic(load, cfg, cycles=cycles, seed=seed) if traffic_ is None else traffic_
+    tr = traffic(load, cfg, cycles=cycles, seed=seed) if traffic_ is None else _traffic_for(traffic_, cfg)
     depart = np.full(len(tr), -1, np.int64)
     max_h = cfg.width + cfg.height
     if max_h + 1 > 256:  # pragma: no cover - MeshConfig caps width/height at 64
@@ -359,7 +431,8 @@ def schedule_static(load: float, config: MeshConfig | None = None, *, cycles: in
         if horizon * cfg.nodes * 5 > 100_000_000:
             raise LabsimError(f"the static schedule's reservation table would need {horizon * cfg.nodes * 5:,} "
                               "entries; allowed ≤ 100,000,000 — use fewer cycles or a smaller mesh")
-        _static(tr.src, tr.dst, tr.created, cfg.width, cfg.nodes, cfg.hop_cycles, horizon, depart)
+        _static(tr.src, tr.dst, tr.created, cfg.width, cfg.nodes, cfg.hop_cycles, horizon, depart,
+                MAX_STATIC_PROBES)
     m = _window(tr, warmup)
     ok = m & (depart >= 0)
     h = np.asarray(hops(tr.src[ok], tr.dst[ok], cfg) if ok.any() else np.zeros(0, np.int64), np.int64)
@@ -384,11 +457,20 @@ def saturation_load_estimate(config: MeshConfig | None = None) -> float:
 def latency_vs_load(loads, config: MeshConfig | None = None, *, cycles: int = 4000, warmup: int = 1000,
                     seed: int = 0) -> dict:
     """P50/P99/P99.9 latency (cycles) of the dynamic mesh and of the static schedule at each load, on identical
-    traffic. A saturated dynamic run reports ``nan`` for its percentiles and ``saturated=True``."""
+    traffic. A saturated run has no percentiles (its tail is unbounded): those entries are masked
+    (``numpy.ma``; plots leave a gap, printing shows ``--``) and ``saturated`` / ``static_saturated`` is True."""
     cfg = _config(config)
-    loads = np.atleast_1d(np.asarray(loads, dtype=float))
-    if loads.size == 0:
-        raise LabsimError("loads must hold at least one load (packets per node per cycle)")
+    loads = np.atleast_1d(check_array("loads", loads, lo=0.0, lo_open=True, hi=1.0))
+    if loads.ndim != 1 or loads.size == 0 or loads.size > MAX_LOADS:
+        raise LabsimError(f"loads must hold 1 … {MAX_LOADS} loads (packets per node per cycle) in a 1-D list, got "
+                          f"shape {loads.shape}")
+    cycles = check_int("cycles", cycles, lo=1, hi=2_000_000)
+    check_int("warmup", warmup, lo=0, hi=cycles - 1)
+    seed = check_int("seed", seed, lo=0)
+    work = loads.size * (cycles + 20_000) * cfg.nodes       # each load: a dynamic run with the default drain
+    if work > 5 * MAX_ROUTER_CYCLES:
+        raise LabsimError(f"loads × (cycles + 20,000 drain) × nodes = {work:,} router-cycles; allowed ≤ "
+                          f"{5 * MAX_ROUTER_CYCLES:,} — fewer loads, fewer cycles or a smaller mesh")
     out = {k: np.full(loads.size, np.nan) for k in ("dyn_p50", "dyn_p99", "dyn_p999", "dyn_net_p99",
                                                      "static_p50", "static_p99", "static_p999",
                                                      "static_net_p99", "static_net_max_excess")}
@@ -412,6 +494,9 @@ def latency_vs_load(loads, config: MeshConfig | None = None, *, cycles: int = 40
             out["static_p50"][i], out["static_p99"][i], out["static_p999"][i] = q["p50"], q["p99"], q["p99.9"]
             out["static_net_p99"][i] = np.percentile(s.network_cycles - s.hops * cfg.hop_cycles, 99)
             out["static_net_max_excess"][i] = float(np.max(s.network_cycles - s.hops * cfg.hop_cycles))
+    for k, v in out.items():
+        if v.dtype.kind == "f" and k != "load":
+            out[k] = np.ma.masked_invalid(v)
     return out
 
 

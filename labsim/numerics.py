@@ -26,8 +26,8 @@ import numba
 import numpy as np
 
 from . import catalog
-from .errors import LabsimError, check_choice, check_int, check_number
-from .precision import bytes_per_element
+from .errors import LabsimError, check_array, check_bool, check_choice, check_int, check_name, check_number, check_text
+from .precision import PRECISIONS, bytes_per_element
 
 __all__ = ["FloatFormat", "FORMATS", "fmt", "quantize", "representable_values", "quantize_int8", "int_gemv",
            "float_dot", "float_gemv", "attention", "AttentionResult", "attention_sweep", "bytes_moved_per_token",
@@ -48,6 +48,34 @@ class FloatFormat:
     ieee_special: bool = True
     e4m3_nan_only: bool = False
     source: str = ""
+
+    def __post_init__(self):
+        # what the rounding kernel needs to be exact: the smallest normal exponent inside float64's normal range
+        # (≥ −1022, so every spacing 2^(e − man_bits) ≥ 2^−1074 is a float64 and float64 subnormal inputs take
+        # the format's smallest exponent), and the largest exponent ≤ 960 (inputs far beyond the format's range
+        # are clipped before rounding)
+        set_ = object.__setattr__          # frozen: store the validated (normalised) values
+        set_(self, "name", check_name("name", self.name))
+        set_(self, "exp_bits", check_int("exp_bits", self.exp_bits, lo=1, hi=11))
+        set_(self, "man_bits", check_int("man_bits", self.man_bits, lo=0, hi=52))
+        set_(self, "bias", check_int("bias", self.bias, lo=-1100, hi=2100))
+        set_(self, "ieee_special", check_bool("ieee_special", self.ieee_special))
+        set_(self, "e4m3_nan_only", check_bool("e4m3_nan_only", self.e4m3_nan_only))
+        set_(self, "source", check_text("source", self.source, max_chars=1000))
+        if self.ieee_special and self.e4m3_nan_only:
+            raise LabsimError("ieee_special = True and e4m3_nan_only = True exclude each other (the top exponent "
+                              "code is either reserved for Inf/NaN or holds numbers but S.1…1.1…1)")
+        if self.e4m3_nan_only and self.man_bits < 1:
+            raise LabsimError("e4m3_nan_only = True needs man_bits ≥ 1 (S.1…1.1…1 is the NaN code)")
+        if self.emax < self.emin:
+            raise LabsimError(f"exp_bits = {self.exp_bits} with ieee_special = {self.ieee_special} leaves no normal "
+                              "exponent; allowed: exp_bits ≥ 2 when the top code is reserved")
+        if self.emin < -1022:
+            raise LabsimError(f"bias = {self.bias}: the smallest normal exponent {self.emin} is below float64's "
+                              "-1022 (the kernel reads exponents from float64 bits); allowed: bias ≤ 1023")
+        if self.emax > 960:
+            raise LabsimError(f"bias = {self.bias} with exp_bits = {self.exp_bits}: the largest exponent "
+                              f"{self.emax} exceeds 960; allowed: bias ≥ {self.emax - 960 + self.bias}")
 
     @property
     def bits(self) -> int:
@@ -104,10 +132,15 @@ ACC_FORMATS = ("fp16", "bf16", "fp32", "exact")
 
 def fmt(name, *, bias: int | None = None) -> FloatFormat:
     """A format by name (``FORMATS``), or a FloatFormat; ``bias=`` re-biases a CFP8 format (0 … 63)."""
+    return _format("name", name, bias)
+
+
+def _format(param: str, name, bias: int | None = None) -> FloatFormat:
+    """:func:`fmt` with the caller's parameter name in the error."""
     if isinstance(name, FloatFormat):
         f = name
     else:
-        f = FORMATS[check_choice("format", name, FORMATS, what="number format")]
+        f = FORMATS[check_choice(param, name, FORMATS, what="number format")]
     if bias is not None:
         if not f.name.startswith("cfp8"):
             raise LabsimError(f"bias = {bias} applies only to the configurable CFP8 formats, not {f.name!r}")
@@ -169,29 +202,39 @@ def _round_array(x, out, man_bits, emin, max_finite, to_inf):  # pragma: no cove
 
 
 def _finite_array(name, x) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        idx = int(np.argmax(~np.isfinite(arr.ravel())))
-        raise LabsimError(f"{name} holds a non-finite value ({arr.ravel()[idx]}) at flat index {idx}; allowed: "
-                          "finite numbers")
-    return arr
+    """Finite real numbers (a scalar or an array of any shape) as float64; strings, None, bools are rejected."""
+    return check_array(name, x)
+
+
+def _round(arr: np.ndarray, f: FloatFormat, to_inf: bool) -> np.ndarray:
+    """Round a float64 array to ``f`` (1-D result). Inputs beyond 4 × the largest finite value are clipped to it
+    first: they round to the same saturated (or infinite) value, and the kernel's rounding constant stays finite."""
+    x = np.ascontiguousarray(arr, dtype=np.float64).ravel()
+    edge = 4.0 * f.max_finite
+    if x.size and float(np.max(np.abs(x))) > edge:
+        x = np.clip(x, -edge, edge)
+    out = np.empty(x.size)
+    _round_array(x, out, f.man_bits, f.emin, f.max_finite, to_inf)
+    return out
 
 
 def quantize(x, format="bf16", *, bias: int | None = None, overflow: str = "saturate") -> np.ndarray:
-    """Round ``x`` (any shape, finite) to ``format``; returns float64 values exactly representable in it."""
-    f = fmt(format, bias=bias)
+    """Round ``x`` (any shape, finite) to ``format``; returns float64 values exactly representable in it.
+
+    Values beyond the format's range saturate at its largest finite value (``overflow="inf"``: become ±inf
+    where the format has Infinity — the one documented way to get inf out of labsim; the default never does)."""
+    f = _format("format", format, bias)
     overflow = check_choice("overflow", overflow, ("saturate", "inf"), what="overflow policy")
     if overflow == "inf" and not f.ieee_special:
         raise LabsimError(f"overflow='inf': {f.name} has no Infinity encoding; allowed here: 'saturate'")
     arr = _finite_array("x", x)
-    out = np.empty(arr.size)
-    _round_array(arr.ravel(), out, f.man_bits, f.emin, f.max_finite, overflow == "inf")
+    out = _round(arr, f, overflow == "inf")
     return out.reshape(arr.shape) if arr.ndim else float(out[0])
 
 
 def representable_values(format="fp8_e4m3", *, bias: int | None = None) -> np.ndarray:
     """Every finite non-negative value of an 8-bit format (or any format with ≤ 12 bits), ascending."""
-    f = fmt(format, bias=bias)
+    f = _format("format", format, bias)
     if f.bits > 12:
         raise LabsimError(f"format {f.name!r} has {f.bits} bits; representable_values lists formats of ≤ 12 bits")
     vals = [0.0]
@@ -282,7 +325,7 @@ def int_gemv(W, x, accumulator_bits: int = 32, *, overflow: str = "wrap") -> dic
 
 def quantize_int8(W) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric per-row INT8 quantisation: ``q = round(W / s)``, ``s = max|row| / 127``. Returns (q, s)."""
-    A = _finite_array("W", W)
+    A = check_array("W", W, lo=-1e300, hi=1e300)     # |W| / 127 and W / s stay finite
     if A.ndim != 2 or A.size == 0:
         raise LabsimError(f"W must be a non-empty 2-D array, got shape {A.shape}")
     s = np.max(np.abs(A), axis=1) / 127.0
@@ -323,25 +366,48 @@ def _acc(acc: str):
     return acc, f.man_bits, f.emin, f.max_finite, False
 
 
+#: largest |element| of a dot product's inputs: products (≤ 10²⁰⁰) and their sums stay far inside float64
+MAX_ABS = 1e100
+
+
 def float_dot(a, b, accumulator: str = "fp32") -> float:
     """Dot product of two equal-length vectors with the running sum held in ``accumulator`` (or ``"exact"``)."""
-    x, y = _finite_array("a", a).ravel(), _finite_array("b", b).ravel()
+    x = check_array("a", a, lo=-MAX_ABS, hi=MAX_ABS).ravel()
+    y = check_array("b", b, lo=-MAX_ABS, hi=MAX_ABS).ravel()
     if x.size != y.size or x.size == 0:
         raise LabsimError(f"a and b must be non-empty and of equal length, got {x.size} and {y.size}")
     _, mb, emin, mx, exact = _acc(accumulator)
     return float(_dot(x, y, mb, emin, mx, exact))
 
 
+#: most rows one float_gemv call takes (a kernel call per row)
+MAX_GEMV_ROWS = 100_000
+
+
+def _stored(param: str, value, arr: np.ndarray) -> np.ndarray:
+    """``arr`` rounded to the storage format named by ``param`` (``"fp64"``: unchanged)."""
+    f = _fmt_or_fp64(param, value)
+    return arr if f is None else _round(arr, f, False).reshape(arr.shape)
+
+
 def float_gemv(W, x, *, weights="bf16", activations="bf16", accumulator="fp32", output="fp32") -> np.ndarray:
     """``W @ x`` with W and x stored in the given formats, accumulated in ``accumulator``, output rounded."""
-    Wq = quantize(W, weights) if weights != "fp64" else _finite_array("W", W)
-    xq = quantize(x, activations) if activations != "fp64" else _finite_array("x", x)
-    Wq, xq = np.atleast_2d(Wq), np.ravel(xq)
+    Wa, xa = check_array("W", W, lo=-MAX_ABS, hi=MAX_ABS), check_array("x", x, lo=-MAX_ABS, hi=MAX_ABS)
+    if Wa.ndim > 2 or Wa.size == 0 or xa.size == 0:
+        raise LabsimError(f"W must be a non-empty 1-D or 2-D array and x non-empty, got shapes {Wa.shape} and "
+                          f"{xa.shape}")
+    Wq = np.atleast_2d(_stored("weights", weights, Wa))
+    xq = np.ravel(_stored("activations", activations, xa))
+    out_f = _fmt_or_fp64("output", output)
+    _, mb, emin, mx, exact = _acc(accumulator)
     if Wq.shape[1] != xq.size:
         raise LabsimError(f"W has {Wq.shape[1]} columns but x has {xq.size} elements; they must match")
-    _, mb, emin, mx, exact = _acc(accumulator)
+    if Wq.shape[0] > MAX_GEMV_ROWS:
+        raise LabsimError(f"W has {Wq.shape[0]:,} rows; allowed: at most {MAX_GEMV_ROWS:,}")
     y = np.array([_dot(Wq[r], xq, mb, emin, mx, exact) for r in range(Wq.shape[0])])
-    return quantize(y, output) if output != "fp64" else y
+    if out_f is None:
+        return y
+    return _round(y, out_f, False)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -413,6 +479,25 @@ def _attention(q, Kt, V, scale, lg_mb, lg_emin, lg_max, lg_q, ac_mb, ac_emin, ac
         out[k] = acc[k] + comp[k]
 
 
+#: longest context :func:`attention` takes (memory: a few context × head_dim float64 copies)
+MAX_CONTEXT = 131_072
+#: widest head
+MAX_HEAD_DIM = 1024
+#: largest |value| in a user's q, K, V (logits stay far below float64's range)
+MAX_DATA = 1e6
+#: most context tokens × head_dim one attention call takes (≈ 130 MB per float64 copy, a few seconds; the
+#: chapter's longest is 32,768 × 128 = 4.2 × 10⁶)
+MAX_ATTENTION_CELLS = 2**24
+#: most context tokens × head_dim × configs one attention_sweep computes (the chapter's sweep: 2.2 × 10⁷)
+MAX_SWEEP_WORK = 40_000_000
+
+
+def _attention_cells(n: int, d: int) -> None:
+    if n * d > MAX_ATTENTION_CELLS:
+        raise LabsimError(f"context_tokens × head_dim = {n:,} × {d:,} = {n * d:,}; allowed ≤ {MAX_ATTENTION_CELLS:,} "
+                          "(memory and time) — a shorter context or a narrower head")
+
+
 @dataclass(frozen=True)
 class AttentionResult:
     """One query over ``context_tokens`` keys: output, softmax, and their distance from the FP64 reference."""
@@ -427,8 +512,15 @@ class AttentionResult:
 
     @property
     def output_rel_error(self) -> float:
-        """‖out − ref‖₂ / ‖ref‖₂."""
-        return float(np.linalg.norm(self.output - self.reference) / np.linalg.norm(self.reference))
+        """‖out − ref‖₂ / ‖ref‖₂ (0 when both are zero; a zero reference with a non-zero output has no relative
+        error and raises)."""
+        diff, ref = float(np.linalg.norm(self.output - self.reference)), float(np.linalg.norm(self.reference))
+        if ref == 0.0:
+            if diff == 0.0:
+                return 0.0
+            raise LabsimError("output_rel_error: the FP64 reference output is zero (V averages to 0), so a relative "
+                              "error is undefined; compare output with reference directly")
+        return diff / ref
 
     @property
     def softmax_shift(self) -> float:
@@ -443,9 +535,12 @@ class AttentionResult:
 
 
 def _fmt_or_fp64(name, value):
-    if value == "fp64":
+    """A storage format by name (or a FloatFormat), ``None`` for ``"fp64"`` (not rounded)."""
+    if isinstance(value, str) and value == "fp64":
         return None
-    return fmt(value)
+    if not isinstance(value, FloatFormat):
+        check_choice(name, value, (*FORMATS, "fp64"), what="number format")
+    return _format(name, value)
 
 
 def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str = "bf16",
@@ -459,22 +554,29 @@ def attention(context_tokens: int = 4096, *, head_dim: int = 128, kv_format: str
     (``"fp64"`` = not rounded); exp and the max are computed in float64. Reference: everything in float64 on the
     unrounded inputs. ``data=(q, K, V)`` supplies your own arrays instead.
     """
-    n = check_int("context_tokens", context_tokens, lo=1, hi=131_072)   # memory: a few n × head_dim float64 copies
-    d = check_int("head_dim", head_dim, lo=1, hi=1024)
+    n = check_int("context_tokens", context_tokens, lo=1, hi=MAX_CONTEXT)   # memory: a few n × d float64 copies
+    d = check_int("head_dim", head_dim, lo=1, hi=MAX_HEAD_DIM)
     logit_std = check_number("logit_std", logit_std, lo=0.0, hi=100.0)
     kvf, lgf = _fmt_or_fp64("kv_format", kv_format), _fmt_or_fp64("logits_format", logits_format)
     acc, ac_mb, ac_emin, ac_max, ac_exact = _acc(accumulator)
+    seed = check_int("seed", seed, lo=0)
     if data is None:
-        rng = np.random.default_rng(check_int("seed", seed, lo=0))
+        _attention_cells(n, d)
+        rng = np.random.default_rng(seed)
         q = rng.standard_normal(d)
         K = rng.standard_normal((n, d))
         V = rng.standard_normal((n, d))
         q = q / np.linalg.norm(q) * logit_std * math.sqrt(d)   # q·k/√d ~ N(0, logit_std²) for unit-variance k
     else:
-        q, K, V = (_finite_array(nm, a) for nm, a in zip(("q", "K", "V"), data))
-        if q.ndim != 1 or K.ndim != 2 or V.shape != K.shape or K.shape[1] != q.size:
+        if not isinstance(data, (tuple, list)) or len(data) != 3:
+            raise LabsimError(f"data must be None or a tuple (q, K, V) of three arrays, got {type(data).__name__}")
+        q, K, V = (check_array(f"data {nm}", a, lo=-MAX_DATA, hi=MAX_DATA) for nm, a in zip("qKV", data, strict=True))
+        if q.ndim != 1 or K.ndim != 2 or V.shape != K.shape or K.shape[1] != q.size or K.size == 0:
             raise LabsimError(f"data must be (q (d,), K (n, d), V (n, d)); got {q.shape}, {K.shape}, {V.shape}")
         n, d = K.shape
+        check_int("data: context tokens (rows of K)", n, lo=1, hi=MAX_CONTEXT)
+        check_int("data: head_dim (columns of K)", d, lo=1, hi=MAX_HEAD_DIM)
+        _attention_cells(n, d)
     scale = 1.0 / math.sqrt(d)
     out, probs = np.empty(d), np.empty(n)
     ref, pref = np.empty(d), np.empty(n)
@@ -494,11 +596,23 @@ def attention_sweep(contexts, configs: dict, *, head_dim: int = 128, logit_std: 
     """For each named config ``{label: dict(kv_format=…, logits_format=…, accumulator=…)}`` and each context
     length: ``{label: {"output_rel_error": array, "softmax_shift": array}}`` plus ``"contexts"``. Same seed and
     data for every config at a given length."""
-    ctx = np.atleast_1d(np.asarray(contexts))
-    if ctx.size == 0 or not np.all(ctx == np.floor(ctx)) or ctx.min() < 1:
-        raise LabsimError("contexts must be whole numbers of tokens ≥ 1")
+    ctx = np.atleast_1d(check_array("contexts", contexts, lo=1, hi=MAX_CONTEXT))
+    if ctx.ndim != 1 or ctx.size == 0 or not np.all(ctx == np.floor(ctx)):
+        raise LabsimError(f"contexts must be a non-empty 1-D list of whole numbers of tokens in [1, {MAX_CONTEXT:,}]")
     if not isinstance(configs, dict) or not configs:
         raise LabsimError("configs must be a non-empty dict label -> dict(kv_format=…, logits_format=…, accumulator=…)")
+    allowed = ("kv_format", "logits_format", "accumulator")
+    for label, kw in configs.items():
+        check_name("configs label", label)
+        if not isinstance(kw, dict):
+            raise LabsimError(f"configs[{label!r}] must be a dict of {', '.join(allowed)}, got {type(kw).__name__}")
+        for key in kw:
+            check_choice(f"configs[{label!r}] key", key, allowed, what="attention setting")
+    d = check_int("head_dim", head_dim, lo=1, hi=MAX_HEAD_DIM)
+    work = float(ctx.sum()) * d * len(configs)
+    if work > MAX_SWEEP_WORK:
+        raise LabsimError(f"contexts: Σ context × head_dim × configs = {work:,.0f}; allowed: at most "
+                          f"{MAX_SWEEP_WORK:,} — sweep fewer or shorter contexts, or fewer configs")
     out = {"contexts": ctx.astype(np.int64)}
     for label, kw in configs.items():
         errs, shifts = np.empty(ctx.size), np.empty(ctx.size)
@@ -524,6 +638,9 @@ def bytes_moved_per_token(model, context_tokens: int, *, weight_precision: str =
     m = model if isinstance(model, catalog.Model) else catalog.model(model)
     ctx = check_int("context_tokens", context_tokens, lo=0, hi=100_000_000)
     bits = check_int("accumulator_bits", accumulator_bits, lo=8, hi=128)
+    for param, value in (("weight_precision", weight_precision), ("kv_precision", kv_precision),
+                         ("logits_precision", logits_precision)):
+        check_choice(param, value, PRECISIONS, what="precision")
     w = m.weight_bytes(weight_precision) * m.params_active() / m.params_total()
     kv = float(m.kv_cache_bytes(ctx, precision=kv_precision))
     attended = m.num_full_attention_layers * ctx + m.num_local_attention_layers * min(ctx, m.local_window_tokens)

@@ -26,7 +26,18 @@ import numba
 import numpy as np
 
 from . import catalog
-from .errors import LabsimError, check_array, check_choice, check_fraction, check_int, check_number, check_positive
+from .errors import (
+    LabsimError,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_name,
+    check_number,
+    ensure_finite,
+)
+from .latency import _gamma_draw
+from .limits import MAX_BATCH, MAX_BYTES, MAX_TOKENS, MAX_USD
 
 __all__ = ["Node", "nodes", "node", "defaults", "sram_mb_per_mm2", "sram_bytes_on_die", "sram_area_mm2",
            "YIELD_MODELS", "die_yield", "dies_per_wafer", "good_die_cost_usd", "wafer_scale_yield",
@@ -35,6 +46,19 @@ __all__ = ["Node", "nodes", "node", "defaults", "sram_mb_per_mm2", "sram_bytes_o
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "silicon" / "nodes.toml"
 YIELD_MODELS = ("poisson", "murphy", "seeds", "negative_binomial")
+
+#: largest area, mm² (14× a 300 mm wafer's 70,686 mm²)
+MAX_AREA_MM2 = 1e6
+#: wafer diameters, mm (450 mm is the largest ever proposed)
+MIN_WAFER_DIAMETER_MM, MAX_WAFER_DIAMETER_MM = 10.0, 1000.0
+#: clustering parameter α of the negative-binomial model (published fits: about 0.3 … 5; α → ∞ is Poisson)
+MIN_ALPHA, MAX_ALPHA = 0.01, 1e6
+#: physical cores of a redundant wafer (WSE-3: 900,000)
+MAX_CORES = 10_000_000
+#: expected candidate defects one simulate_wafers call drops (wafers × density × the enclosing square)
+MAX_DEFECTS = 100_000_000
+#: SRAM multiples one next_lpu_whatif call evaluates
+MAX_KS = 100
 
 
 @dataclass(frozen=True)
@@ -70,9 +94,24 @@ def nodes() -> list[str]:
 
 
 def node(name) -> Node:
+    """A process node by name (``nodes()``), or a Node."""
+    return _node("name", name)
+
+
+def _node(param: str, name) -> Node:
+    """:func:`node` with the caller's parameter name in the error."""
     if isinstance(name, Node):
         return name
-    return _data()["nodes"][check_choice("node", name, _data()["nodes"], what="process node")]
+    return _data()["nodes"][check_choice(param, name, _data()["nodes"], what="process node")]
+
+
+def _alpha(alpha) -> float:
+    return check_number("alpha", alpha, lo=MIN_ALPHA, hi=MAX_ALPHA)
+
+
+def _density(value):
+    return check_array("defect_density_per_mm2", _default("defect_density_per_mm2") if value is None else value,
+                       lo=0.0, hi=10.0)
 
 
 def defaults() -> dict:
@@ -92,23 +131,33 @@ def _default(name: str) -> float:
 
 def sram_mb_per_mm2(node_name="5nm", *, array_efficiency: float | None = None) -> float:
     """Decimal MB of SRAM per mm² of SRAM macro: efficiency × 10⁶ µm²/mm² ÷ bit-cell µm² ÷ 8 bits ÷ 10⁶."""
-    n = node(node_name)
-    eff = _default("array_efficiency") if array_efficiency is None else check_fraction(
-        "array_efficiency", array_efficiency, allow_zero=False)
+    n = _node("node_name", node_name)
+    eff = _default("array_efficiency") if array_efficiency is None else check_number(
+        "array_efficiency", array_efficiency, lo=0.01, hi=1.0)     # below 1 % no SRAM macro is built
     return eff / (8.0 * n.bitcell_um2)
 
 
 def sram_bytes_on_die(node_name, die_area_mm2, sram_fraction, *, array_efficiency: float | None = None):
     """Bytes of SRAM when ``sram_fraction`` of a ``die_area_mm2`` die is SRAM macros (arrays allowed)."""
-    area = check_array("die_area_mm2", die_area_mm2, lo=0.0, lo_open=True)
+    area = check_array("die_area_mm2", die_area_mm2, lo=0.0, lo_open=True, hi=MAX_AREA_MM2)
     frac = check_array("sram_fraction", sram_fraction, lo=0.0, hi=1.0)
-    out = area * frac * sram_mb_per_mm2(node_name, array_efficiency=array_efficiency) * 1e6
+    density = sram_mb_per_mm2(node_name, array_efficiency=array_efficiency)
+    out = _broadcast("die_area_mm2", area, "sram_fraction", frac)
+    out = out[0] * out[1] * density * 1e6
     return float(out) if np.ndim(out) == 0 else out
+
+
+def _broadcast(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray):
+    try:
+        return np.broadcast_arrays(a, b)
+    except ValueError:
+        raise LabsimError(f"{name_a} (shape {a.shape}) and {name_b} (shape {b.shape}) must have the same shape or "
+                          "broadcast") from None
 
 
 def sram_area_mm2(sram_bytes, node_name, *, array_efficiency: float | None = None):
     """mm² of SRAM macro needed for ``sram_bytes`` at ``node_name`` (the inverse of :func:`sram_bytes_on_die`)."""
-    b = check_array("sram_bytes", sram_bytes, lo=0.0)
+    b = check_array("sram_bytes", sram_bytes, lo=0.0, hi=MAX_BYTES)
     out = b / 1e6 / sram_mb_per_mm2(node_name, array_efficiency=array_efficiency)
     return float(out) if np.ndim(out) == 0 else out
 
@@ -124,10 +173,10 @@ def die_yield(area_mm2, defect_density_per_mm2=None, model: str = "poisson", *, 
     clustering ``alpha`` ([cunningham90]). All equal 1 at D = 0 and fall as A·D grows.
     """
     model = check_choice("model", model, YIELD_MODELS, what="yield model")
-    A = check_array("area_mm2", area_mm2, lo=0.0)
-    D = check_array("defect_density_per_mm2",
-                    _default("defect_density_per_mm2") if defect_density_per_mm2 is None else defect_density_per_mm2,
-                    lo=0.0, hi=10.0)
+    A = check_array("area_mm2", area_mm2, lo=0.0, hi=MAX_AREA_MM2)
+    D = _density(defect_density_per_mm2)
+    a = _alpha(alpha)
+    A, D = _broadcast("area_mm2", A, "defect_density_per_mm2", D)
     x = A * D
     if model == "poisson":
         y = np.exp(-x)
@@ -138,16 +187,15 @@ def die_yield(area_mm2, defect_density_per_mm2=None, model: str = "poisson", *, 
     elif model == "seeds":
         y = 1.0 / (1.0 + x)
     else:
-        a = check_number("alpha", alpha, lo=0.0, lo_open=True, hi=1e6)
         y = (1.0 + x / a) ** (-a)
     return float(y) if np.ndim(y) == 0 else y
 
 
 def dies_per_wafer(die_area_mm2, *, wafer_diameter_mm: float | None = None):
     """Gross dies per wafer: π (d/2)² / A − π d / √(2A), floored ([hennessy19] §1.6). Arrays allowed."""
-    A = check_array("die_area_mm2", die_area_mm2, lo=1.0, lo_open=False)
-    d = _default("wafer_diameter_mm") if wafer_diameter_mm is None else check_positive("wafer_diameter_mm",
-                                                                                      wafer_diameter_mm)
+    A = check_array("die_area_mm2", die_area_mm2, lo=1.0, hi=MAX_AREA_MM2)
+    d = _default("wafer_diameter_mm") if wafer_diameter_mm is None else check_number(
+        "wafer_diameter_mm", wafer_diameter_mm, lo=MIN_WAFER_DIAMETER_MM, hi=MAX_WAFER_DIAMETER_MM)
     n = np.floor(math.pi * (d / 2) ** 2 / A - math.pi * d / np.sqrt(2 * A))
     n = np.maximum(n, 0.0)
     return int(n) if np.ndim(n) == 0 else n.astype(np.int64)
@@ -156,16 +204,32 @@ def dies_per_wafer(die_area_mm2, *, wafer_diameter_mm: float | None = None):
 def good_die_cost_usd(node_name, die_area_mm2, defect_density_per_mm2=None, model: str = "poisson", *,
                       wafer_usd: float | None = None, alpha: float = 2.0):
     """Wafer price ÷ (dies per wafer × yield): what one working die costs at the foundry (no test, package)."""
-    n = node(node_name)
-    price = n.wafer_usd if wafer_usd is None else check_positive("wafer_usd", wafer_usd, unit="USD")
+    n = _node("node_name", node_name)
+    price = n.wafer_usd if wafer_usd is None else check_number("wafer_usd", wafer_usd, lo=1.0, hi=MAX_USD,
+                                                                unit="USD")
     if price is None:
         raise LabsimError(f"node {n.name!r} has no sourced wafer price; pass wafer_usd=…")
     dpw = np.asarray(dies_per_wafer(die_area_mm2), dtype=float)
     if np.any(dpw <= 0):
         raise LabsimError("die_area_mm2 is out of range: no whole die fits on the wafer")
     y = np.asarray(die_yield(die_area_mm2, defect_density_per_mm2, model, alpha=alpha), dtype=float)
-    out = price / (dpw * y)
+    good = dpw * y
+    if np.any(good * MAX_USD < price):     # fewer than price / MAX_USD good dies: a die would cost > USD 10¹³
+        raise LabsimError(f"die_area_mm2 and defect_density_per_mm2 leave {float(np.min(good)):.3g} good dies per "
+                          f"wafer: a good die would cost more than USD {MAX_USD:g} (no die survives); lower the "
+                          "area or the defect density")
+    out = price / good
     return float(out) if np.ndim(out) == 0 else out
+
+
+@numba.njit(cache=True)
+def _lchoose(n, k_max):  # pragma: no cover - compiled
+    """log C(n, k) for k = 0 … k_max."""
+    out = np.empty(k_max + 1)
+    top = math.lgamma(n + 1.0)
+    for k in range(k_max + 1):
+        out[k] = top - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
+    return out
 
 
 def _binom_cdf(k_max: int, n: int, p):
@@ -173,7 +237,7 @@ def _binom_cdf(k_max: int, n: int, p):
     p = np.atleast_1d(np.asarray(p, dtype=float))
     out = np.empty(p.size)
     k = np.arange(0, k_max + 1, dtype=float)
-    lchoose = np.array([math.lgamma(n + 1)]) - np.vectorize(math.lgamma)(k + 1) - np.vectorize(math.lgamma)(n - k + 1)
+    lchoose = _lchoose(n, k_max)
     for i, pi in enumerate(p):
         if pi <= 0:
             out[i] = 1.0
@@ -192,14 +256,15 @@ def wafer_scale_yield(physical_cores: int, needed_cores: int, core_area_mm2: flo
     """Probability a redundant wafer works: every defect kills the core it lands in (Poisson per core), the wafer
     works if at most ``physical − needed`` cores die, and no defect lands in ``fatal_area_mm2`` of non-redundant
     silicon [A]. Vectorised over ``defect_density_per_mm2``."""
-    n = check_int("physical_cores", physical_cores, lo=1, hi=100_000_000)
+    n = check_int("physical_cores", physical_cores, lo=1, hi=MAX_CORES)
     k = check_int("needed_cores", needed_cores, lo=1, hi=n)
-    a = check_positive("core_area_mm2", core_area_mm2)
-    f = check_number("fatal_area_mm2", fatal_area_mm2, lo=0.0)
-    D = check_array("defect_density_per_mm2",
-                    _default("defect_density_per_mm2") if defect_density_per_mm2 is None else defect_density_per_mm2,
-                    lo=0.0, hi=10.0)
+    a = check_number("core_area_mm2", core_area_mm2, lo=0.0, lo_open=True, hi=MAX_AREA_MM2)
+    f = check_number("fatal_area_mm2", fatal_area_mm2, lo=0.0, hi=MAX_AREA_MM2)
+    D = _density(defect_density_per_mm2)
     spares = n - k
+    if (spares + 1) * max(1, np.size(D)) > MAX_CORES:
+        raise LabsimError(f"physical_cores − needed_cores = {spares:,} spares × {np.size(D):,} defect densities is "
+                          f"too much work; allowed: (spares + 1) × densities ≤ {MAX_CORES:,}")
     p_core = -np.expm1(-a * np.atleast_1d(D))
     y = _binom_cdf(spares, n, p_core) * np.exp(-f * np.atleast_1d(D))
     return float(y[0]) if np.ndim(D) == 0 else y.reshape(np.shape(D))
@@ -230,6 +295,7 @@ def sram_usd_per_gb(node_name, die_area_mm2, sram_fraction, defect_density_per_m
     cost = np.asarray(good_die_cost_usd(node_name, die_area_mm2, defect_density_per_mm2, model, wafer_usd=wafer_usd))
     gb = np.asarray(sram_bytes_on_die(node_name, die_area_mm2, frac, array_efficiency=array_efficiency)) / 1e9
     out = cost * frac / gb
+    ensure_finite("sram_usd_per_gb", {"usd_per_gb": out}, {"die_area_mm2": die_area_mm2, "sram_fraction": frac})
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -266,7 +332,7 @@ def _wafers(n_wafers, radius, die_w, die_h, d0, alpha, seed, counts):  # pragma:
     for w in range(n_wafers):
         dens = d0
         if alpha > 0:
-            dens = np.random.gamma(alpha, d0 / alpha)
+            dens = _gamma_draw(alpha, d0 / alpha)     # numba's np.random.gamma, also under NUMBA_DISABLE_JIT
         lam = dens * square                    # expected defects on the square
         t = 0.0
         while True:
@@ -327,7 +393,7 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
                      lo=0.0, hi=1.0)
     n = check_int("n_wafers", n_wafers, lo=1, hi=100_000)
     asp = check_number("aspect", aspect, lo=0.1, hi=10.0)
-    a = 0.0 if alpha is None else check_number("alpha", alpha, lo=0.0, lo_open=True, hi=1e6)
+    a = 0.0 if alpha is None else _alpha(alpha)
     edge = check_number("edge_exclusion_mm", edge_exclusion_mm, lo=0.0, hi=50.0)
     seed = check_int("seed", seed, lo=0, hi=2**31 - 1)
     radius = _default("wafer_diameter_mm") / 2
@@ -337,6 +403,10 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
     rows = int(math.floor(2 * radius / h)) + 2
     if n * cols * rows > 20_000_000:
         raise LabsimError(f"n_wafers × die sites = {n * cols * rows:,} is out of range; allowed ≤ 20,000,000")
+    defects = n * D * 4.0 * radius * radius
+    if defects > MAX_DEFECTS:
+        raise LabsimError(f"n_wafers × defect_density_per_mm2 × {4 * radius * radius:,.0f} mm² = {defects:,.0f} "
+                          f"expected defects; allowed ≤ {MAX_DEFECTS:,} — fewer wafers or a lower density")
     counts = np.zeros((n, cols * rows), np.int32)
     _wafers(n, radius, w, h, D, a, seed, counts)
     x0, y0 = -cols * w / 2, -rows * h / 2
@@ -349,6 +419,10 @@ def simulate_wafers(die_area_mm2: float = 725.0, defect_density_per_mm2=None, *,
         for y in ys:
             usable &= x * x + y * y <= r_ok * r_ok
     usable = usable.ravel()
+    if not usable.any():
+        raise LabsimError(f"no whole die of die_area_mm2 = {A:g} (aspect {asp:g}) fits inside the usable wafer "
+                          f"(radius {radius:g} mm − edge_exclusion_mm = {edge:g}); lower the area or the edge "
+                          "exclusion")
     return WaferMaps(counts=counts, usable=usable, cols=cols, rows=rows, die_w_mm=w, die_h_mm=h, radius_mm=radius)
 
 
@@ -376,14 +450,16 @@ def next_lpu_chip(k: float = 3.0, *, base: str = "groq-lpu-v1", price_usd: float
     price (pass :func:`next_lpu_whatif`'s silicon-based price to change it)."""
     k = check_number("k", k, lo=0.1, hi=1000.0)
     bs = check_number("bandwidth_scale", bandwidth_scale, lo=0.01, hi=1000.0)
-    c = catalog.chip(base)
+    c = catalog.chip(check_choice("base", base, catalog.chips(), what="chip"))
+    if name is not None:
+        check_name("name", name)
     d = _chip_dict(c)
     d["name"] = name or f"{base}-sram-x{k:g}"
     d["display_name"] = f"{c.display_name} with {k:g}× SRAM"
     d["memory_bytes"] = c.memory_bytes * k
     d["memory_bandwidth_bytes_per_s"] = c.memory_bandwidth_bytes_per_s * bs
     if price_usd is not None:
-        d["price_usd"] = check_positive("price_usd", price_usd, unit="USD")
+        d["price_usd"] = check_number("price_usd", price_usd, lo=0.0, lo_open=True, hi=MAX_USD, unit="USD")
     return catalog.load_chip(d)
 
 
@@ -404,10 +480,26 @@ def next_lpu_whatif(ks=(1.0, 2.0, 3.0, 4.0, 8.0), *, model: str = "llama-3.3-70b
     bandwidth and the MXM weight-feed rate grow with k too (k × the banks and feed streams [A]); False keeps the
     base chip's rates, so each chip holds more weights but reads them no faster."""
     from . import capacity, tco
+    from .precision import PRECISIONS
     ks = np.atleast_1d(check_array("ks", ks, lo=0.1, hi=1000.0))
-    if not isinstance(bandwidth_scales, (bool, np.bool_)):
-        raise LabsimError(f"bandwidth_scales must be True or False, got {bandwidth_scales!r}")
+    if ks.ndim != 1 or ks.size == 0 or ks.size > MAX_KS:
+        raise LabsimError(f"ks must hold 1 … {MAX_KS} SRAM multiples in a 1-D list, got shape {ks.shape}")
+    bandwidth_scales = check_bool("bandwidth_scales", bandwidth_scales)
     price_mode = check_choice("price_mode", price_mode, ("die_cost_delta", "same"), what="price mode")
+    check_choice("model", model, catalog.models(), what="model")
+    _node("node_name", node_name)
+    _node("base_node", base_node)
+    check_choice("base", base, catalog.chips(), what="chip")
+    check_choice("precision", precision, PRECISIONS, what="precision")
+    die_area_mm2 = check_number("die_area_mm2", die_area_mm2, lo=1.0, hi=MAX_AREA_MM2)
+    context_tokens = check_int("context_tokens", context_tokens, lo=0, hi=MAX_TOKENS)
+    batch = check_int("batch", batch, lo=1, hi=MAX_BATCH)
+    microbatches = check_int("microbatches", microbatches, lo=1, hi=MAX_BATCH)
+    if batch * microbatches > MAX_BATCH:
+        raise LabsimError(f"batch × microbatches = {batch * microbatches:,} sequences resident; allowed ≤ "
+                          f"{MAX_BATCH:,}")
+    if defect_density_per_mm2 is not None:
+        check_number("defect_density_per_mm2", defect_density_per_mm2, lo=0.0, hi=10.0)
     bc = catalog.chip(base)
     if bc.price_usd is None:
         raise LabsimError(f"base chip {base!r} has no catalog price; the what-if needs one")
@@ -446,6 +538,7 @@ def next_lpu_whatif(ks=(1.0, 2.0, 3.0, 4.0, 8.0), *, model: str = "llama-3.3-70b
 
 
 def _warmup() -> None:
-    """Compile (or load from the cache) the wafer-map kernel on a tiny run."""
+    """Compile (or load from the cache) the wafer-map and binomial kernels on tiny runs."""
+    wafer_scale_yield(10, 8, 1.0, 0.001)
     simulate_wafers(2000.0, 0.001, n_wafers=2, seed=0)
     simulate_wafers(2000.0, 0.001, n_wafers=2, alpha=2.0, seed=0)

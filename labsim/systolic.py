@@ -27,13 +27,27 @@ import numba
 import numpy as np
 
 from . import catalog
-from .errors import LabsimError, check_array, check_int, check_number, check_positive
+from .errors import LabsimError, check_array, check_bool, check_int, check_number
+from .limits import MAX_BATCH, MAX_CLOCK_HZ
 
 __all__ = ["SystolicArray", "SystolicRun", "simulate", "tile_schedule", "matmul_cycles", "utilization_vs_batch",
            "tpu_v1_array", "mlp_batch_latency", "tsp_gemv", "TRACE_LIMIT"]
 
 #: largest cycles × rows × cols for which :func:`simulate` keeps the per-PE space-time trace (``record=True``).
 TRACE_LIMIT = 4_000_000
+#: largest number of weight tiles one schedule walks (a Python recurrence: about a second per million tiles).
+MAX_TILES = 1_000_000
+#: largest work of one cycle-level run, cycles × rows × (cols + tiles) PE steps (a few seconds compiled; the
+#: notebook's largest run, one 256 × 256 tile at batch 200, is ≈ 1.5 × 10⁸).
+MAX_SIM_WORK = 500_000_000
+#: largest tile arrays one run holds (weights, activations, outputs: tiles × max(R·C, B·R, B·C) int64 values).
+MAX_SIM_CELLS = 50_000_000
+#: largest weight-memory bandwidth, bytes per cycle (far beyond any memory; ``None`` means weights on chip).
+MAX_WEIGHT_BYTES_PER_CYCLE = 1e9
+#: smallest weight-memory bandwidth, bytes per cycle (one byte every 1,000 cycles).
+MIN_WEIGHT_BYTES_PER_CYCLE = 1e-3
+#: most (batch, layer) products one sweep times.
+MAX_SWEEP_WORK = 100_000
 
 
 @dataclass(frozen=True)
@@ -43,30 +57,45 @@ class SystolicArray:
     cols: int = 8
     clock_hz: float = 700e6
     weight_shift_cycles: int | None = None        #: None → rows (one row per cycle from the top)
-    weight_bytes_per_cycle: float = math.inf      #: weight-memory bandwidth ÷ clock (inf = weights already on chip)
+    weight_bytes_per_cycle: float | None = None   #: weight-memory bandwidth ÷ clock (None = weights already on chip)
     fifo_tiles: int = 4                           #: weight FIFO depth in tiles (TPU v1: four, §2)
     bytes_per_weight: int = 1                     #: int8 weights
 
     def __post_init__(self):
-        check_int("rows", self.rows, lo=1, hi=4096)
-        check_int("cols", self.cols, lo=1, hi=4096)
-        check_positive("clock_hz", self.clock_hz, unit="Hz")
+        # normalised in place (the dataclass is frozen): 8.0 → 8, so that equal arrays compare and hash equal
+        set_ = object.__setattr__
+        set_(self, "rows", check_int("rows", self.rows, lo=1, hi=4096))
+        set_(self, "cols", check_int("cols", self.cols, lo=1, hi=4096))
+        set_(self, "clock_hz", check_number("clock_hz", self.clock_hz, lo=1.0, hi=MAX_CLOCK_HZ, unit="Hz"))
         if self.weight_shift_cycles is not None:
-            check_int("weight_shift_cycles", self.weight_shift_cycles, lo=0, hi=10**6)
-        if not (isinstance(self.weight_bytes_per_cycle, (int, float)) and self.weight_bytes_per_cycle == math.inf):
-            check_number("weight_bytes_per_cycle", self.weight_bytes_per_cycle, lo=0.0, lo_open=True,
-                          unit="B/cycle (or math.inf for weights already on chip)")
-        check_int("fifo_tiles", self.fifo_tiles, lo=1, hi=1024)
-        check_int("bytes_per_weight", self.bytes_per_weight, lo=1, hi=8)
+            set_(self, "weight_shift_cycles", check_int("weight_shift_cycles", self.weight_shift_cycles, lo=0,
+                                                        hi=10**6))
+        if self.weight_bytes_per_cycle is not None:
+            bpc = self.weight_bytes_per_cycle
+            if isinstance(bpc, (float, np.floating)) and math.isinf(bpc):
+                raise LabsimError(f"weight_bytes_per_cycle = {float(bpc):g} is not a "
+                                  "bandwidth; for weights already on chip pass weight_bytes_per_cycle=None; "
+                                  f"allowed: None or [{MIN_WEIGHT_BYTES_PER_CYCLE:g}, "
+                                  f"{MAX_WEIGHT_BYTES_PER_CYCLE:g}] B/cycle")
+            set_(self, "weight_bytes_per_cycle", check_number(
+                "weight_bytes_per_cycle", self.weight_bytes_per_cycle, lo=MIN_WEIGHT_BYTES_PER_CYCLE,
+                hi=MAX_WEIGHT_BYTES_PER_CYCLE, unit="B/cycle (or None for weights already on chip)"))
+        set_(self, "fifo_tiles", check_int("fifo_tiles", self.fifo_tiles, lo=1, hi=1024))
+        set_(self, "bytes_per_weight", check_int("bytes_per_weight", self.bytes_per_weight, lo=1, hi=8))
 
     @property
     def shift_cycles(self) -> int:
         return self.rows if self.weight_shift_cycles is None else int(self.weight_shift_cycles)
 
     @property
+    def weights_on_chip(self) -> bool:
+        """True when no weight memory feeds the array (``weight_bytes_per_cycle=None``)."""
+        return self.weight_bytes_per_cycle is None
+
+    @property
     def tile_fetch_cycles(self) -> float:
         """Cycles to bring one R × C weight tile from the weight memory (0 when the weights are on chip)."""
-        if math.isinf(self.weight_bytes_per_cycle):
+        if self.weight_bytes_per_cycle is None:
             return 0.0
         return self.rows * self.cols * self.bytes_per_weight / self.weight_bytes_per_cycle
 
@@ -78,8 +107,9 @@ class SystolicArray:
 def tpu_v1_array(*, weights_on_chip: bool = False) -> SystolicArray:
     """The TPU v1 matrix unit from the catalog: 256 × 256 at 700 MHz, 256-cycle weight shift, 4-tile FIFO,
     weights streamed from 34 GB/s of DDR3 (``weights_on_chip=True``: as if every weight were already on chip)."""
+    weights_on_chip = check_bool("weights_on_chip", weights_on_chip)
     c = catalog.chip("google-tpu-v1")
-    bpc = math.inf if weights_on_chip else c.memory_bandwidth_bytes_per_s / c.clock_hz
+    bpc = None if weights_on_chip else c.memory_bandwidth_bytes_per_s / c.clock_hz
     return SystolicArray(rows=int(c.systolic_rows), cols=int(c.systolic_cols), clock_hz=c.clock_hz,
                          weight_shift_cycles=int(c.weight_shift_cycles), weight_bytes_per_cycle=bpc,
                          fifo_tiles=int(c.weight_fifo_tiles))
@@ -106,8 +136,8 @@ def tile_schedule(n_tiles: int, batch: int, array: SystolicArray | None = None) 
     ``S`` cycles; the wavefront starts at ``start[k] = max(shift_end[k], start[k-1] + batch)``. The last output
     leaves at ``start[-1] + batch + R + C − 3``; ``cycles`` counts cycles 0 … that one.
     """
-    n = check_int("n_tiles", n_tiles, lo=1, hi=10**7)
-    b = check_int("batch", batch, lo=1, hi=10**7)
+    n = check_int("n_tiles", n_tiles, lo=1, hi=MAX_TILES)
+    b = check_int("batch", batch, lo=1, hi=MAX_BATCH)
     a = _array(array)
     F, S, depth = a.tile_fetch_cycles, a.shift_cycles, a.fifo_tiles
     fetch_end = np.empty(n)
@@ -251,16 +281,36 @@ def simulate(weights, activations, array: SystolicArray | None = None, *, record
     at most :data:`TRACE_LIMIT` cycles × PEs).
     """
     a = _array(array)
+    record = check_bool("record", record)
     W = _int8_matrix("weights", weights, 2)
     X = _int8_matrix("activations", activations, 2)
     K, N = W.shape
     if X.shape[1] != K:
         raise LabsimError(f"activations have {X.shape[1]} columns but weights have {K} rows; shapes must be "
                           f"(batch, K) and (K, N)")
-    B = check_int("batch", X.shape[0], lo=1, hi=100_000)
+    B = X.shape[0]
+    if B > 100_000:
+        raise LabsimError(f"activations hold a batch of {B:,} vectors; allowed: at most 100,000")
     R, C = a.rows, a.cols
     kt, nt = -(-K // R), -(-N // C)
     T = kt * nt
+    # the run takes at least T·B cycles: refuse a run that is surely too big before walking its schedule
+    if T > MAX_TILES or T * B * R * (C + T) > MAX_SIM_WORK:
+        raise LabsimError(f"weights {W.shape} make {T:,} tiles of {R} × {C} for a batch of {B}: more than "
+                          f"{MAX_SIM_WORK:,} PE steps; use smaller weights or activations, or "
+                          "systolic.matmul_cycles, which gives the same cycle count from the schedule")
+    sched = tile_schedule(T, B, a)
+    horizon = sched["cycles"] + 2           # run past the predicted end: the kernel must have finished by then
+    work = horizon * R * (C + T)
+    cells = T * max(R * C, B * R, B * C)
+    if cells > MAX_SIM_CELLS:
+        raise LabsimError(f"this run would hold {cells:,} register values per tile array ({T:,} tiles × batch {B} × "
+                          f"{R} × {C}); allowed: at most {MAX_SIM_CELLS:,} — use smaller weights or activations, or "
+                          "systolic.matmul_cycles, which gives the same cycle count from the schedule")
+    if work > MAX_SIM_WORK:
+        raise LabsimError(f"this run needs {horizon:,} cycles × {R} rows × ({C} cols + {T:,} tiles) = {work:,.0f} PE "
+                          f"steps; allowed: at most {MAX_SIM_WORK:,} — use smaller weights, a smaller batch (the "
+                          "activations) or systolic.matmul_cycles, which gives the same cycle count from the schedule")
     Wt = np.zeros((T, R, C), np.int64)
     useful_w = np.zeros((T, R, C), np.bool_)
     At = np.zeros((T, B, R), np.int64)
@@ -272,8 +322,6 @@ def simulate(weights, activations, array: SystolicArray | None = None, *, record
             useful_w[k, :blk.shape[0], :blk.shape[1]] = True
             xs = X[:, q * R:(q + 1) * R]
             At[k, :, :xs.shape[1]] = xs
-    sched = tile_schedule(T, B, a)
-    horizon = sched["cycles"] + 2           # run past the predicted end: the kernel must have finished by then
     if record and horizon * R * C > TRACE_LIMIT:
         raise LabsimError(f"record=True needs cycles × rows × cols ≤ {TRACE_LIMIT:,}; this run has "
                           f"{horizon:,} × {R} × {C}; use a smaller array or batch, or record=False")
@@ -306,23 +354,62 @@ def matmul_cycles(k: int, n: int, batch: int, array: SystolicArray | None = None
     k = check_int("k", k, lo=1, hi=10**8)
     n = check_int("n", n, lo=1, hi=10**8)
     tiles = -(-k // a.rows) * -(-n // a.cols)
+    _tiles_checked("k, n", tiles, 1)
     s = tile_schedule(tiles, batch, a)
     macs = float(batch) * k * n
     return {"cycles": s["cycles"], "seconds": s["cycles"] / a.clock_hz, "tiles": tiles, "macs": macs,
             "utilization": macs / (a.rows * a.cols * s["cycles"]), "schedule": s}
 
 
+def _batches(batches) -> np.ndarray:
+    """A batch size or a 1-D list of them: whole numbers in [1, MAX_BATCH], at most MAX_SWEEP_WORK of them."""
+    b = np.atleast_1d(check_array("batches", batches, lo=1, hi=MAX_BATCH))
+    if b.ndim != 1 or b.size == 0:
+        raise LabsimError(f"batches must be one batch size or a non-empty 1-D list of them, got shape {b.shape}")
+    bad = np.flatnonzero(b != np.floor(b))
+    if bad.size:
+        raise LabsimError(f"batches[{bad[0]}] = {b[bad[0]]:g} is not a whole number of vectors; allowed: integers "
+                          f"in [1, {MAX_BATCH:,}]")
+    if b.size > MAX_SWEEP_WORK:
+        raise LabsimError(f"batches holds {b.size:,} values; allowed: at most {MAX_SWEEP_WORK:,}")
+    return b.astype(np.int64)
+
+
+def _layer_shapes(layer_shapes) -> list[tuple[int, int]]:
+    """[(k, n), …]: a non-empty list of pairs of whole numbers in [1, 10⁸]."""
+    if isinstance(layer_shapes, (str, bytes, dict)) or not isinstance(layer_shapes, (list, tuple, np.ndarray)):
+        raise LabsimError(f"layer_shapes must be a list of (k, n) pairs, got {type(layer_shapes).__name__}")
+    if len(layer_shapes) == 0 or len(layer_shapes) > MAX_SWEEP_WORK:
+        raise LabsimError(f"layer_shapes holds {len(layer_shapes):,} layers; allowed: 1 … {MAX_SWEEP_WORK:,}")
+    shapes = []
+    for i, pair in enumerate(layer_shapes):
+        if isinstance(pair, (str, bytes, dict)) or not isinstance(pair, (list, tuple, np.ndarray)) or len(pair) != 2:
+            raise LabsimError(f"layer_shapes[{i}] must be a (k, n) pair, got {pair!r:.60}")
+        shapes.append((check_int(f"layer_shapes[{i}] k", pair[0], lo=1, hi=10**8),
+                       check_int(f"layer_shapes[{i}] n", pair[1], lo=1, hi=10**8)))
+    return shapes
+
+
+def _tiles_checked(what: str, tiles: int, n_batches: int) -> None:
+    """A sweep walks the schedule of every tile once per batch size: keep that under a few seconds."""
+    if tiles > MAX_TILES or tiles * n_batches > 2 * MAX_TILES:
+        raise LabsimError(f"{what}: {tiles:,} weight tiles × {n_batches:,} batch sizes is too much work; allowed: "
+                          f"tiles ≤ {MAX_TILES:,} and tiles × batch sizes ≤ {2 * MAX_TILES:,}")
+
+
 def utilization_vs_batch(k: int, n: int, batches, array: SystolicArray | None = None) -> dict:
     """:func:`matmul_cycles` over an array of batch sizes → arrays ``batch, cycles, seconds, utilization,
     inferences_per_s`` (per layer pass)."""
-    b = check_array("batches", batches, lo=1)
-    if np.any(b != np.floor(b)):
-        raise LabsimError("batches must hold whole numbers of vectors (≥ 1)")
-    rows = [matmul_cycles(k, n, int(x), array) for x in np.atleast_1d(b)]
+    a = _array(array)
+    k = check_int("k", k, lo=1, hi=10**8)
+    n = check_int("n", n, lo=1, hi=10**8)
+    b = _batches(batches)
+    _tiles_checked("k, n", -(-k // a.rows) * -(-n // a.cols), b.size)
+    rows = [matmul_cycles(k, n, int(x), a) for x in b]
     cyc = np.array([r["cycles"] for r in rows], dtype=np.int64)
     sec = np.array([r["seconds"] for r in rows])
-    return {"batch": np.atleast_1d(b).astype(np.int64), "cycles": cyc, "seconds": sec,
-            "utilization": np.array([r["utilization"] for r in rows]), "inferences_per_s": np.atleast_1d(b) / sec}
+    return {"batch": b, "cycles": cyc, "seconds": sec,
+            "utilization": np.array([r["utilization"] for r in rows]), "inferences_per_s": b / sec}
 
 
 def mlp_batch_latency(layer_shapes, batches, array: SystolicArray | None = None) -> dict:
@@ -332,11 +419,10 @@ def mlp_batch_latency(layer_shapes, batches, array: SystolicArray | None = None)
     ``inferences_per_s`` (batch ÷ seconds) and ``utilization``. Host time, PCIe and queueing are *not* included
     (the TPU paper's 7 ms includes them, §4).
     """
-    shapes = [(check_int("k", k, lo=1), check_int("n", n, lo=1)) for k, n in layer_shapes]
-    if not shapes:
-        raise LabsimError("layer_shapes must list at least one (k, n) layer")
+    shapes = _layer_shapes(layer_shapes)
     a = _array(array)
-    b = np.atleast_1d(check_array("batches", batches, lo=1)).astype(np.int64)
+    b = _batches(batches)
+    _tiles_checked("layer_shapes", sum(-(-k // a.rows) * -(-n // a.cols) for k, n in shapes), b.size)
     sec = np.zeros(b.shape)
     macs = np.zeros(b.shape)
     for i, x in enumerate(b):
@@ -358,6 +444,8 @@ def tsp_gemv(weights, x, geometry=None) -> dict:
     ``seconds``, ``output`` (int64) and ``ok`` (equal to NumPy). W must fit one MXM plane (≤ vector_len²)."""
     from .tsp import Geometry, Program
     from .tsp import simulate as tsp_simulate
+    if geometry is not None and not isinstance(geometry, Geometry):
+        raise LabsimError(f"geometry must be None or a labsim.tsp.Geometry, got {type(geometry).__name__}")
     g = Geometry.faithful() if geometry is None else geometry
     W = _int8_matrix("weights", weights, 2)
     v = _int8_matrix("x", np.atleast_1d(x), 1)

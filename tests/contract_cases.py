@@ -1013,12 +1013,7 @@ def cleanup() -> None:
 
 #: (callable, parameter) whose bad values crash the whole process today (a segfault in a numba kernel): the sweep
 #: does not call them in-process; tests/test_contract_issue15.py runs one reproducer each in a subprocess.
-CRASHES: dict[tuple[str, str], str] = {
-    ("numerics.FloatFormat", "man_bits"): "numerics.quantize([1.0], numerics.FloatFormat('x', 4, 10**15, 7)) "
-                                          "segfaults (no validation of the format's fields)",
-    ("silicon.simulate_wafers", "alpha"): "hang: silicon.simulate_wafers(725.0, 0.001, n_wafers=2, alpha=5e-324) "
-                                          "never returns (a numba loop, no alarm can stop it)",
-}
+CRASHES: dict[tuple[str, str], str] = {}
 
 
 def sweep(key: str, fn, make_call, use, pool, limits: dict[str, float] | None = None) -> list[Outcome]:

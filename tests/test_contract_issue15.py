@@ -310,7 +310,7 @@ def test_same_seed_same_numbers_with_the_jit_on_or_off(root):
     assert round(runs["0"]["queue_gamma"], 4) == 0.2064          # the jitted number of the issue is kept
 
 
-# -------------------------------------------------------------------------------------------- crashes (owned elsewhere)
+# -------------------------------------------------------------------------------------------- crashes
 _CRASH_SCRIPTS = {
     "tsp segfault (issue 15)": textwrap.dedent("""
         from labsim import tsp, LabsimError
@@ -339,9 +339,7 @@ _CRASH_SCRIPTS = {
 }
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=False, reason="chapter 7 (numerics, silicon), merged by the lead")) if not n.startswith("tsp") else n
-    for n in sorted(_CRASH_SCRIPTS)])
+@pytest.mark.parametrize("name", sorted(_CRASH_SCRIPTS))
 def test_no_input_crashes_or_hangs_the_process(name, root):
     """Run in a subprocess: a segfault or a hang must not take the test run with it."""
     try:

@@ -4,13 +4,13 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from labsim import mesh, numerics, silicon, systolic  # noqa: E402
-from labsim.errors import LabsimError  # noqa: E402
-from labsim.viz import ch07  # noqa: E402
+from labsim import mesh, numerics, silicon, systolic
+from labsim.errors import LabsimError
+from labsim.viz import ch07
 
 
 def test_machines_table_and_picture():

@@ -5,7 +5,6 @@ the exercise constants below — the exercise text states the same constants. No
 """
 from __future__ import annotations
 
-
 import numpy as np
 
 from .. import capacity, catalog, numerics, silicon, systolic
@@ -217,7 +216,7 @@ def fig18_holds(answer: bool) -> bool:
     """Exercise 6c: does the roofline reproduce Fig 18's order (LPU > CS-3 > TPU v7 > B300)?"""
     rows = {r["chip"]: r["fraction_of_peak"] for r in _fig18()}
     fig_order = ["groq-lpu-v1", "cerebras-cs3", "google-tpu-v7", "nvidia-b300"]
-    holds = all(rows[a] > rows[b] for a, b in zip(fig_order, fig_order[1:]))
+    holds = all(rows[a] > rows[b] for a, b in zip(fig_order, fig_order[1:], strict=False))
     return check_bool(answer, holds, hint="compare your ranking with Fig 18's ratings pair by pair.",
                       praise="The roofline puts the wafer above the LPU and the TPU v7 next to the B300: Fig 18's "
                              "ratings are not a roofline at batch 1.")

@@ -18,8 +18,18 @@ import math
 
 import numpy as np
 
-from .. import capacity, catalog, numerics, silicon, systolic
-from ..errors import LabsimError, check_number
+from .. import capacity, catalog, mesh, numerics, silicon, systolic
+from ..errors import (
+    LabsimError,
+    check_bool,
+    check_choice,
+    check_int,
+    check_mapping,
+    check_number,
+    check_text,
+)
+from ..limits import MAX_CLOCK_HZ, MAX_USD
+from ._ch07_inputs import _chip_names, _curve, _dict, _explore_result, _run, _seq
 from ._widgets import pre, wire
 
 __all__ = ["MACHINES", "machines", "machines_table", "systolic_frames", "systolic_spacetime", "tpu_batch_plot",
@@ -39,9 +49,12 @@ _C = {"sram": "#dd8452", "logic": "#c7d3e6", "dram": "#4c72b0", "hbm": "#4c72b0"
 
 def _fig(ax, figsize):
     import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
 
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
+    elif not isinstance(ax, Axes):
+        raise LabsimError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
     return ax.figure, ax
 
 
@@ -57,7 +70,7 @@ def machines_table(names=MACHINES) -> list[dict]:
     """One row per machine from the catalog: what one 'chip' is, where the weights live, capacity, bandwidth,
     the time to read the whole memory once, and the dense peak at its narrowest published precision."""
     rows = []
-    for n in names:
+    for n in _chip_names("names", names):
         c = catalog.chip(n)
         prec = min(c.peak_ops_per_s, key=lambda p: (_bits(p), p)) if c.peak_ops_per_s else None
         rows.append({"chip": n, "unit": {"die": "one die", "tile": f"one die of a {c.dies_per_unit}-die tile",
@@ -80,14 +93,17 @@ def machines(names=MACHINES):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Circle, Rectangle
 
-    fig, axes = plt.subplots(1, 4, figsize=(15, 4.4))
     rows = {r["chip"]: r for r in machines_table(names)}
+    if not set(rows) & set(MACHINES):
+        raise LabsimError(f"names must include at least one of the machines this figure draws: {', '.join(MACHINES)}")
+    fig, axes = plt.subplots(1, 4, figsize=(15, 4.4))
 
     def label(ax, r, extra=""):
         cap = r["memory_bytes"]
         cap_s = f"{cap / 1e9:.3g} GB" if cap >= 1e9 else f"{cap / 1e6:.0f} MB"
         bw = r["bandwidth_bytes_per_s"]
-        bw_s = f"{bw / 1e15:.0f} PB/s" if bw >= 1e15 else f"{bw / 1e12:.1f} TB/s" if bw >= 1e12 else f"{bw / 1e9:.0f} GB/s"
+        bw_s = (f"{bw / 1e15:.0f} PB/s" if bw >= 1e15 else f"{bw / 1e12:.1f} TB/s" if bw >= 1e12
+                else f"{bw / 1e9:.0f} GB/s")
         t = r["sweep_s"]
         t_s = f"{t * 1e3:,.0f} ms" if t >= 1e-3 else f"{t * 1e6:,.1f} µs"
         ax.set_title(f"{catalog.chip(r['chip']).display_name}\n{cap_s} {r['weights_in']} · {bw_s}", fontsize=9.5)
@@ -174,17 +190,19 @@ def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
     """Frames of the recorded run: each PE coloured by the vector it works on this cycle (blank = idle)."""
     import matplotlib.pyplot as plt
 
+    run = _run(run)
     if run.trace is None:
         raise LabsimError("systolic_frames needs a run recorded with systolic.simulate(..., record=True)")
+    ncols = check_int("ncols", ncols, lo=1, hi=12)
     if cycles is None:
         cycles = np.unique(np.linspace(0, run.cycles - 1, 12).astype(int))
-    cycles = [int(t) for t in cycles]
+    cycles = [check_int(f"cycles[{i}]", t, lo=0, hi=run.cycles - 1) for i, t in enumerate(_seq("cycles", cycles))]
     n = len(cycles)
     rows = -(-n // ncols)
     fig, axes = plt.subplots(rows, ncols, figsize=(2.1 * ncols, 2.3 * rows), squeeze=False)
     vmax = max(1, int(run.trace.max()))
     cmap = plt.get_cmap("viridis")
-    for ax, t in zip(axes.ravel(), cycles):
+    for ax, t in zip(axes.ravel()[:n], cycles, strict=True):
         img = np.ma.masked_less(run.trace[t].astype(float), 0)
         ax.imshow(img, cmap=cmap, vmin=0, vmax=vmax)
         ax.set_title(f"cycle {t} · {int(run.busy_per_cycle[t])} busy", fontsize=8)
@@ -205,6 +223,7 @@ def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
 
 def systolic_spacetime(run: systolic.SystolicRun, ax=None):
     """Busy PEs per cycle, with the fill (R + C − 1 cycles to the first full output) and the steady state."""
+    run = _run(run)
     fig, ax = _fig(ax, (10, 3.2))
     t = np.arange(run.cycles)
     t0 = int(run.tile_starts[0])
@@ -226,8 +245,24 @@ def systolic_spacetime(run: systolic.SystolicRun, ax=None):
 
 def tpu_batch_plot(curves: dict, *, published: dict | None = None, lpu_point: dict | None = None, ax=None):
     """Utilization (left axis, log batch) from ``systolic.mlp_batch_latency``; published points as markers."""
+    curves = check_mapping("curves", curves)
+    b = _curve("curves", curves, "batch", lo=1.0)
+    util = _curve("curves", curves, "utilization", b.size, lo=0.0, hi=1.0)
+    secs = _curve("curves", curves, "seconds", b.size, lo=1e-300)
+    if published is not None:
+        published = check_mapping("published", published)
+        if "batch" not in published or "label" not in published:
+            raise LabsimError("published must be a dict with 'batch' (a number ≥ 1) and 'label' (text)")
+        check_number("published['batch']", published["batch"], lo=1.0, hi=1e12)
+        check_text("published['label']", published["label"])
+    if lpu_point is not None:
+        lpu_point = check_mapping("lpu_point", lpu_point)
+        if "utilization" not in lpu_point or "label" not in lpu_point:
+            raise LabsimError("lpu_point must be a dict with 'utilization' (a fraction) and 'label' (text)")
+        check_number("lpu_point['utilization']", lpu_point["utilization"], lo=0.0, hi=1.0)
+        check_text("lpu_point['label']", lpu_point["label"])
     fig, ax = _fig(ax, (10, 4))
-    b = curves["batch"]
+    curves = {"batch": b, "utilization": util, "seconds": secs}
     ax.semilogx(b, 100 * curves["utilization"], "-o", ms=3, color="#4c72b0", label="TPU v1 array busy (simulated)")
     ax.set_xlabel("batch (inferences sharing one pass over the weights)")
     ax.set_ylabel("MACs used, % of peak")
@@ -251,6 +286,12 @@ def mesh_cdf(runs: dict, ax=None):
     """CDF of latency ÷ zero-load latency (h × hop) for each run ``{label: MeshRun}``. A dynamic run spreads to
     the right of 1; for a static run the time *in the network* is exactly 1 × zero-load (the vertical line) —
     its planned wait before departure, fixed at compile time, is drawn dotted."""
+    runs = _dict("runs", runs, max_len=20)
+    for label, r in runs.items():
+        if not isinstance(r, mesh.MeshRun):
+            raise LabsimError(f"runs[{label!r}] must be a labsim.mesh.MeshRun, got {type(r).__name__}")
+        if r.latency_cycles.size == 0:
+            raise LabsimError(f"runs[{label!r}] has no delivered packet to draw")
     fig, ax = _fig(ax, (8.5, 4))
     for label, r in runs.items():
         zero = np.maximum(r.hops * r.config.hop_cycles, 1)
@@ -276,8 +317,17 @@ def mesh_load_plot(curves: dict, *, clock_hz: float = 2e9):
     Right: P99 of the delay *in the network* beyond h × hop — dynamic grows, static is 0 at every load."""
     import matplotlib.pyplot as plt
 
+    clock_hz = check_number("clock_hz", clock_hz, lo=1.0, hi=MAX_CLOCK_HZ, unit="Hz")
+    curves = check_mapping("curves", curves)
+    ld = _curve("curves", curves, "load", lo=0.0, hi=1.0)
+    sat = curves.get("saturated")
+    if not isinstance(sat, np.ndarray) or sat.dtype != bool or sat.shape != ld.shape:
+        raise LabsimError("curves['saturated'] must be a boolean array as long as curves['load'] (pass what "
+                          "mesh.latency_vs_load returned)")
+    curves = {"load": ld, "saturated": sat, **{k: _curve("curves", curves, k, ld.size, lo=0.0, masked_ok=True)
+                                               for k in ("dyn_p50", "dyn_p99", "dyn_p999", "dyn_net_p99",
+                                                         "static_p99", "static_net_max_excess")}}
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4))
-    ld = curves["load"]
     ok = ~curves["saturated"]
     for key, lab in (("dyn_p50", "dynamic P50"), ("dyn_p99", "dynamic P99"), ("dyn_p999", "dynamic P99.9")):
         ax.semilogy(ld[ok], curves[key][ok], "-o", ms=3, label=lab)
@@ -304,14 +354,23 @@ def mesh_load_plot(curves: dict, *, clock_hz: float = 2e9):
 
 def format_lines(names=("fp8_e4m3", "fp8_e5m2", "cfp8_143", "cfp8_143"), biases=(None, None, 7, 40), ax=None):
     """Every positive value of each 8-bit format on a log axis (CFP8 with a chosen bias)."""
+    names, biases = _seq("names", names, max_len=20), _seq("biases", biases, max_len=20)
+    if len(names) != len(biases):
+        raise LabsimError(f"names and biases must be equally long (one bias or None per format), got {len(names)} "
+                          f"and {len(biases)}")
+    for i, (n, b) in enumerate(zip(names, biases, strict=True)):
+        numerics._format(f"names[{i}]", n, None)
+        if b is not None:
+            numerics._format(f"names[{i}]", n, check_int(f"biases[{i}]", b, lo=0, hi=63))
+            biases[i] = int(b)
     fig, ax = _fig(ax, (10, 2.6))
-    for i, (n, b) in enumerate(zip(names, biases)):
+    for i, (n, b) in enumerate(zip(names, biases, strict=True)):
         v = numerics.representable_values(n, bias=b)[1:]
         ax.plot(v, np.full(v.size, i), "|", ms=14)
         f = numerics.fmt(n, bias=b)
         ax.text(v.max() * 1.5, i, f"{f.name}: {v.min():.1e} … {v.max():g}", va="center", fontsize=8)
     ax.set_yticks(range(len(names)))
-    ax.set_yticklabels([numerics.fmt(n, bias=b).name for n, b in zip(names, biases)], fontsize=8)
+    ax.set_yticklabels([numerics.fmt(n, bias=b).name for n, b in zip(names, biases, strict=True)], fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(1e-8, 1e9)
     ax.set_xlabel("positive representable values (log scale)")
@@ -320,6 +379,14 @@ def format_lines(names=("fp8_e4m3", "fp8_e5m2", "cfp8_143", "cfp8_143"), biases=
 
 def accumulator_plot(Ks, bits=(16, 24, 32, 64), seed: int = 0, ax=None):
     """Relative error of an INT8 GEMV row vs K for each accumulator width, worst case (all −128) and random."""
+    Ks = [check_int(f"Ks[{i}]", K, lo=1, hi=1 << 22) for i, K in enumerate(_seq("Ks", Ks, max_len=30))]
+    bits = [check_int(f"bits[{i}]", b, lo=8, hi=128) for i, b in enumerate(_seq("bits", bits, max_len=10))]
+    for i, b in enumerate(bits):
+        if 62 < b < 64:
+            raise LabsimError(f"bits[{i}] = {b} is out of range; allowed: 8 … 62, or ≥ 64 (exact)")
+    if sum(Ks) * len(bits) > 50_000_000:
+        raise LabsimError(f"Ks: Σ K × len(bits) = {sum(Ks) * len(bits):,}; allowed ≤ 50,000,000")
+    seed = check_int("seed", seed, lo=0)
     fig, ax = _fig(ax, (8, 3.8))
     rng = np.random.default_rng(seed)
     for b in bits:
@@ -343,11 +410,22 @@ def accumulator_plot(Ks, bits=(16, 24, 32, 64), seed: int = 0, ax=None):
 
 def attention_plot(sweep: dict, metric: str = "softmax_shift", ax=None):
     """One line per config of ``numerics.attention_sweep`` against context length."""
-    fig, ax = _fig(ax, (8, 4))
+    metric = check_choice("metric", metric, ("softmax_shift", "output_rel_error"), what="metric")
+    sweep = _dict("sweep", sweep)
+    ctx = _curve("sweep", sweep, "contexts", lo=1.0)
+    lines = {}
     for label, d in sweep.items():
         if label == "contexts":
             continue
-        ax.loglog(sweep["contexts"], d[metric], "-o", ms=3, label=label)
+        if not isinstance(d, dict):
+            raise LabsimError(f"sweep[{label!r}] must be a dict of arrays (pass what numerics.attention_sweep "
+                              "returned)")
+        lines[label] = _curve(f"sweep[{label!r}]", d, metric, ctx.size, lo=0.0)
+    if not lines:
+        raise LabsimError("sweep holds no config to draw (pass what numerics.attention_sweep returned)")
+    fig, ax = _fig(ax, (8, 4))
+    for label, y in lines.items():
+        ax.loglog(ctx, y, "-o", ms=3, label=label)
     ax.set_xlabel("context tokens attended")
     ax.set_ylabel({"softmax_shift": "softmax shift (total-variation distance)",
                    "output_rel_error": "relative error of the attention output"}.get(metric, metric))
@@ -358,6 +436,11 @@ def attention_plot(sweep: dict, metric: str = "softmax_shift", ax=None):
 
 def yield_plot(defect_density_per_mm2: float = 0.001, ax=None, marks=None):
     """Die yield vs area for the four models; machine areas marked."""
+    defect_density_per_mm2 = check_number("defect_density_per_mm2", defect_density_per_mm2, lo=0.0, hi=10.0)
+    if marks is not None:
+        marks = _dict("marks", marks, max_len=20)
+        for name, area in marks.items():
+            check_number(f"marks[{name!r}]", area, lo=1.0, hi=silicon.MAX_AREA_MM2, unit="mm²")
     fig, ax = _fig(ax, (8, 4))
     A = np.geomspace(10, 50_000, 200)
     for m in silicon.YIELD_MODELS:
@@ -377,6 +460,10 @@ def wafer_map(maps: silicon.WaferMaps, wafer: int = 0, ax=None):
     """One simulated wafer: good dies green, dies with a defect red, partial edge sites grey."""
     from matplotlib.patches import Circle, Rectangle
 
+    if not isinstance(maps, silicon.WaferMaps):
+        raise LabsimError(f"maps must be a labsim.silicon.WaferMaps (from silicon.simulate_wafers), got "
+                          f"{type(maps).__name__}")
+    wafer = check_int("wafer", wafer, lo=0, hi=maps.counts.shape[0] - 1)
     fig, ax = _fig(ax, (5, 5))
     ax.add_patch(Circle((0, 0), maps.radius_mm, fc="#f4f4f4", ec="k"))
     x0, y0 = -maps.cols * maps.die_w_mm / 2, -maps.rows * maps.die_h_mm / 2
@@ -400,9 +487,16 @@ def wafer_map(maps: silicon.WaferMaps, wafer: int = 0, ax=None):
 
 def cost_plot(rows: list[dict], hbm_usd_per_gb: float, ax=None):
     """Foundry cost per GB of SRAM by node (bars) against HBM's price per GB (line)."""
+    hbm_usd_per_gb = check_number("hbm_usd_per_gb", hbm_usd_per_gb, lo=0.0, hi=MAX_USD, unit="USD/GB")
+    names, vals = [], []
+    for i, r in enumerate(_seq("rows", rows)):
+        r = check_mapping(f"rows[{i}]", r)
+        if "label" not in r or "usd_per_gb" not in r:
+            raise LabsimError(f"rows[{i}] must be a dict with 'label' (text) and 'usd_per_gb' (a number)")
+        names.append(check_text(f"rows[{i}]['label']", str(r["label"]) if isinstance(r["label"], (int, float))
+                                else r["label"]))
+        vals.append(check_number(f"rows[{i}]['usd_per_gb']", r["usd_per_gb"], lo=0.0, hi=MAX_USD))
     fig, ax = _fig(ax, (7, 3.6))
-    names = [r["label"] for r in rows]
-    vals = [r["usd_per_gb"] for r in rows]
     ax.bar(names, vals, color=_C["sram"])
     for i, v in enumerate(vals):
         ax.text(i, v, f"US${v:,.0f}", ha="center", va="bottom", fontsize=8)
@@ -416,11 +510,23 @@ def next_lpu_plot(table: dict):
     """Chips for the model (left) and US$ per million tokens (right) vs the SRAM multiple k, one line per case."""
     import matplotlib.pyplot as plt
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    table = _dict("table", table, max_len=20)
+    lines = {}
     for label, rows in table.items():
-        k = [r["k"] for r in rows]
-        a1.plot(k, [r["chips"] for r in rows], "-o", ms=4, label=label)
-        a2.plot(k, [r["usd_per_mtok"] for r in rows], "-o", ms=4, label=label)
+        cols = {"k": [], "chips": [], "usd_per_mtok": []}
+        for i, r in enumerate(_seq(f"table[{label!r}]", rows, max_len=200)):
+            r = check_mapping(f"table[{label!r}][{i}]", r)
+            for key, hi in (("k", 1e3), ("chips", 1e9), ("usd_per_mtok", MAX_USD)):
+                if key not in r:
+                    raise LabsimError(f"table[{label!r}][{i}] lacks {key!r} (pass what silicon.next_lpu_whatif "
+                                      "returned)")
+                cols[key].append(check_number(f"table[{label!r}][{i}][{key!r}]", r[key], lo=0.0, hi=hi))
+        lines[label] = cols
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.8))
+    for label, cols in lines.items():
+        k = cols["k"]
+        a1.plot(k, cols["chips"], "-o", ms=4, label=label)
+        a2.plot(k, cols["usd_per_mtok"], "-o", ms=4, label=label)
     a1.axhline(576, color="k", ls=":", lw=1)
     a1.text(k[-1], 590, "576-chip domain", ha="right", fontsize=8)
     a1.set_xlabel("SRAM per chip, × LPU v1 (230 MB)")
@@ -435,6 +541,7 @@ def next_lpu_plot(table: dict):
 def fig18_efficiency(model: str = "llama-3.3-70b", precision: str = "int8", chips=FIG18_CHIPS) -> list[dict]:
     """Fraction of dense peak reachable at batch 1 (roofline: min(1, intensity × bandwidth / peak)) per chip,
     next to Fig 18's printed rating. Intensity from ``capacity.decode_intensity`` (batch 1, default context)."""
+    chips = _chip_names("chips", chips)
     inten = float(capacity.decode_intensity(model, precision))
     out = []
     for n in chips:
@@ -458,9 +565,12 @@ def next_lpu_explore(node: str = "5nm", defect_density_per_cm2: float = 0.1, k: 
     """Widget callback (plain dict, a few ms): silicon at ``node`` (SRAM density, yield and good-die cost of a
     ``die_area_mm2`` die, SRAM US$/GB vs HBM) and the chapter 3/4 numbers for an LPU with ``k`` × the SRAM."""
     d_mm2 = check_number("defect_density_per_cm2", defect_density_per_cm2, lo=0.0, hi=10.0) / 100.0
-    if not isinstance(rates_scale, (bool, np.bool_)):
-        raise LabsimError(f"rates_scale must be True or False, got {rates_scale!r}")
-    n = silicon.node(node)
+    rates_scale = check_bool("rates_scale", rates_scale)
+    k = check_number("k", k, lo=0.1, hi=1000.0)
+    die_area_mm2 = check_number("die_area_mm2", die_area_mm2, lo=1.0, hi=silicon.MAX_AREA_MM2)
+    model = check_choice("model", model, catalog.models(), what="model")
+    n = silicon._node("node", node)
+    node = n.name
     v1 = catalog.chip("groq-lpu-v1")
     need = silicon.sram_area_mm2(k * v1.memory_bytes, node)
     priced = n.wafer_usd is not None
@@ -483,6 +593,7 @@ def next_lpu_explore(node: str = "5nm", defect_density_per_cm2: float = 0.1, k: 
 
 
 def next_lpu_text(r: dict) -> str:
+    r = _explore_result(r)
     row, base = r["row"], r["base"]
     cost = "n/a (no sourced wafer price)" if r["good_die_usd"] is None else f"US${r['good_die_usd']:,.0f}"
     per_gb = "n/a" if r["sram_usd_per_gb"] is None else f"US${r['sram_usd_per_gb']:,.0f}/GB"
@@ -503,6 +614,8 @@ def next_lpu_text(r: dict) -> str:
 
 def next_lpu_bar_svg(r: dict, width: int = 560) -> str:
     """Two pairs of bars (chips, US$/M tokens): LPU v1 vs the design — SVG text, no matplotlib."""
+    r = _explore_result(r)
+    width = check_int("width", width, lo=300, hi=5000)
     row, base = r["row"], r["base"]
     pairs = [("chips", base["chips"], row["chips"]), ("US$/M tok", base["usd_per_mtok"], row["usd_per_mtok"])]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="92" font-family="sans-serif" '
