@@ -1,4 +1,4 @@
-"""Benchmarks for labsim.capacity: configurations per second in the vectorised sweeps (goal ≥ 1e5/s each),
+"""Benchmarks for labsim.capacity: configurations per second in the vectorized sweeps (goal ≥ 1e5/s each),
 and the latency of one scalar plan/decode call (what the widget pays)."""
 from __future__ import annotations
 

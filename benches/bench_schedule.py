@@ -54,7 +54,7 @@ def run() -> list[dict]:
                  "note": f"{t1 * 1e6:.0f} µs per call; scalar integer inputs are memoised"})
     rows.append({"name": "decoder_layer_cycles, one call (computed)", "value": 1 / t_new, "unit": "calls/s",
                  "note": f"{t_new * 1e6:.0f} µs per call with new inputs"})
-    rows.append({"name": "decoder_layer_cycles, vectorised sweep", "value": out["cycles"].size / tv,
+    rows.append({"name": "decoder_layer_cycles, vectorized sweep", "value": out["cycles"].size / tv,
                  "unit": "configs/s", "note": f"{out['cycles'].size:,} (tp × context) configurations in "
                                               f"{tv * 1e3:.1f} ms"})
     return rows

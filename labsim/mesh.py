@@ -51,7 +51,7 @@ class MeshConfig:
     clock_hz: float = 2e9
 
     def __post_init__(self):
-        set_ = object.__setattr__          # frozen: store the validated (normalised) values
+        set_ = object.__setattr__          # frozen: store the validated (normalized) values
         set_(self, "width", check_int("width", self.width, lo=2, hi=64))
         set_(self, "height", check_int("height", self.height, lo=1, hi=64))
         set_(self, "hop_cycles", check_int("hop_cycles", self.hop_cycles, lo=1, hi=100))
@@ -359,7 +359,7 @@ class MeshRun:
         """P50/P90/P99/P99.9 of the latency in cycles (``labsim.stats.percentiles``); raises if saturated."""
         if self.latency_cycles.size == 0:
             raise LabsimError("no packet was created in the measurement window [warmup, cycles): there is no "
-                              "latency to summarise; raise cycles, lower warmup or raise the load")
+                              "latency to summarize; raise cycles, lower warmup or raise the load")
         if self.saturated:
             raise LabsimError(f"the network is saturated at load {self.offered_load:g}: only "
                               f"{self.delivered_fraction:.1%} of the measured packets arrived, so the tail is "

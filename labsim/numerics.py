@@ -54,7 +54,7 @@ class FloatFormat:
         # (≥ −1022, so every spacing 2^(e − man_bits) ≥ 2^−1074 is a float64 and float64 subnormal inputs take
         # the format's smallest exponent), and the largest exponent ≤ 960 (inputs far beyond the format's range
         # are clipped before rounding)
-        set_ = object.__setattr__          # frozen: store the validated (normalised) values
+        set_ = object.__setattr__          # frozen: store the validated (normalized) values
         set_(self, "name", check_name("name", self.name))
         set_(self, "exp_bits", check_int("exp_bits", self.exp_bits, lo=1, hi=11))
         set_(self, "man_bits", check_int("man_bits", self.man_bits, lo=0, hi=52))

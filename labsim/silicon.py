@@ -255,7 +255,7 @@ def wafer_scale_yield(physical_cores: int, needed_cores: int, core_area_mm2: flo
                       fatal_area_mm2: float = 0.0):
     """Probability a redundant wafer works: every defect kills the core it lands in (Poisson per core), the wafer
     works if at most ``physical − needed`` cores die, and no defect lands in ``fatal_area_mm2`` of non-redundant
-    silicon [A]. Vectorised over ``defect_density_per_mm2``."""
+    silicon [A]. Vectorized over ``defect_density_per_mm2``."""
     n = check_int("physical_cores", physical_cores, lo=1, hi=MAX_CORES)
     k = check_int("needed_cores", needed_cores, lo=1, hi=n)
     a = check_number("core_area_mm2", core_area_mm2, lo=0.0, lo_open=True, hi=MAX_AREA_MM2)

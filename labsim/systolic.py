@@ -62,7 +62,7 @@ class SystolicArray:
     bytes_per_weight: int = 1                     #: int8 weights
 
     def __post_init__(self):
-        # normalised in place (the dataclass is frozen): 8.0 → 8, so that equal arrays compare and hash equal
+        # normalized in place (the dataclass is frozen): 8.0 → 8, so that equal arrays compare and hash equal
         set_ = object.__setattr__
         set_(self, "rows", check_int("rows", self.rows, lo=1, hi=4096))
         set_(self, "cols", check_int("cols", self.cols, lo=1, hi=4096))

@@ -60,7 +60,7 @@ class Point:
 
     @property
     def kind(self) -> str:
-        """"LPU", "wafer" or "GPU", and "dense" or "MoE" — the colours of chapter 3's scatter."""
+        """"LPU", "wafer" or "GPU", and "dense" or "MoE" — the colors of chapter 3's scatter."""
         c, m = catalog.chip(self.chip), catalog.model(self.model)
         machine = "LPU" if capacity.lpu.is_lpu(c) else "wafer" if capacity.mesh.is_mesh_machine(c) else "GPU"
         return f"{machine} {'MoE' if m.is_moe else 'dense'}"

@@ -194,7 +194,7 @@ _BOUND_OBJECTS = np.array(BOUNDS, dtype=object)
 
 def decode_sweep(model, chip, *, chips=None, batch=1, context_tokens=None, precision: str = "int8",
                  config: DecodeConfig | None = None, outputs=None, **overrides) -> dict:
-    """Vectorised :func:`decode_time` over arrays of ``chips``, ``batch`` and ``context_tokens`` (broadcast).
+    """Vectorized :func:`decode_time` over arrays of ``chips``, ``batch`` and ``context_tokens`` (broadcast).
 
     ``chips=None`` uses the chips :func:`plan` needs at each (context, batch). ``overrides`` are fields of
     :class:`DecodeConfig`. Returns arrays ``seconds_per_token, tokens_per_s, throughput_tokens_per_s, latency_s,
@@ -353,7 +353,7 @@ def speculative(model, chip, *, acceptance_rate: float = 0.8, draft_tokens: int 
     """Tokens/s with speculative decoding — a named what-if, never the default.
 
     A draft model proposes ``draft_tokens`` tokens, each at ``draft_cost_ratio`` × one target step; the target
-    verifies them in one pass (modelled as a decode step of a batch of ``draft_tokens + 1``, which reads the
+    verifies them in one pass (modeled as a decode step of a batch of ``draft_tokens + 1``, which reads the
     weights once). Each proposal is accepted with probability ``acceptance_rate``, so a step yields
     (1 − α^(γ+1)) / (1 − α) tokens on average ([leviathan23] Eq. 1).
     """

@@ -171,7 +171,7 @@ class DecodeConfig:
     def __post_init__(self) -> None:
         """Validate every field when the config is built (an object that exists is valid, docs/contract.md);
         chip-specific checks (``tensor_parallel`` against the model's widest layer) happen when it is used."""
-        def put(name, value):                   # normalised: a tuple for keep_parts, int for counts
+        def put(name, value):                   # normalized: a tuple for keep_parts, int for counts
             object.__setattr__(self, name, value)
 
         def _keep(name, value):                 # validated; the value stays as given (10240 stays an int)

@@ -153,7 +153,7 @@ def plan_sweep(model, chip, *, context_tokens=None, batch=1, precision: str = "i
                workspace_vectors: float = ASSUMPTIONS["workspace_vectors_hidden"].value,
                gpu_power_of_two: bool = ASSUMPTIONS["gpu_power_of_two"].value,
                sync_domain_chips: int | None = None) -> dict[str, np.ndarray]:
-    """Vectorised :func:`plan` over arrays of ``context_tokens`` and ``batch`` (broadcast together).
+    """Vectorized :func:`plan` over arrays of ``context_tokens`` and ``batch`` (broadcast together).
 
     Returns arrays: ``weight_bytes, kv_cache_bytes, activation_bytes, total_bytes, chips_by_capacity, chips,
     nodes, racks, domains, crosses_cliff, capex_usd`` (NaN capex when the chip has no published price).

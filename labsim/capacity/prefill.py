@@ -34,7 +34,7 @@ def prefill_sweep(model, chip, *, prompt_tokens, chips=None, context_tokens=None
                   expert_precision: str | None = None, kv_precision: str = "fp16",
                   compute_efficiency: float = ASSUMPTIONS["compute_efficiency"].value,
                   bandwidth_efficiency: float | None = None, **decode_kwargs) -> dict:
-    """Vectorised :func:`prefill_time` over arrays of ``prompt_tokens`` and ``chips`` (broadcast).
+    """Vectorized :func:`prefill_time` over arrays of ``prompt_tokens`` and ``chips`` (broadcast).
 
     ``context_tokens`` (default: the prompt) sizes the plan and the KV cache the chips must hold. Returns arrays
     ``seconds, compute_s, memory_s, latency_s, chips, fits`` and the ``compute_precision`` used.

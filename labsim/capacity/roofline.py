@@ -43,7 +43,7 @@ def roofline(chip, intensity_flops_per_byte, precision: str = "int8", *, bandwid
              compute_efficiency: float = 1.0, peak_ops_per_s: float | None = None):
     """Attainable ops/s = min(peak × compute_efficiency, intensity × bandwidth × bandwidth_efficiency).
 
-    Vectorised over ``intensity_flops_per_byte`` (ops per byte moved from main memory, > 0). Williams, Waterman
+    Vectorized over ``intensity_flops_per_byte`` (ops per byte moved from main memory, > 0). Williams, Waterman
     & Patterson, CACM 2009. Returns a float for a scalar input, else an array. ``peak_ops_per_s`` overrides the
     catalog peak (needed for a chip that publishes none, e.g. Cerebras CS-3; ``math.inf`` = bandwidth slope only).
     """
@@ -71,7 +71,7 @@ def decode_intensity(model, precision: str = "int8", *, batch=1, context_tokens=
                      expert_precision=None):
     """Arithmetic intensity of one decode step (ops per byte read): batch × FLOPs/token ÷ bytes read.
 
-    Bytes read = active weights (MoE: experts the batch touches) + KV cache of the batch. Vectorised over batch.
+    Bytes read = active weights (MoE: experts the batch touches) + KV cache of the batch. Vectorized over batch.
     """
     m = _model(model)
     if context_tokens is None:

@@ -61,7 +61,7 @@ def binomial_quantile(k, p, q) -> int:
         return k
     if p in (0.0, 1.0):
         return 0 if p == 0.0 or q == 0.0 else k
-    # long chains: the pmf in log space (no overflow of comb(k, m) or underflow of p^m), one vectorised pass
+    # long chains: the pmf in log space (no overflow of comb(k, m) or underflow of p^m), one vectorized pass
     m = np.arange(k + 1, dtype=np.float64)
     steps = np.log(k - m[:-1]) - np.log(m[:-1] + 1) + math.log(p) - math.log1p(-p)
     log_pmf = k * math.log1p(-p) + np.concatenate(([0.0], np.cumsum(steps)))

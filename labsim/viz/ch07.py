@@ -187,7 +187,7 @@ def machines(names=MACHINES):
 
 
 def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
-    """Frames of the recorded run: each PE coloured by the vector it works on this cycle (blank = idle)."""
+    """Frames of the recorded run: each PE colored by the vector it works on this cycle (blank = idle)."""
     import matplotlib.pyplot as plt
 
     run = _run(run)
@@ -215,7 +215,7 @@ def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
                               + (f", tile {v // run.batch}" if run.n_tiles > 1 else ""))
                         for v in range(vmax + 1)][:12], loc="lower right", fontsize=7, ncol=2)
     fig.suptitle(f"{run.rows} × {run.cols} weight-stationary array, {run.batch} vectors × {run.n_tiles} tile(s): "
-                 "colour = which vector a PE multiplies (activations enter at the left, partial sums leave at the "
+                 "color = which vector a PE multiplies (activations enter at the left, partial sums leave at the "
                  "bottom)", fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
