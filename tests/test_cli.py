@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from labsim import catalog
+from labsim import capacity, catalog, latency, tco
 from labsim.cli import main
 
 
@@ -58,7 +58,6 @@ def test_models_table_and_json(capsys):
 # ------------------------------------------------------------------------------------------------ plan
 
 def test_plan_table(capsys):
-    capacity = pytest.importorskip("labsim.capacity")
     rc, out, err = run(capsys, "plan", "llama-3.3-70b", "groq-lpu-v1", "--precision", "int8", "--context", "4096")
     assert rc == 0, err
     p = capacity.plan("llama-3.3-70b", "groq-lpu-v1", "int8", context_tokens=4096)
@@ -68,7 +67,6 @@ def test_plan_table(capsys):
 
 
 def test_plan_json_matches_library(capsys):
-    capacity = pytest.importorskip("labsim.capacity")
     d = run_json(capsys, "plan", "llama-3.1-8b", "nvidia-h100-sxm", "--precision", "bf16", "--context", "8192",
                  "--batch", "4")
     p = capacity.plan("llama-3.1-8b", "nvidia-h100-sxm", "bf16", context_tokens=8192, batch=4)
@@ -82,13 +80,11 @@ def test_plan_json_matches_library(capsys):
 
 
 def test_plan_default_context_is_the_models(capsys):
-    capacity = pytest.importorskip("labsim.capacity")
     d = run_json(capsys, "plan", "llama-3.1-8b", "groq-lpu-v1")
     assert d["plan"]["context_tokens"] == capacity.ASSUMPTIONS["context_tokens"].value
 
 
 def test_plan_with_chips(capsys):
-    capacity = pytest.importorskip("labsim.capacity")
     need = capacity.plan("llama-3.1-8b", "groq-lpu-v1").chips
     d = run_json(capsys, "plan", "llama-3.1-8b", "groq-lpu-v1", "--chips", str(need * 2))
     assert d["decode"]["chips"] == need * 2
@@ -96,7 +92,6 @@ def test_plan_with_chips(capsys):
 
 def test_plan_still_shown_when_decode_cannot_be_modelled(capsys):
     """A chip without a published peak: the memory plan is printed, the decode time is n/a (exit 0)."""
-    capacity = pytest.importorskip("labsim.capacity")
     from labsim.errors import LabsimError
 
     for chip in catalog.chips():
@@ -117,14 +112,12 @@ def test_plan_still_shown_when_decode_cannot_be_modelled(capsys):
 
 @pytest.mark.parametrize("preset", ["gpu-latency", "gpu-throughput", "groq-cost", "groq-60gpm"])
 def test_tco_presets_json_match_evaluate(capsys, preset):
-    tco = pytest.importorskip("labsim.tco")
     d = run_json(capsys, "tco", "--preset", preset)
     assert d["preset"] == preset and d["changed"] == []
     assert d["result"]["usd_per_mtok"] == pytest.approx(tco.evaluate(tco.REPORT_FIG11[preset]).usd_per_mtok)
 
 
 def test_tco_set_changes_inputs(capsys):
-    tco = pytest.importorskip("labsim.tco")
     d = run_json(capsys, "tco", "--preset", "groq-cost", "--set", "utilization=0.6", "--set", "batch=4")
     want = tco.evaluate(tco.REPORT_FIG11["groq-cost"].replace(utilization=0.6, batch=4.0))
     assert d["changed"] == ["batch", "utilization"]
@@ -135,7 +128,6 @@ def test_tco_set_changes_inputs(capsys):
 
 
 def test_tco_set_bool_input(capsys):
-    pytest.importorskip("labsim.tco")
     d = run_json(capsys, "tco", "--preset", "gpu-latency", "--set", "utilization_derates_tokens=true")
     assert d["inputs"]["utilization_derates_tokens"] is True
 
@@ -143,7 +135,6 @@ def test_tco_set_bool_input(capsys):
 # ------------------------------------------------------------------------------------------------ budget
 
 def test_budget_table_and_json(capsys):
-    latency = pytest.importorskip("labsim.latency")
     rc, out, err = run(capsys, "budget", "--slo", "2", "--speed", "300", "--steps", "3")
     assert rc == 0, err
     assert "max reasoning tokens per step" in out
@@ -154,8 +145,6 @@ def test_budget_table_and_json(capsys):
 
 
 def test_budget_named_threshold_model_chip_and_price(capsys):
-    latency = pytest.importorskip("labsim.latency")
-    pytest.importorskip("labsim.capacity")
     d = run_json(capsys, "budget", "--slo", "voice_turn", "--model", "llama-3.1-8b", "--chip", "groq-lpu-v1",
                  "--platform", "lpu", "--tco-preset", "groq-cost", "--samples", "2000")
     assert d["slo_s"] == latency.threshold_s("voice_turn")

@@ -46,7 +46,6 @@ def test_plots_draw(sched):
 
 
 def test_widgets_build(sched):
-    pytest.importorskip("ipywidgets")
     assert ch02.make_reservation_widget(sched) is not None
     assert ch02.make_ch02_widget() is not None
 
@@ -88,7 +87,6 @@ def test_explore_view_draws_png():
 
 
 def test_reservation_view_and_widget_move(sched):
-    pytest.importorskip("ipywidgets")
     v = ch02.ReservationView(sched)
     assert v.update(10)[:4] == b"\x89PNG" and v.update(10) != v.update(100)
     w = ch02.make_reservation_widget(sched)
@@ -99,7 +97,6 @@ def test_reservation_view_and_widget_move(sched):
 
 
 def test_ch02_widget_move_changes_text_and_picture():
-    pytest.importorskip("ipywidgets")
     w = ch02.make_ch02_widget(tsp_layer_s=5e-7)
     controls = {c.description: c for c in w.children if getattr(c, "description", "")}
     text, image = w.children[-2], w.children[-1]

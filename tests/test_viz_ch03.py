@@ -60,7 +60,6 @@ def test_plots_build():
 
 
 def test_widget_builds():
-    pytest.importorskip("ipywidgets")
     w = ch03.make_capacity_widget()
     assert w.children
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import ipywidgets as W
 import matplotlib.pyplot as plt
 import pytest
 
@@ -77,7 +78,6 @@ def test_explore_html_shows_every_workload_and_infeasibility():
 
 
 def test_widget_builds_and_a_slider_move_updates_the_table():
-    W = pytest.importorskip("ipywidgets")
     box = ch06.make_fleet_widget()
 
     def walk(w):
@@ -125,7 +125,6 @@ def test_slo_sweep_leaves_room_above_the_points():
 
 
 def test_mix_labels_fit_their_slider():
-    W = pytest.importorskip("ipywidgets")
     box = ch06.make_fleet_widget()
 
     def walk(w):

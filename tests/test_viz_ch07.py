@@ -79,7 +79,6 @@ def test_widget_callback():
 
 
 def test_widget_moves():
-    pytest.importorskip("ipywidgets")
     w = ch07.make_next_lpu_widget()
     before = w.children[-2].value
     w.controls["k"].value = 6.0
