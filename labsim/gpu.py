@@ -179,7 +179,10 @@ def decoder_layer_kernels(hidden_size: int, intermediate_size: int, num_heads: i
     h = check_int("hidden_size", hidden_size, lo=1)
     f = check_int("intermediate_size", intermediate_size, lo=1)
     nh = check_int("num_heads", num_heads, lo=1)
-    nkv = check_int("num_kv_heads", num_kv_heads, lo=1)
+    nkv = check_int("num_kv_heads", num_kv_heads, lo=1, hi=nh)
+    if nh % nkv:
+        raise LabsimError(f"num_kv_heads = {nkv} is out of range: grouped-query attention shares each KV head among "
+                          f"an equal group of query heads; allowed: divisors of num_heads = {nh}")
     hd = check_int("head_dim", head_dim, lo=1)
     ctx = check_int("context_tokens", context_tokens, lo=1)
     b = check_int("batch", batch, lo=1)

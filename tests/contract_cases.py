@@ -338,7 +338,6 @@ def valid_table() -> dict[str, Callable]:
         "viz.validation.validation_scatter": lambda: call(),
         "viz.validation.validation_table": lambda: call(worst=3),
         "viz.validation.moe_schedule_table": lambda: call(),
-        "viz.validation.HtmlTable": lambda: call(("a", "b"), [(1, 2)]),
         "viz.ch07.machines": lambda: call(),
         "viz.ch07.machines_table": lambda: call(),
         "viz.ch07.systolic_frames": lambda: call(_systolic_run(), cycles=[4, 6]),
@@ -698,7 +697,6 @@ USE: dict[str, Callable] = {
     "numerics.FloatFormat": lambda f: numerics.quantize(np.array([0.5, 1.5]), f),
     "systolic.SystolicArray": lambda a: systolic.matmul_cycles(64, 64, 4, a),
     "table.Table": lambda t: (str(t), t._repr_html_()),
-    "viz.validation.HtmlTable": lambda t: t._repr_html_(),
     "viz._tables.HtmlTable": lambda t: t._repr_html_(),
     "schedule.layer.LayerShape": lambda sh: schedule.simulate_layer(
         sh, tsp.Geometry.mini()),

