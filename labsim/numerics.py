@@ -324,7 +324,7 @@ def int_gemv(W, x, accumulator_bits: int = 32, *, overflow: str = "wrap") -> dic
 
 
 def quantize_int8(W) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric per-row INT8 quantisation: ``q = round(W / s)``, ``s = max|row| / 127``. Returns (q, s)."""
+    """Symmetric per-row INT8 quantization: ``q = round(W / s)``, ``s = max|row| / 127``. Returns (q, s)."""
     A = check_array("W", W, lo=-1e300, hi=1e300)     # |W| / 127 and W / s stay finite
     if A.ndim != 2 or A.size == 0:
         raise LabsimError(f"W must be a non-empty 2-D array, got shape {A.shape}")
