@@ -62,9 +62,20 @@ def _interval(lo, hi, lo_open: bool, hi_open: bool) -> str:
     return f"{'(' if lo_open or lo is None else '['}{left}, {right}{')' if hi_open or hi is None else ']'}"
 
 
+def _plain_bound(b, integer: bool) -> bool:
+    """A bound that needs no further check: None, a Python int, or (unless ``integer``) a finite-or-infinite,
+    non-NaN Python float, within float range."""
+    t = type(b)
+    return b is None or ((t is int or (t is float and not integer and b == b)) and -1.8e308 < b < 1.8e308)
+
+
 def _bounds(name: str, lo, hi, lo_open=False, hi_open=False, unit="", integer: bool = False):
     """The validators' own arguments (set by labsim's code, not by a learner): bounds None or real numbers
     (whole numbers for ``check_int``) making a non-empty interval, flags True/False, the unit a string."""
+    flags_ok = type(lo_open) is bool and type(hi_open) is bool and type(unit) is str
+    if flags_ok and _plain_bound(lo, integer) and _plain_bound(hi, integer) \
+            and (lo is None or hi is None or lo < hi or (lo == hi and not lo_open and not hi_open)):
+        return          # the common case, checked in a few hundred nanoseconds (validators sit on hot paths)
     for arg, b in (("lo", lo), ("hi", hi)):
         if b is None:
             continue

@@ -393,6 +393,10 @@ def _fast_array(name: str, value, lo: float, hi: float) -> np.ndarray:
     return check_array(name, value, lo=lo, hi=hi)
 
 
+def _is_scalar(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
 def collective_hops(n_chips, chips_per_node: int = 8):
     """Hops one phase of a collective over ``n_chips`` crosses in ISCA 2022's network: 1 inside a fully connected
     node, 3 up to 264 chips (local–global–local), 5 up to 10,440 ([isca22] §4, abstract). Vectorized."""
@@ -406,6 +410,16 @@ def allreduce_time_vec(message_bytes, n_chips, hop_s: float, params: RealScalePa
     """Vectorized latency-optimal all-reduce (``algorithm="auto"`` of :func:`allreduce_time_s`) for arrays of
     message sizes and chip counts, at a given hop latency — what the decode model calls once per layer."""
     p = _params(params)
+    if _is_scalar(n_chips) and _is_scalar(message_bytes):   # one serving point: plain floats, no 0-d arrays
+        n = check_number("n_chips", n_chips, lo=1.0, hi=float(_L.MAX_CHIPS))
+        m = check_number("message_bytes", message_bytes, lo=0.0, hi=_L.MAX_BYTES, unit="B")
+        hop_s = check_number("hop_s", hop_s, lo=0.0, hi=1.0, unit="s")
+        if n <= 1:
+            return 0.0
+        local = n <= p.chips_per_node
+        hops = 1.0 if local else (3.0 if n <= 264 else 5.0)
+        bw = p.local_link_bandwidth_bytes_per_s if local else p.global_link_bandwidth_bytes_per_s
+        return 2.0 * (hops * hop_s + m / n * (1.0 + p.packet_overhead_frac) / bw)
     n = _fast_array("n_chips", n_chips, 1.0, float(_L.MAX_CHIPS))
     m = _fast_array("message_bytes", message_bytes, 0.0, _L.MAX_BYTES)
     hop_s = check_number("hop_s", hop_s, lo=0.0, hi=1.0, unit="s")
