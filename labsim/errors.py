@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -62,11 +63,14 @@ def _interval(lo, hi, lo_open: bool, hi_open: bool) -> str:
     return f"{'(' if lo_open or lo is None else '['}{left}, {right}{')' if hi_open or hi is None else ']'}"
 
 
+_FLOAT_MAX = sys.float_info.max
+
+
 def _plain_bound(b, integer: bool) -> bool:
-    """A bound that needs no further check: None, a Python int, or (unless ``integer``) a finite-or-infinite,
-    non-NaN Python float, within float range."""
+    """A bound that needs no further check: None, or a Python int or (unless ``integer``) float within the finite
+    float range (NaN, ±inf and huge integers take the full check)."""
     t = type(b)
-    return b is None or ((t is int or (t is float and not integer and b == b)) and -1.8e308 < b < 1.8e308)
+    return b is None or ((t is int or (t is float and not integer and b == b)) and -_FLOAT_MAX <= b <= _FLOAT_MAX)
 
 
 def _bounds(name: str, lo, hi, lo_open=False, hi_open=False, unit="", integer: bool = False):
