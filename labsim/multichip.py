@@ -393,6 +393,10 @@ def _fast_array(name: str, value, lo: float, hi: float) -> np.ndarray:
     return check_array(name, value, lo=lo, hi=hi)
 
 
+#: Largest system a collective crosses in 3 hops (local–global–local) in [isca22]'s network; beyond it, 5.
+THREE_HOP_MAX_CHIPS = 264
+
+
 def _is_scalar(x) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
@@ -402,7 +406,7 @@ def collective_hops(n_chips, chips_per_node: int = 8):
     node, 3 up to 264 chips (local–global–local), 5 up to 10,440 ([isca22] §4, abstract). Vectorized."""
     n = _fast_array("n_chips", n_chips, 1.0, float(_L.MAX_CHIPS))
     check_int("chips_per_node", chips_per_node, lo=1, hi=_L.MAX_CHIPS)
-    out = np.where(n <= 1, 0.0, np.where(n <= chips_per_node, 1.0, np.where(n <= 264, 3.0, 5.0)))
+    out = np.where(n <= 1, 0.0, np.where(n <= chips_per_node, 1.0, np.where(n <= THREE_HOP_MAX_CHIPS, 3.0, 5.0)))
     return float(out) if out.ndim == 0 else out
 
 
@@ -417,7 +421,7 @@ def allreduce_time_vec(message_bytes, n_chips, hop_s: float, params: RealScalePa
         if n <= 1:
             return 0.0
         local = n <= p.chips_per_node
-        hops = 1.0 if local else (3.0 if n <= 264 else 5.0)
+        hops = 1.0 if local else (3.0 if n <= THREE_HOP_MAX_CHIPS else 5.0)   # = collective_hops, unvectorized
         bw = p.local_link_bandwidth_bytes_per_s if local else p.global_link_bandwidth_bytes_per_s
         return 2.0 * (hops * hop_s + m / n * (1.0 + p.packet_overhead_frac) / bw)
     n = _fast_array("n_chips", n_chips, 1.0, float(_L.MAX_CHIPS))

@@ -123,3 +123,12 @@ def test_two_phase_allreduce_is_latency_optimal_for_decode_vectors():
         assert mc.allreduce_time_s(msg, n, algorithm="two_phase") < mc.allreduce_time_s(msg, n, algorithm="ring")
     assert mc.allreduce_time_s(msg, 8) == pytest.approx(mc.allreduce_time_s(msg, 8, algorithm="direct"))
     assert mc.collective_hops(64) == 3 and mc.collective_hops(300) == 5 and mc.collective_hops(8) == 1
+
+
+def test_allreduce_time_vec_scalar_path_equals_the_arrays():
+    """One serving point takes a plain-float path (the decode model's hot path); it must give the array answer."""
+    for n in (1, 2, 8, 9, 264, 265, 10_440):
+        for m_bytes in (0.0, 16_384.0, 1e9):
+            scalar = mc.allreduce_time_vec(m_bytes, float(n), 6e-7)
+            array = mc.allreduce_time_vec(np.array([m_bytes]), np.array([float(n)]), 6e-7)[0]
+            assert isinstance(scalar, float) and scalar == pytest.approx(array, rel=1e-15, abs=0.0)

@@ -12,7 +12,6 @@ from functools import lru_cache
 import numpy as np
 
 from .. import catalog, gpu
-from ..errors import check_int, check_number
 from ..precision import bytes_per_element
 from ._common import vmax, vmin, vwhere
 from .defaults import ASSUMPTIONS, DecodeConfig
@@ -45,13 +44,12 @@ def hbm_constants(c: catalog.Chip, cfg: DecodeConfig, compute_precision: str | N
     if eff is None:
         eff = ASSUMPTIONS["bandwidth_efficiency_hbm"].value
     p = gpu.gpu_params("h100_sxm")      # chapter 2's per-kernel costs, the same for every NVIDIA GPU [A]
+    # cfg's fields were validated when it was built (DecodeConfig.__post_init__)
     k = len(gpu.decoder_layer_kernels(64, 64, 1, 1, 64)) if cfg.kernels_per_layer == "auto" else \
-        check_int("kernels_per_layer", cfg.kernels_per_layer, lo=0, hi=10_000)
-    gap = p.kernel_fixed_s + p.graph_kernel_gap_s if cfg.kernel_gap_s == "auto" else \
-        check_number("kernel_gap_s", cfg.kernel_gap_s, lo=0.0, hi=1.0, unit="s")
-    launch = p.launch_overhead_s if cfg.kernel_launch_s == "auto" else \
-        check_number("kernel_launch_s", cfg.kernel_launch_s, lo=0.0, hi=1.0, unit="s")
-    ar = check_number("gpu_allreduce_latency_s", cfg.gpu_allreduce_latency_s, lo=0.0, hi=1.0, unit="s")
+        int(cfg.kernels_per_layer)
+    gap = p.kernel_fixed_s + p.graph_kernel_gap_s if cfg.kernel_gap_s == "auto" else float(cfg.kernel_gap_s)
+    launch = p.launch_overhead_s if cfg.kernel_launch_s == "auto" else float(cfg.kernel_launch_s)
+    ar = float(cfg.gpu_allreduce_latency_s)
     if not launches_kernels(c):
         k, gap, launch = 0, 0.0, 0.0
     peak = c.peak_ops(compute_precision) * cfg.compute_efficiency if compute_precision else np.inf

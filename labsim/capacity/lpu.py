@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import catalog
 from .. import multichip as mc
-from ..errors import check_choice, check_int, check_positive
+from ..errors import check_int
 from ..precision import bytes_per_element
 from ..schedule.layer_model import decoder_layer_cycles, layer_latencies
 from ..tsp import Geometry
@@ -145,23 +145,21 @@ class LpuConstants:
 def lpu_constants(m: catalog.Model, c: catalog.Chip, cfg: DecodeConfig, usable_bytes: float) -> LpuConstants:
     """The serving-point-independent constants of :func:`lpu_token_time` (cached per model, chip, config)."""
     clock = c.clock_hz or mc.RealScaleParams().clock_hz
+    # cfg's fields were validated when it was built (DecodeConfig.__post_init__)
     feed = cfg.mxm_feed_bytes_per_cycle
     if feed == "auto" or feed is None:
         feed = ASSUMPTIONS["mxm_feed_bytes_per_cycle"].value
-    feed = check_positive("mxm_feed_bytes_per_cycle", feed, unit="B/cycle")
+    feed = float(feed)
     chain = cfg.layer_chain_cycles
-    fixed = None if chain == "auto" else (check_positive("layer_chain_cycles", chain, unit="cycles")
-                                          if chain else 0.0)
+    fixed = None if chain == "auto" else float(chain)
     streams = weight_streams_per_plane(feed)
     dense_t = chain_table(m, False, streams) if fixed is None and m.num_dense_ffn_layers else None
     moe_t = chain_table(m, True, streams) if fixed is None and m.is_moe else None
     head_s = (head_chain_cycles() if fixed is None else fixed) / clock
-    check_choice("hop_source", cfg.hop_source, mc.HOP_SOURCES, what="hop-latency source")
     p = mc.realscale_params(chips_per_node=int(c.chips_per_node),
                             chips_per_rack=max(int(c.chips_per_rack or c.chips_per_node), int(c.chips_per_node)))
     hop_s = float(mc.hop_latency_s(1, source=cfg.hop_source))
     dom = c.sync_domain_chips if cfg.sync_domain_chips in (None, "catalog") else cfg.sync_domain_chips
-    dom = check_int("sync_domain_chips", dom, lo=1, hi=10_000_000)
     prec = cfg.precision
     eprec = cfg.expert_precision or prec
 

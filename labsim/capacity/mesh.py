@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .. import catalog
-from ..errors import check_number
 from ..precision import bytes_per_element
 from ._common import ceil, vmax, vmin
 from .defaults import ASSUMPTIONS, DecodeConfig
@@ -59,8 +58,8 @@ class MeshConstants:
 
 @lru_cache(maxsize=128)
 def mesh_constants(c: catalog.Chip, cfg: DecodeConfig, usable_bytes: float, compute_prec: str) -> MeshConstants:
-    hop = check_number("mesh_hop_s", cfg.mesh_hop_s, lo=0.0, hi=1e-3, unit="s")
-    boundary = check_number("mesh_chip_boundary_s", cfg.mesh_chip_boundary_s, lo=0.0, hi=1.0, unit="s")
+    hop = float(cfg.mesh_hop_s)                      # validated when cfg was built (DecodeConfig.__post_init__)
+    boundary = float(cfg.mesh_chip_boundary_s)
     eff = cfg.bandwidth_efficiency if cfg.bandwidth_efficiency is not None else \
         ASSUMPTIONS["bandwidth_efficiency_sram"].value
     return MeshConstants(usable_bytes=usable_bytes, bandwidth_bytes_per_s=c.memory_bandwidth_bytes_per_s * eff,

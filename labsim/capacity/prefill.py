@@ -8,7 +8,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..errors import LabsimError, check_array, check_int, check_number
-from ._common import as_chip, as_model, as_precision, broadcast, nonempty
+from ._common import as_chip, as_model, broadcast, nonempty
 from .decode import decode_sweep
 from .defaults import ASSUMPTIONS, MIN_EFFICIENCY
 
@@ -44,26 +44,26 @@ def prefill_sweep(model, chip, *, prompt_tokens, chips=None, context_tokens=None
         nonempty("context_tokens", check_array("context_tokens", context_tokens, lo=0.0, hi=1e9))
     broadcast(prompt_tokens=P, context_tokens=ctx)
     m, c = as_model(model), as_chip(chip)
-    as_precision("kv_precision", kv_precision)
-    compute_efficiency = check_number("compute_efficiency", compute_efficiency, lo=MIN_EFFICIENCY, hi=1.0)
-    if bandwidth_efficiency is not None:
-        bandwidth_efficiency = check_number("bandwidth_efficiency", bandwidth_efficiency, lo=MIN_EFFICIENCY, hi=1.0)
+    # a number, not None (decode_sweep reads None as "the default"); its range is DecodeConfig's
+    check_number("compute_efficiency", compute_efficiency, lo=MIN_EFFICIENCY, hi=1.0)
     one = decode_sweep(m, c, chips=chips, batch=1, context_tokens=ctx, precision=precision,
                        expert_precision=expert_precision, kv_precision=kv_precision,
                        compute_efficiency=compute_efficiency, bandwidth_efficiency=bandwidth_efficiency,
                        **decode_kwargs)
+    cfg = one["config"]          # the validated knobs (None = the default, as in decode_sweep)
     n = np.asarray(one["chips"], dtype=np.float64)
     parts = one["parts"]
     latency_s = np.asarray(one["latency_s"]) - np.maximum(parts["memory_s"], parts["compute_s"])
     comp_p = one["compute_precision"]
-    peak = c.peak_ops(comp_p) * compute_efficiency if comp_p else np.inf
+    peak = c.peak_ops(comp_p) * cfg.compute_efficiency if comp_p else np.inf
     compute_s = P * np.asarray(m.flops_per_token(P / 2.0), dtype=np.float64) / (n * peak)
-    if bandwidth_efficiency is None:
-        bandwidth_efficiency = ASSUMPTIONS["bandwidth_efficiency_sram" if c.memory_kind == "sram"
-                                           else "bandwidth_efficiency_hbm"].value
-    bytes_moved = (m.weight_bytes(precision, expert_precision=expert_precision)
-                   + P * m.kv_cache_bytes_per_token(kv_precision))
-    memory_s = bytes_moved / (n * c.memory_bandwidth_bytes_per_s * bandwidth_efficiency)
+    bw_eff = cfg.bandwidth_efficiency
+    if bw_eff is None:
+        kind = "sram" if c.memory_kind == "sram" else "hbm"
+        bw_eff = ASSUMPTIONS[f"bandwidth_efficiency_{kind}"].value
+    bytes_moved = (m.weight_bytes(cfg.precision, expert_precision=cfg.expert_precision)
+                   + P * m.kv_cache_bytes_per_token(cfg.kv_precision))
+    memory_s = bytes_moved / (n * c.memory_bandwidth_bytes_per_s * bw_eff)
     seconds = np.maximum(compute_s, memory_s) + latency_s
     return {"seconds": seconds, "compute_s": compute_s + 0 * seconds, "memory_s": memory_s + 0 * seconds,
             "latency_s": latency_s + 0 * seconds, "chips": one["chips"], "fits": one["fits"],
