@@ -25,7 +25,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from . import catalog
+from . import capacity, catalog, tco
 from .errors import (
     LabsimError,
     check_array,
@@ -38,6 +38,7 @@ from .errors import (
 )
 from .latency import _gamma_draw
 from .limits import MAX_BATCH, MAX_BYTES, MAX_TOKENS, MAX_USD
+from .precision import PRECISIONS
 
 __all__ = ["Node", "nodes", "node", "defaults", "sram_mb_per_mm2", "sram_bytes_on_die", "sram_area_mm2",
            "YIELD_MODELS", "die_yield", "dies_per_wafer", "good_die_cost_usd", "wafer_scale_yield",
@@ -479,8 +480,6 @@ def next_lpu_whatif(ks=(1.0, 2.0, 3.0, 4.0, 8.0), *, model: str = "llama-3.3-70b
     with the base chip's SRAM area share (:func:`sram_area_mm2`). ``bandwidth_scales=True``: the SRAM
     bandwidth and the MXM weight-feed rate grow with k too (k × the banks and feed streams [A]); False keeps the
     base chip's rates, so each chip holds more weights but reads them no faster."""
-    from . import capacity, tco
-    from .precision import PRECISIONS
     ks = np.atleast_1d(check_array("ks", ks, lo=0.1, hi=1000.0))
     if ks.ndim != 1 or ks.size == 0 or ks.size > MAX_KS:
         raise LabsimError(f"ks must hold 1 … {MAX_KS} SRAM multiples in a 1-D list, got shape {ks.shape}")

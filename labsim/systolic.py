@@ -29,6 +29,8 @@ import numpy as np
 from . import catalog
 from .errors import LabsimError, check_array, check_bool, check_int, check_number
 from .limits import MAX_BATCH, MAX_CLOCK_HZ
+from .tsp import Geometry, Program
+from .tsp import simulate as tsp_simulate
 
 __all__ = ["SystolicArray", "SystolicRun", "simulate", "tile_schedule", "matmul_cycles", "utilization_vs_batch",
            "tpu_v1_array", "mlp_batch_latency", "tsp_gemv", "TRACE_LIMIT"]
@@ -442,8 +444,6 @@ def tsp_gemv(weights, x, geometry=None) -> dict:
     """``weights @ x`` on the chapter-1 TSP (labsim.tsp public API): install W into MXM_E0 while x is read from
     SRAM, one matvec pass, result written back to SRAM. Returns ``cycles`` (incl. the superlane stagger),
     ``seconds``, ``output`` (int64) and ``ok`` (equal to NumPy). W must fit one MXM plane (≤ vector_len²)."""
-    from .tsp import Geometry, Program
-    from .tsp import simulate as tsp_simulate
     if geometry is not None and not isinstance(geometry, Geometry):
         raise LabsimError(f"geometry must be None or a labsim.tsp.Geometry, got {type(geometry).__name__}")
     g = Geometry.faithful() if geometry is None else geometry

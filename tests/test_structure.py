@@ -155,6 +155,25 @@ def test_no_importlib_or_dunder_import():
     assert not bad, "hidden dependencies (use an ordinary import): " + "; ".join(bad)
 
 
+#: the one module allowed to import inside a function: ``labsim.warmup`` loads the kernel modules on demand so that
+#: ``import labsim`` stays light (its reason is written beside each import)
+LAZY_IMPORTS_ALLOWED = {"labsim/__init__.py"}
+
+
+def test_imports_at_module_level():
+    """Dependencies are visible at the top of each file (issue 18: function-local imports of hard dependencies)."""
+    bad = []
+    for path in MODULES.values():
+        rel = str(path.relative_to(ROOT))
+        if rel in LAZY_IMPORTS_ALLOWED:
+            continue
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                bad += [f"{rel}:{n.lineno} {ast.unparse(n)}" for n in ast.walk(fn)
+                        if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert not bad, "move these imports to the top of their module: " + "; ".join(bad)
+
+
 def test_no_import_cycle_between_labsim_files():
     graph = import_graph()
     cycles = find_cycles(graph)

@@ -16,7 +16,10 @@ from __future__ import annotations
 import html
 import math
 
+import ipywidgets as W
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Circle, Patch, Rectangle
 
 from .. import capacity, catalog, mesh, numerics, silicon, systolic
 from ..errors import (
@@ -29,8 +32,9 @@ from ..errors import (
     check_text,
 )
 from ..limits import MAX_CLOCK_HZ, MAX_USD
+from ..precision import bytes_per_element
 from ._ch07_inputs import _chip_names, _curve, _dict, _explore_result, _run, _seq
-from ._widgets import pre, wire
+from ._widgets import figure_and_ax, pre, wire
 
 __all__ = ["MACHINES", "machines", "machines_table", "systolic_frames", "systolic_spacetime", "tpu_batch_plot",
            "mesh_cdf", "mesh_load_plot", "format_lines", "accumulator_plot", "attention_plot", "yield_plot",
@@ -45,17 +49,6 @@ FIG18_RATINGS = {"groq-lpu-v1": "Extremely High", "nvidia-b300": "Low (Memory Bo
                  "cerebras-cs3": "High"}
 _C = {"sram": "#dd8452", "logic": "#c7d3e6", "dram": "#4c72b0", "hbm": "#4c72b0", "io": "#8c8c8c",
       "static": "#2a9d8f", "dynamic": "#c44e52"}
-
-
-def _fig(ax, figsize):
-    import matplotlib.pyplot as plt
-    from matplotlib.axes import Axes
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    elif not isinstance(ax, Axes):
-        raise LabsimError(f"ax must be None or a matplotlib Axes, got {type(ax).__name__}")
-    return ax.figure, ax
 
 
 def _where(c: catalog.Chip) -> str:
@@ -83,15 +76,12 @@ def machines_table(names=MACHINES) -> list[dict]:
 
 
 def _bits(precision: str) -> int:
-    from ..precision import bytes_per_element
     return int(round(8 * bytes_per_element(precision)))
 
 
 def machines(names=MACHINES):
     """The four machines side by side, each to its own scale (scale bar in each panel): the LPU die with its SRAM
     share, the TPU v1 die with its DDR3 weight memory beside it, a 5 × 5 Dojo training tile, the WSE-3 wafer."""
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Circle, Rectangle
 
     rows = {r["chip"]: r for r in machines_table(names)}
     if not set(rows) & set(MACHINES):
@@ -188,7 +178,6 @@ def machines(names=MACHINES):
 
 def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
     """Frames of the recorded run: each PE colored by the vector it works on this cycle (blank = idle)."""
-    import matplotlib.pyplot as plt
 
     run = _run(run)
     if run.trace is None:
@@ -210,7 +199,6 @@ def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
         ax.set_yticks([])
     for ax in axes.ravel()[n:]:
         ax.axis("off")
-    from matplotlib.patches import Patch
     fig.legend(handles=[Patch(color=cmap(v / vmax), label=f"vector {v % run.batch}"
                               + (f", tile {v // run.batch}" if run.n_tiles > 1 else ""))
                         for v in range(vmax + 1)][:12], loc="lower right", fontsize=7, ncol=2)
@@ -224,7 +212,7 @@ def systolic_frames(run: systolic.SystolicRun, cycles=None, ncols: int = 6):
 def systolic_spacetime(run: systolic.SystolicRun, ax=None):
     """Busy PEs per cycle, with the fill (R + C − 1 cycles to the first full output) and the steady state."""
     run = _run(run)
-    fig, ax = _fig(ax, (10, 3.2))
+    fig, ax = figure_and_ax(ax, (10, 3.2))
     t = np.arange(run.cycles)
     t0 = int(run.tile_starts[0])
     if t0 > 0:
@@ -261,7 +249,7 @@ def tpu_batch_plot(curves: dict, *, published: dict | None = None, lpu_point: di
             raise LabsimError("lpu_point must be a dict with 'utilization' (a fraction) and 'label' (text)")
         check_number("lpu_point['utilization']", lpu_point["utilization"], lo=0.0, hi=1.0)
         check_text("lpu_point['label']", lpu_point["label"])
-    fig, ax = _fig(ax, (10, 4))
+    fig, ax = figure_and_ax(ax, (10, 4))
     curves = {"batch": b, "utilization": util, "seconds": secs}
     ax.semilogx(b, 100 * curves["utilization"], "-o", ms=3, color="#4c72b0", label="TPU v1 array busy (simulated)")
     ax.set_xlabel("batch (inferences sharing one pass over the weights)")
@@ -292,7 +280,7 @@ def mesh_cdf(runs: dict, ax=None):
             raise LabsimError(f"runs[{label!r}] must be a labsim.mesh.MeshRun, got {type(r).__name__}")
         if r.latency_cycles.size == 0:
             raise LabsimError(f"runs[{label!r}] has no delivered packet to draw")
-    fig, ax = _fig(ax, (8.5, 4))
+    fig, ax = figure_and_ax(ax, (8.5, 4))
     for label, r in runs.items():
         zero = np.maximum(r.hops * r.config.hop_cycles, 1)
         if r.mode == "static":
@@ -315,7 +303,6 @@ def mesh_cdf(runs: dict, ax=None):
 def mesh_load_plot(curves: dict, *, clock_hz: float = 2e9):
     """Left: P50/P99/P99.9 of the dynamic mesh and the static schedule's P99 (incl. planned wait) vs load.
     Right: P99 of the delay *in the network* beyond h × hop — dynamic grows, static is 0 at every load."""
-    import matplotlib.pyplot as plt
 
     clock_hz = check_number("clock_hz", clock_hz, lo=1.0, hi=MAX_CLOCK_HZ, unit="Hz")
     curves = check_mapping("curves", curves)
@@ -363,7 +350,7 @@ def format_lines(names=("fp8_e4m3", "fp8_e5m2", "cfp8_143", "cfp8_143"), biases=
         if b is not None:
             numerics._format(f"names[{i}]", n, check_int(f"biases[{i}]", b, lo=0, hi=63))
             biases[i] = int(b)
-    fig, ax = _fig(ax, (10, 2.6))
+    fig, ax = figure_and_ax(ax, (10, 2.6))
     for i, (n, b) in enumerate(zip(names, biases, strict=True)):
         v = numerics.representable_values(n, bias=b)[1:]
         ax.plot(v, np.full(v.size, i), "|", ms=14)
@@ -387,7 +374,7 @@ def accumulator_plot(Ks, bits=(16, 24, 32, 64), seed: int = 0, ax=None):
     if sum(Ks) * len(bits) > 50_000_000:
         raise LabsimError(f"Ks: Σ K × len(bits) = {sum(Ks) * len(bits):,}; allowed ≤ 50,000,000")
     seed = check_int("seed", seed, lo=0)
-    fig, ax = _fig(ax, (8, 3.8))
+    fig, ax = figure_and_ax(ax, (8, 3.8))
     rng = np.random.default_rng(seed)
     for b in bits:
         worst, rand = [], []
@@ -423,7 +410,7 @@ def attention_plot(sweep: dict, metric: str = "softmax_shift", ax=None):
         lines[label] = _curve(f"sweep[{label!r}]", d, metric, ctx.size, lo=0.0)
     if not lines:
         raise LabsimError("sweep holds no config to draw (pass what numerics.attention_sweep returned)")
-    fig, ax = _fig(ax, (8, 4))
+    fig, ax = figure_and_ax(ax, (8, 4))
     for label, y in lines.items():
         ax.loglog(ctx, y, "-o", ms=3, label=label)
     ax.set_xlabel("context tokens attended")
@@ -441,7 +428,7 @@ def yield_plot(defect_density_per_mm2: float = 0.001, ax=None, marks=None):
         marks = _dict("marks", marks, max_len=20)
         for name, area in marks.items():
             check_number(f"marks[{name!r}]", area, lo=1.0, hi=silicon.MAX_AREA_MM2, unit="mm²")
-    fig, ax = _fig(ax, (8, 4))
+    fig, ax = figure_and_ax(ax, (8, 4))
     A = np.geomspace(10, 50_000, 200)
     for m in silicon.YIELD_MODELS:
         ax.semilogx(A, 100 * silicon.die_yield(A, defect_density_per_mm2, m), label=m.replace("_", " "))
@@ -458,13 +445,12 @@ def yield_plot(defect_density_per_mm2: float = 0.001, ax=None, marks=None):
 
 def wafer_map(maps: silicon.WaferMaps, wafer: int = 0, ax=None):
     """One simulated wafer: good dies green, dies with a defect red, partial edge sites grey."""
-    from matplotlib.patches import Circle, Rectangle
 
     if not isinstance(maps, silicon.WaferMaps):
         raise LabsimError(f"maps must be a labsim.silicon.WaferMaps (from silicon.simulate_wafers), got "
                           f"{type(maps).__name__}")
     wafer = check_int("wafer", wafer, lo=0, hi=maps.counts.shape[0] - 1)
-    fig, ax = _fig(ax, (5, 5))
+    fig, ax = figure_and_ax(ax, (5, 5))
     ax.add_patch(Circle((0, 0), maps.radius_mm, fc="#f4f4f4", ec="k"))
     x0, y0 = -maps.cols * maps.die_w_mm / 2, -maps.rows * maps.die_h_mm / 2
     cnt = maps.counts[wafer]
@@ -496,7 +482,7 @@ def cost_plot(rows: list[dict], hbm_usd_per_gb: float, ax=None):
         names.append(check_text(f"rows[{i}]['label']", str(r["label"]) if isinstance(r["label"], (int, float))
                                 else r["label"]))
         vals.append(check_number(f"rows[{i}]['usd_per_gb']", r["usd_per_gb"], lo=0.0, hi=MAX_USD))
-    fig, ax = _fig(ax, (7, 3.6))
+    fig, ax = figure_and_ax(ax, (7, 3.6))
     ax.bar(names, vals, color=_C["sram"])
     for i, v in enumerate(vals):
         ax.text(i, v, f"US${v:,.0f}", ha="center", va="bottom", fontsize=8)
@@ -508,7 +494,6 @@ def cost_plot(rows: list[dict], hbm_usd_per_gb: float, ax=None):
 
 def next_lpu_plot(table: dict):
     """Chips for the model (left) and US$ per million tokens (right) vs the SRAM multiple k, one line per case."""
-    import matplotlib.pyplot as plt
 
     table = _dict("table", table, max_len=20)
     lines = {}
@@ -636,7 +621,6 @@ def next_lpu_bar_svg(r: dict, width: int = 560) -> str:
 def make_next_lpu_widget():
     """Controls: node, defect density, SRAM multiple k, whether SRAM/MXM rates scale with k, model → text +
     SVG bars. Each move runs one plan + decode + TCO evaluation (a few ms) and rewrites two HTML strings."""
-    import ipywidgets as W
 
     style = {"description_width": "190px"}
     lay = W.Layout(width="480px")
